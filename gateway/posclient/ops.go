@@ -1,0 +1,136 @@
+package posclient
+
+import (
+	"context"
+	"fmt"
+
+	"ecardgw/codec/iso8583"
+	"ecardgw/codec/mac"
+	"ecardgw/codec/tlv"
+)
+
+// SignIn signs the terminal in (0800, 60.3 = 003) for batch, unwraps PIK and
+// MAK from field 62 with the TMK and checks their check values.
+func (t *Terminal) SignIn(ctx context.Context, batch uint32) (*iso8583.Message, error) {
+	t.Batch = batch
+	m := t.New(800, -1, 3)
+	_ = m.SetString(63, "001")
+	resp, _, err := t.Send(ctx, m, false)
+	if err != nil {
+		return resp, err
+	}
+	if RC(resp) != "00" {
+		return resp, fmt.Errorf("posclient: sign-in answered %s", RC(resp))
+	}
+	f62 := resp.Bytes(62)
+	if len(f62) != 32 {
+		return resp, fmt.Errorf("%w: field 62 has %d bytes, want 32", ErrBadAnswer, len(f62))
+	}
+	pik, err := mac.Unwrap(t.TMK, f62[0:16])
+	if err != nil {
+		return resp, err
+	}
+	mak, err := mac.Unwrap(t.TMK, f62[20:28])
+	if err != nil {
+		return resp, err
+	}
+	if cv := mac.CheckValue(pik); !mac.Equal(cv[:], f62[16:20]) {
+		return resp, fmt.Errorf("%w: PIK check value", ErrBadAnswer)
+	}
+	if cv := mac.CheckValue(mak); !mac.Equal(cv[:], f62[28:32]) {
+		return resp, fmt.Errorf("%w: MAK check value", ErrBadAnswer)
+	}
+	t.PIK, t.MAK = pik, mak
+	return resp, nil
+}
+
+// Echo sends an echo test (0820, 301).
+func (t *Terminal) Echo(ctx context.Context) (*iso8583.Message, error) {
+	resp, _, err := t.Send(ctx, t.New(820, -1, 301), false)
+	return resp, err
+}
+
+// SignOut sends 0820 with 60.3 = 002 and forgets the working keys.
+func (t *Terminal) SignOut(ctx context.Context) (*iso8583.Message, error) {
+	resp, _, err := t.Send(ctx, t.New(820, -1, 2), false)
+	if err == nil && RC(resp) == "00" {
+		t.MAK, t.PIK = nil, nil
+	}
+	return resp, err
+}
+
+// CardPurchase builds a 0200 purchase by contactless card.
+func (t *Terminal) CardPurchase(card string, amount int64, f55 []byte) *iso8583.Message {
+	m := t.New(200, 0, 0)
+	_ = m.SetDigits(2, []byte(card))
+	_ = m.SetUint(4, uint64(amount))
+	_ = m.SetDigits(22, []byte("071"))
+	_ = m.SetUint(25, 0)
+	_ = m.SetString(49, "156")
+	if f55 == nil {
+		f55 = tlv.Append(nil, 0xDF01, []byte{0x04, 0xA1, 0xB2, 0xC3})
+	}
+	_ = m.SetBytes(55, f55)
+	return m
+}
+
+// CodePurchase builds a 0200 purchase paid with a scanned code (campus code
+// or a third-party payment code) in field 62.
+func (t *Terminal) CodePurchase(code string, amount int64) *iso8583.Message {
+	m := t.New(200, 0, 0)
+	_ = m.SetUint(4, uint64(amount))
+	_ = m.SetDigits(22, []byte("031"))
+	_ = m.SetUint(25, 0)
+	_ = m.SetString(49, "156")
+	_ = m.SetString(62, code)
+	return m
+}
+
+// CardInquiry builds a 0100/310000 balance inquiry by card.
+func (t *Terminal) CardInquiry(card string) *iso8583.Message {
+	m := t.New(100, 310000, 0)
+	_ = m.SetDigits(2, []byte(card))
+	_ = m.SetDigits(22, []byte("071"))
+	_ = m.SetUint(25, 0)
+	return m
+}
+
+// CodeInquiry builds a 0100/310000 balance inquiry by scanned code.
+func (t *Terminal) CodeInquiry(code string) *iso8583.Message {
+	m := t.New(100, 310000, 0)
+	_ = m.SetDigits(22, []byte("031"))
+	_ = m.SetUint(25, 0)
+	_ = m.SetString(62, code)
+	return m
+}
+
+// Refund builds a 0200/200000 refund of the purchase (batch, stan, MMDD).
+func (t *Terminal) Refund(card string, amount int64, origBatch, origSTAN uint32, origDate uint16) *iso8583.Message {
+	m := t.New(200, 200000, 0)
+	_ = m.SetDigits(2, []byte(card))
+	_ = m.SetUint(4, uint64(amount))
+	_ = m.SetDigits(22, []byte("071"))
+	_ = m.SetUint(25, 0)
+	_ = m.SetString(49, "156")
+	_ = m.SetF61(iso8583.F61{Batch: origBatch, STAN: origSTAN, Date: origDate})
+	return m
+}
+
+// Reversal builds the 0400 that undoes orig: it carries orig's fields 2, 3,
+// 4, 11, 41, 42, 60 (and 22, 25, 49, 55 when present) and 39 = reason.
+func (t *Terminal) Reversal(orig *iso8583.Message, reason string) *iso8583.Message {
+	m := new(iso8583.Message)
+	m.SetResponseFrom(orig, 2, 3, 4, 11, 12, 13, 22, 25, 41, 42, 49, 60)
+	m.Header = orig.Header
+	m.MTI = 400
+	_ = m.SetString(39, reason)
+	return m
+}
+
+// Settle builds a 0500 with the terminal's totals in field 48.
+func (t *Terminal) Settle(debit int64, debitN int, credit int64, creditN int) *iso8583.Message {
+	m := t.New(500, 0, 0)
+	s := fmt.Sprintf("%012d%03d%012d%03d0", debit, debitN, credit, creditN)
+	_ = m.SetDigits(48, []byte(s))
+	return m
+}

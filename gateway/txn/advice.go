@@ -1,0 +1,56 @@
+package txn
+
+import "ecardgw/store"
+
+// advice: 0220, a card purchase the POS completed while it could not reach
+// the gateway. The goods are gone, so it is always journaled and answered
+// 00; whatever would have declined it (balance, loss, frozen, unknown card)
+// flags it as an exception for reconciliation instead. The account may go
+// negative. A duplicate gets the original answer (idempotency record).
+func (e *Engine) advice(c *call) error {
+	c.rc = RCApproved
+	amt, err := c.w.req.Amount()
+	if err != nil || amt <= 0 {
+		c.rec.Exception = true
+		c.rec.Note = "advice without a valid amount"
+		return nil
+	}
+	c.rec.Amount = amt
+	a, ok, err := c.cardAccount()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if a.No == 0 {
+			c.rec.Exception = true
+			c.rec.Note = "advice for an unknown card (" + c.rc + ")"
+			c.rc = RCApproved
+			return nil
+		}
+		c.rec.Exception = true
+		c.rec.Note = "advice for a card that would be declined " + c.rc
+		c.rc = RCApproved
+	}
+	if a.BalanceFen < amt {
+		c.rec.Exception = true
+		if c.rec.Note == "" {
+			c.rec.Note = "advice exceeds the balance"
+		}
+	}
+	day := c.now.Format("20060102")
+	if a.Day != day {
+		a.Day, a.DayFen = day, 0
+	}
+	a.BalanceFen -= amt
+	a.DayFen += amt
+	a.Updated = c.now
+	if err := c.tx.PutAccount(&a); err != nil {
+		return err
+	}
+	c.hasBal, c.bal = true, a.BalanceFen
+	c.rec.BalanceAfter = a.BalanceFen
+	c.channel = "CAMPUS"
+	c.debitFen, c.debitCount = amt, 1
+	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
+		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now})
+}

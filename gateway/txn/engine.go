@@ -1,0 +1,203 @@
+package txn
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ecardgw/codec/iso8583"
+	"ecardgw/gateway/campuscode"
+	"ecardgw/store"
+)
+
+// Config is what the engine needs from the gateway's configuration.
+type Config struct {
+	DB        *store.DB
+	Terminals []Terminal
+	Limits    Limits
+	// WireZone is the local time zone of fields 12/13 (default UTC+8, China
+	// Standard Time, which is what every campus POS shows).
+	WireZone *time.Location
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+	// Rand is the source of working keys (crypto/rand when nil).
+	Rand     io.Reader
+	Logger   *slog.Logger
+	Observer Observer
+	// Campus verifies campus codes; nil disables them.
+	Campus *campuscode.Verifier
+	// WalletMasterKey is the small wallet's master load key (16 bytes,
+	// from the key file); nil refuses loads with 96.
+	WalletMasterKey []byte
+	// LossBlocksCampusCode makes a reported loss stop campus codes too.
+	LossBlocksCampusCode bool
+	// Payments is the third-party payment interface (the centre's, or
+	// payments.url in standalone mode); nil answers payment codes 91.
+	Payments Payments
+	// MaxMACFailures is how many consecutive MAC failures make a terminal
+	// sign in again (default 5).
+	MaxMACFailures int
+}
+
+// Limits are the ledger's amount limits, in fen.
+type Limits struct {
+	DailyFen      int64 // per account per UTC day for purchases; 0 = none
+	TopUpMaxFen   int64 // single top-up ceiling (default 99900)
+	WalletLimit   int64 // small wallet ceiling (default 1000)
+	SingleTxnMax  int64 // single purchase ceiling; 0 = none
+}
+
+// Engine answers terminal requests. It is safe for concurrent use.
+type Engine struct {
+	db       *store.DB
+	terms    terminals
+	limits   Limits
+	zone     *time.Location
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
+	obs      Observer
+	maxMACFa int
+
+	sessions sessionCache
+	work     sync.Pool
+
+	campus         *campuscode.Verifier
+	walletKey      []byte
+	lossBlocksCode bool
+	payments       Payments
+
+	blacklistVersion atomic.Uint32
+	closed           atomic.Bool
+}
+
+// New builds an engine over an open store.
+func New(cfg Config) (*Engine, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("txn: no store")
+	}
+	e := &Engine{
+		db:       cfg.DB,
+		limits:   cfg.Limits,
+		zone:     cfg.WireZone,
+		now:      cfg.Now,
+		rand:     cfg.Rand,
+		log:      cfg.Logger,
+		obs:      cfg.Observer,
+		maxMACFa: cfg.MaxMACFailures,
+
+		campus:         cfg.Campus,
+		walletKey:      cfg.WalletMasterKey,
+		lossBlocksCode: cfg.LossBlocksCampusCode,
+		payments:       cfg.Payments,
+	}
+	if e.zone == nil {
+		e.zone = time.FixedZone("CST", 8*3600)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.rand == nil {
+		e.rand = rand.Reader
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.obs == nil {
+		e.obs = nopObserver{}
+	}
+	if e.maxMACFa <= 0 {
+		e.maxMACFa = 5
+	}
+	if e.limits.TopUpMaxFen <= 0 {
+		e.limits.TopUpMaxFen = 99900
+	}
+	if e.limits.WalletLimit <= 0 {
+		e.limits.WalletLimit = 1000
+	}
+	if err := e.SetTerminals(cfg.Terminals); err != nil {
+		return nil, err
+	}
+	e.sessions.init()
+	e.work.New = func() any { return new(work) }
+	if err := e.db.View(func(tx *store.Tx) error {
+		v, err := tx.BlacklistVersion()
+		e.blacklistVersion.Store(v)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("txn: reading the blacklist version: %w", err)
+	}
+	return e, nil
+}
+
+// SetTerminals replaces the terminal table (SIGHUP reload). Sessions of
+// terminals that remain are kept; a removed terminal can no longer transact.
+func (e *Engine) SetTerminals(list []Terminal) error {
+	for i := range list {
+		t := &list[i]
+		if len(t.ID) != 8 {
+			return fmt.Errorf("txn: terminal id %q: want 8 characters", t.ID)
+		}
+		if len(t.Merchant) != 15 {
+			return fmt.Errorf("txn: terminal %s: merchant id must be 15 characters", t.ID)
+		}
+		if len(t.TMK) != 16 {
+			return fmt.Errorf("txn: terminal %s: master key must be 16 bytes", t.ID)
+		}
+		if t.Type == 0 {
+			return fmt.Errorf("txn: terminal %s: no type", t.ID)
+		}
+	}
+	e.terms.set(list)
+	return nil
+}
+
+// work is the per-request scratch space, pooled so that the hot path does
+// not allocate messages or buffers.
+type work struct {
+	req  iso8583.Message
+	resp iso8583.Message
+	buf  []byte
+	tmp  []byte
+}
+
+// Handle answers one complete frame (LEN included). The returned answer is
+// owned by the caller. closeConn asks the server to close the connection
+// after writing the answer (or at once when answer is nil).
+func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte, closeConn bool) {
+	start := e.now()
+	w := e.work.Get().(*work)
+	defer e.work.Put(w)
+	w.req.Reset()
+	w.resp.Reset()
+	if err := iso8583.DecodeFrame(&w.req, frame); err != nil {
+		return e.formatError(w, frame, err)
+	}
+	mti := uint16(w.req.MTI)
+	var rc string
+	switch mti {
+	case mti0800:
+		answer, rc = e.handle0800(ctx, w)
+	case mti0820:
+		answer, rc = e.handle0820(w)
+	case mti0100, mti0200, mti0220, mti0400, mti0500:
+		answer, rc = e.financial(ctx, w)
+	default:
+		e.obs.FrameError("unknown_mti")
+		answer, rc = e.plainAnswer(w, RCFormat, nil), RCFormat
+	}
+	e.obs.Request(mti, rc, e.now().Sub(start))
+	return answer, false
+}
+
+// Close stops the engine accepting work; the store is the caller's to close.
+func (e *Engine) Close() { e.closed.Store(true) }
+
+// ctxErr is returned by Update when the request was abandoned.
+var errClosed = errors.New("txn: engine closed")

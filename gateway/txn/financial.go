@@ -1,0 +1,354 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"ecardgw/codec/iso8583"
+	"ecardgw/codec/mac"
+	"ecardgw/store"
+)
+
+// call carries one financial request through its store transaction. It is
+// reset at the start of every run of the transaction function, because the
+// store may run that function more than once (group commit retry).
+type call struct {
+	e    *Engine
+	tx   *store.Tx
+	w    *work
+	term *Terminal
+	st   *sessionState
+	key  store.IdemKey
+	mti  uint16
+	proc uint32
+	now  time.Time
+
+	pay        *payOutcome  // third-party channel outcome, decided before the transaction
+	readOnly   bool
+	code       *preverified // campus code verified before the transaction
+	codeReason string       // campus code result label for metrics
+
+	rc      string
+	rec     store.Record
+	extra   []store.Record // further journal records (e.g. water consumption)
+	hasBal  bool
+	bal     int64
+	hasWal  bool
+	wal     int64
+	channel string
+	f48     []byte
+	f55     []byte
+	f62     []byte
+	f63     []byte
+
+	debitFen, creditFen     int64
+	debitCount, creditCount int
+	closeBatch              bool
+	totals                  *store.BatchTotals
+}
+
+func (c *call) reset(tx *store.Tx) {
+	*c = call{e: c.e, tx: tx, w: c.w, term: c.term, st: c.st, key: c.key, mti: c.mti, proc: c.proc, now: c.now, code: c.code, pay: c.pay, readOnly: c.readOnly}
+	c.rec = store.Record{Time: c.now, Key: c.key, ProcCode: c.proc, Location: c.term.Location}
+}
+
+// decline sets the response code of a refused request.
+func (c *call) decline(rc string) { c.rc = rc }
+
+func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
+	req := &w.req
+	term := e.terms.get(req.TerminalID())
+	if term == nil || string(req.MerchantID()) != term.Merchant {
+		return e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
+	}
+	mti := uint16(req.MTI)
+	var proc uint32
+	if req.Has(3) {
+		p, err := req.ProcCode()
+		if err != nil {
+			return e.plainAnswer(w, RCFormat, nil), RCFormat
+		}
+		proc = p
+	} else if mti != mti0500 {
+		return e.plainAnswer(w, RCFormat, nil), RCFormat
+	}
+	stan, err1 := req.STAN()
+	f60, err2 := req.F60()
+	if err1 != nil || err2 != nil {
+		return e.plainAnswer(w, RCFormat, nil), RCFormat
+	}
+	en, st, err := e.session(term.ID)
+	if err != nil {
+		e.log.Error("session lookup", "terminal", term.ID, "err", err)
+		return e.plainAnswer(w, RCSystem, nil), RCSystem
+	}
+	if st == nil {
+		return e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
+	}
+	if !e.macOK(req, st.mak) {
+		e.obs.MACFailure()
+		if n := en.macFails.Add(1); int(n) >= e.maxMACFa {
+			e.dropSession(en, term.ID)
+			e.log.Warn("repeated MAC failures: terminal must sign in again", "terminal", term.ID, "failures", n)
+		}
+		return e.plainAnswer(w, RCMAC, st.mak), RCMAC
+	}
+	if en.macFails.Load() != 0 {
+		en.macFails.Store(0)
+	}
+	if !term.Type.allows(mti, proc) {
+		return e.plainAnswer(w, RCNotAllowed, st.mak), RCNotAllowed
+	}
+	if f60.Batch != st.batch || !st.batchOpen {
+		return e.plainAnswerProc(w, RCSignIn, st.mak, procSignIn), RCSignIn
+	}
+
+	c := &call{e: e, w: w, term: term, st: st, mti: mti, proc: proc, now: e.now().UTC(),
+		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}
+	e.preverify(c)
+	var answer []byte
+	retrans := false
+	err = e.db.Update(ctx, func(tx *store.Tx) error {
+		prev, ok, err := tx.Idem(c.key)
+		if err != nil {
+			return err
+		}
+		if ok {
+			answer, retrans = prev, true
+			return nil
+		}
+		retrans = false
+		c.reset(tx)
+		if err := e.execute(c); err != nil {
+			return err
+		}
+		answer, err = c.finish()
+		return err
+	})
+	if err != nil {
+		if mti == mti0100 && !errors.Is(err, context.Canceled) {
+			// Inquiries are still answered when the journal cannot be
+			// written (disk full): they change nothing.
+			if ans, ok := e.inquiryReadOnly(c); ok {
+				return ans, c.rc
+			}
+		}
+		e.log.Error("request not committed; answering 96", "terminal", term.ID, "mti", mti, "err", err)
+		return e.plainAnswer(w, RCSystem, st.mak), RCSystem
+	}
+	if retrans {
+		return answer, "retransmission"
+	}
+	if c.codeReason != "" {
+		e.obs.CampusCode(c.codeReason)
+	}
+	if c.closeBatch {
+		ns := *st
+		ns.batchOpen = false
+		en.st.CompareAndSwap(st, &ns)
+	}
+	return answer, c.rc
+}
+
+// macOK checks field 64 against the MAC of the request's MAB.
+func (e *Engine) macOK(req *iso8583.Message, mak []byte) bool {
+	mab := req.MAB()
+	if mab == nil || !req.Has(64) {
+		return false
+	}
+	want := mac.ECB(mak, mab)
+	return mac.Equal(want[:], req.Raw(64))
+}
+
+// dropSession signs a terminal out (repeated MAC failures): its next
+// financial request is answered 77 with processing requirement 3.
+func (e *Engine) dropSession(en *sessionEntry, term string) {
+	en.st.Store(nil)
+	en.macFails.Store(0)
+	if err := e.db.Update(context.Background(), func(tx *store.Tx) error {
+		return persistSession(tx, term, nil)
+	}); err != nil {
+		e.log.Error("drop session", "terminal", term, "err", err)
+	}
+}
+
+// execute applies the rule for the request's type.
+func (e *Engine) execute(c *call) error {
+	switch c.mti {
+	case mti0100:
+		switch c.proc {
+		case PCBalance:
+			return e.inquiry(c)
+		case PCSync:
+			return e.cardSync(c)
+		case PCHistory:
+			return e.history(c)
+		}
+	case mti0200:
+		switch c.proc {
+		case PCPurchase:
+			return e.purchase(c)
+		case PCRefund:
+			return e.refund(c)
+		case PCLoad:
+			return e.walletLoad(c)
+		case PCTopUp:
+			return e.topUp(c)
+		case PCFee:
+			return e.fee(c)
+		}
+	case mti0220:
+		return e.advice(c)
+	case mti0400:
+		return e.reversal(c)
+	case mti0500:
+		return e.settle(c)
+	}
+	c.decline(RCNotAllowed)
+	return nil
+}
+
+// finish builds the answer, and writes the idempotency record, the journal
+// record(s) and the batch totals, all in the request's store transaction.
+func (c *call) finish() ([]byte, error) {
+	e, w, tx := c.e, c.w, c.tx
+	req, r := &w.req, &w.resp
+	rrn, err := tx.NextRRN()
+	if err != nil {
+		return nil, err
+	}
+	var rrnBuf [12]byte
+	rrnB := appendRRN(rrnBuf[:0], rrn)
+
+	proc := byte(procNone)
+	if c.st.blacklistVer < e.blacklistVersion.Load() {
+		proc = procBlacklist
+	}
+	r.SetResponseFrom(req, 2, 3, 4, 11, 25, 41, 42, 49, 60, 61)
+	r.Header = req.Header.Reply(proc)
+	e.stampTime(r)
+	_ = r.SetBytes(37, rrnB)
+	approved := c.rc == RCApproved
+	if approved && c.mti != mti0500 {
+		_ = r.SetBytes(38, rrnB[6:])
+	}
+	_ = r.SetString(39, c.rc)
+	if c.channel != "" {
+		_ = r.SetString(44, c.channel)
+	}
+	if c.hasBal || c.hasWal {
+		var b [40]byte
+		_ = r.SetBytes(54, appendBalances(b[:0], c))
+	}
+	if c.f48 != nil {
+		if err := r.SetDigits(48, c.f48); err != nil {
+			return nil, err
+		}
+	}
+	if c.f55 != nil {
+		_ = r.SetBytes(55, c.f55)
+	}
+	if c.f62 != nil {
+		_ = r.SetBytes(62, c.f62)
+	}
+	if c.f63 != nil {
+		_ = r.SetBytes(63, c.f63)
+	}
+	answer, err := encodeResp(w, c.st.mak)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.PutIdem(c.key, answer); err != nil {
+		return nil, err
+	}
+	c.rec.Resp = c.rc
+	c.rec.RRN = string(rrnB)
+	if approved && c.mti != mti0500 {
+		c.rec.Auth = string(rrnB[6:])
+	}
+	if c.rec.Kind == "" {
+		c.rec.Kind = kindOf(c.mti, c.proc)
+	}
+	if c.rec.Channel == "" {
+		c.rec.Channel = c.channel
+	}
+	if _, err := tx.AppendJournal(&c.rec); err != nil {
+		return nil, err
+	}
+	for i := range c.extra {
+		x := &c.extra[i]
+		x.Time, x.Key, x.Location, x.RRN = c.now, c.key, c.term.Location, c.rec.RRN
+		if _, err := tx.AppendJournal(x); err != nil {
+			return nil, err
+		}
+	}
+	if c.debitCount != 0 || c.creditCount != 0 || c.debitFen != 0 || c.creditFen != 0 || c.closeBatch {
+		bt := c.totals
+		if bt == nil {
+			b, _, err := tx.Batch(c.term.ID, c.key.Batch)
+			if err != nil {
+				return nil, err
+			}
+			b.Terminal, b.Batch = c.term.ID, c.key.Batch
+			bt = &b
+		}
+		bt.DebitFen += c.debitFen
+		bt.DebitCount += c.debitCount
+		bt.CreditFen += c.creditFen
+		bt.CreditCount += c.creditCount
+		if c.closeBatch {
+			bt.Closed = true
+			ns := *c.st
+			ns.batchOpen = false
+			if err := persistSession(tx, c.term.ID, &ns); err != nil {
+				return nil, err
+			}
+		}
+		if err := tx.PutBatch(bt); err != nil {
+			return nil, err
+		}
+	}
+	return answer, nil
+}
+
+// appendBalance appends one field 54 block: available balance in CNY.
+func appendBalance(dst []byte, acct string, amount int64) []byte {
+	b := iso8583.Balance{Amount: amount}
+	copy(b.Account[:], acct)
+	copy(b.Type[:], "02")
+	copy(b.Currency[:], "156")
+	return iso8583.AppendBalance(dst, b)
+}
+
+func kindOf(mti uint16, proc uint32) string {
+	switch mti {
+	case mti0100:
+		switch proc {
+		case PCSync:
+			return "sync"
+		case PCHistory:
+			return "history"
+		}
+		return "inquiry"
+	case mti0200:
+		switch proc {
+		case PCRefund:
+			return "refund"
+		case PCLoad:
+			return "load"
+		case PCTopUp:
+			return "topup"
+		case PCFee:
+			return "fee"
+		}
+		return "purchase"
+	case mti0220:
+		return "advice"
+	case mti0400:
+		return "reversal"
+	case mti0500:
+		return "settlement"
+	}
+	return "other"
+}

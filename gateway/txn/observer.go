@@ -1,0 +1,25 @@
+package txn
+
+import "time"
+
+// Observer receives what the engine does, for metrics. Methods must be
+// cheap and must not block: they run on the request path.
+type Observer interface {
+	Request(mti uint16, rc string, d time.Duration)
+	FrameError(reason string)
+	SignIn()
+	MACFailure()
+	CampusCode(reason string)
+	Payment(channel, outcome string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) Request(uint16, string, time.Duration) {}
+func (nopObserver) FrameError(string)                     {}
+func (nopObserver) SignIn()                               {}
+func (nopObserver) MACFailure()                           {}
+func (nopObserver) CampusCode(string)                     {}
+func (nopObserver) Payment(string, string)                {}
+
+var _ Observer = nopObserver{}

@@ -1,0 +1,173 @@
+package txn
+
+import (
+	"ecardgw/store"
+)
+
+// refund: 0200/200000 names the original purchase of this terminal in field
+// 61 and may be partial; refunds of one purchase never exceed it (13).
+func (e *Engine) refund(c *call) error {
+	amt, ok := c.amount(0)
+	if !ok {
+		return nil
+	}
+	f61, err := c.w.req.F61()
+	if err != nil {
+		c.decline(RCFormat)
+		return nil
+	}
+	orig := store.IdemKey{Terminal: c.term.ID, Batch: f61.Batch, STAN: f61.STAN, MTI: mti0200}
+	c.rec.Orig = &orig
+	ts, found, err := c.tx.Txn(orig)
+	if err != nil {
+		return err
+	}
+	if !found || ts.Reversed || ts.Kind != "purchase" {
+		c.decline(RCNoOriginal)
+		return nil
+	}
+	c.rec.Account = ts.Account
+	if ts.Channel != "" && ts.Channel != "CAMPUS" {
+		return e.thirdPartyRefund(c, &ts, amt)
+	}
+	if amt > ts.Amount-ts.Refunded {
+		c.decline(RCBadAmount)
+		return nil
+	}
+	a, ok, err := c.tx.Account(ts.Account)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.decline(RCUnknownCard)
+		return nil
+	}
+	a.BalanceFen += amt
+	a.Updated = c.now
+	if err := c.tx.PutAccount(&a); err != nil {
+		return err
+	}
+	ts.Refunded += amt
+	if err := c.tx.PutTxn(&ts); err != nil {
+		return err
+	}
+	c.rc = RCApproved
+	c.hasBal, c.bal = true, a.BalanceFen
+	c.rec.BalanceAfter = a.BalanceFen
+	c.channel = "CAMPUS"
+	c.creditFen, c.creditCount = amt, 1
+	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "refund",
+		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now, Orig: &orig})
+}
+
+// reversal: 0400 undoes the original request (same terminal, batch and
+// STAN, MTI 0200) whatever it was. An unknown original is approved and
+// remembered (a tombstone), so that a late original is declined 25.
+func (e *Engine) reversal(c *call) error {
+	orig := store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
+	c.rec.Orig = &orig
+	if v, err := c.w.req.Amount(); err == nil {
+		c.rec.Amount = v
+	}
+	if c.w.req.Has(39) {
+		c.rec.Note = "reason " + string(c.w.req.Bytes(39))
+	}
+	c.rc = RCApproved
+	ts, found, err := c.tx.Txn(orig)
+	if err != nil {
+		return err
+	}
+	if !found {
+		_, answered, err := c.tx.Idem(orig)
+		if err != nil {
+			return err
+		}
+		if answered {
+			// The original was declined: there is nothing to undo.
+			c.rec.Note += "; original declined"
+			return nil
+		}
+		c.rec.Note += "; original unknown, remembered"
+		return c.tx.PutTombstone(orig, c.now)
+	}
+	c.rec.Account = ts.Account
+	if ts.Reversed {
+		c.rec.Note += "; already reversed"
+		return nil
+	}
+	undo := ts.Amount - ts.Refunded
+	a, ok, err := c.tx.Account(ts.Account)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		c.decline(RCUnknownCard)
+		return nil
+	}
+	switch ts.Kind {
+	case "purchase", "fee":
+		if ts.Channel != "" && ts.Channel != "CAMPUS" {
+			return e.thirdPartyReversal(c, &ts)
+		}
+		a.BalanceFen += undo
+		c.debitFen, c.debitCount = -ts.Amount, -1
+	case "load":
+		a.BalanceFen += ts.Amount
+		undo = ts.Amount
+		c.debitFen, c.debitCount = -ts.Amount, -1
+		if a.Wallet.Loaded && a.Wallet.Counter > 0 {
+			// The card did not take the credit: its wallet and online
+			// counter are as they were before this load, and the next load
+			// will come with that same counter.
+			a.Wallet.Counter--
+			a.Wallet.Balance -= ts.Amount
+			if a.Wallet.Balance < 0 {
+				a.Wallet.Balance = 0
+			}
+			a.Wallet.LastLoadBalance = a.Wallet.Balance
+		}
+	case "refund":
+		a.BalanceFen -= ts.Amount
+		undo = -ts.Amount
+		c.creditFen, c.creditCount = -ts.Amount, -1
+		if a.BalanceFen < 0 {
+			c.rec.Exception = true
+		}
+		if err := e.unrefund(c, &ts); err != nil {
+			return err
+		}
+	case "topup":
+		return e.topUpReversal(c, &ts, &a)
+	default:
+		c.rec.Note += "; nothing to undo for " + ts.Kind
+		return nil
+	}
+	a.Updated = c.now
+	if err := c.tx.PutAccount(&a); err != nil {
+		return err
+	}
+	ts.Reversed = true
+	if err := c.tx.PutTxn(&ts); err != nil {
+		return err
+	}
+	c.rec.Amount = undo
+	c.rec.BalanceAfter = a.BalanceFen
+	c.hasBal, c.bal = true, a.BalanceFen
+	return nil
+}
+
+// unrefund gives a reversed refund back to its purchase's refundable amount.
+func (e *Engine) unrefund(c *call, refund *store.TxnState) error {
+	if refund.Orig == nil {
+		return nil
+	}
+	p, ok, err := c.tx.Txn(*refund.Orig)
+	if err != nil || !ok {
+		return err
+	}
+	p.Refunded -= refund.Amount
+	if p.Refunded < 0 {
+		p.Refunded = 0
+	}
+	return c.tx.PutTxn(&p)
+}

@@ -1,0 +1,202 @@
+package txn
+
+import (
+	"ecardgw/store"
+)
+
+// Entry modes (field 22, left-aligned n3 read as a number).
+const (
+	entryCard = 71 // "071" contactless chip card
+	entryCode = 31 // "031" scanned code
+)
+
+// cardAccount finds the account of the card in field 2 and applies the
+// card rules: unknown 14, lost 41, frozen or cancelled 62.
+func (c *call) cardAccount() (store.Account, bool, error) {
+	req := &c.w.req
+	if !req.Has(2) {
+		c.decline(RCFormat)
+		return store.Account{}, false, nil
+	}
+	c.w.tmp = req.AppendDigits(c.w.tmp[:0], 2)
+	c.rec.CardMasked = maskCard(c.w.tmp)
+	a, ok, err := c.tx.AccountByCard(string(c.w.tmp))
+	if err != nil {
+		return a, false, err
+	}
+	if !ok {
+		c.decline(RCUnknownCard)
+		return a, false, nil
+	}
+	c.rec.Account = a.No
+	switch a.Status {
+	case store.StatusActive:
+	case store.StatusLost:
+		c.decline(RCLost)
+		return a, false, nil
+	default:
+		c.decline(RCFrozen)
+		return a, false, nil
+	}
+	return a, true, nil
+}
+
+// amount reads field 4: zero or above the single-transaction ceiling is 13.
+func (c *call) amount(max int64) (int64, bool) {
+	v, err := c.w.req.Amount()
+	if err != nil {
+		c.decline(RCFormat)
+		return 0, false
+	}
+	c.rec.Amount = v
+	if v <= 0 || (max > 0 && v > max) {
+		c.decline(RCBadAmount)
+		return v, false
+	}
+	return v, true
+}
+
+// entryMode reads field 22 (071 card, 031 scanned code).
+func (c *call) entryMode() uint64 {
+	v, err := c.w.req.Uint(22)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// payer resolves who pays for a purchase or inquiry: the card in field 2
+// (entry mode 071) or the scanned code in field 62 (031). ok is false when
+// the request was declined (c.rc set) or is handled elsewhere (third party).
+func (c *call) payer() (store.Account, bool, error) {
+	switch c.entryMode() {
+	case entryCard:
+		return c.cardAccount()
+	case entryCode:
+		return c.scannedPayer()
+	}
+	c.decline(RCFormat)
+	return store.Account{}, false, nil
+}
+
+// dailyOK applies the optional per-day purchase limit, rolling the day over.
+func (c *call) dailyOK(a *store.Account, amount int64) bool {
+	lim := c.e.limits.DailyFen
+	day := c.now.Format("20060102")
+	if a.Day != day {
+		a.Day, a.DayFen = day, 0
+	}
+	if lim > 0 && a.DayFen+amount > lim {
+		c.decline(RCOverLimit)
+		return false
+	}
+	return true
+}
+
+// purchase: 0200/000000 by card or campus code (third-party codes go to the
+// payment channel).
+func (e *Engine) purchase(c *call) error {
+	if third := c.thirdPartyCode(); third != "" {
+		return e.thirdPartyPurchase(c, third)
+	}
+	amt, ok := c.amount(e.limits.SingleTxnMax)
+	if !ok {
+		return nil
+	}
+	if dead, err := c.tx.Tombstone(c.key); err != nil {
+		return err
+	} else if dead {
+		// A reversal for this request came first: the late original is
+		// refused so that nothing is taken after it was undone.
+		c.decline(RCNoOriginal)
+		return nil
+	}
+	a, ok, err := c.payer()
+	if err != nil || !ok {
+		return err
+	}
+	c.hasBal, c.bal = true, a.BalanceFen
+	if a.BalanceFen < amt {
+		c.decline(RCInsufficient)
+		return nil
+	}
+	if !c.dailyOK(&a, amt) {
+		return nil
+	}
+	a.BalanceFen -= amt
+	a.DayFen += amt
+	a.Updated = c.now
+	if err := c.tx.PutAccount(&a); err != nil {
+		return err
+	}
+	c.bal = a.BalanceFen
+	c.rc = RCApproved
+	c.rec.BalanceAfter = a.BalanceFen
+	if c.channel == "" {
+		c.channel = "CAMPUS"
+	}
+	c.debitFen, c.debitCount = amt, 1
+	if err := c.consumeCode(); err != nil {
+		return err
+	}
+	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
+		ProcCode: c.proc, Channel: c.channel, Time: c.now})
+}
+
+// inquiry: 0100/310000, the balance of the card's or campus code's account.
+func (e *Engine) inquiry(c *call) error {
+	if c.thirdPartyCode() != "" {
+		c.decline(RCNotAllowed)
+		return nil
+	}
+	a, ok, err := c.payer()
+	if err != nil || !ok {
+		return err
+	}
+	c.rc = RCApproved
+	c.hasBal, c.bal = true, a.BalanceFen
+	if a.Wallet.Loaded || a.CardSerial != "" {
+		c.hasWal, c.wal = true, a.Wallet.Balance
+	}
+	c.rec.BalanceAfter = a.BalanceFen
+	return c.consumeCode()
+}
+
+// inquiryReadOnly answers a balance inquiry from a read transaction when
+// the journal cannot be written; nothing is recorded.
+func (e *Engine) inquiryReadOnly(c *call) ([]byte, bool) {
+	if c.proc != PCBalance {
+		return nil, false
+	}
+	var ans []byte
+	err := e.db.View(func(tx *store.Tx) error {
+		c.reset(tx)
+		c.readOnly = true
+		if err := e.inquiry(c); err != nil {
+			return err
+		}
+		w := c.w
+		req, r := &w.req, &w.resp
+		r.SetResponseFrom(req, 2, 3, 11, 25, 41, 42, 60)
+		r.Header = req.Header.Reply(procNone)
+		e.stampTime(r)
+		_ = r.SetString(39, c.rc)
+		if c.hasBal {
+			_ = r.SetBytes(54, appendBalances(nil, c))
+		}
+		out, err := encodeResp(w, c.st.mak)
+		ans = out
+		return err
+	})
+	return ans, err == nil && ans != nil
+}
+
+func appendBalances(dst []byte, c *call) []byte {
+	if c.hasBal {
+		dst = appendBalance(dst, "10", c.bal)
+	}
+	if c.hasWal {
+		dst = appendBalance(dst, "20", c.wal)
+	}
+	return dst
+}

@@ -1,0 +1,162 @@
+package txn
+
+import (
+	"bytes"
+
+	"ecardgw/gateway/campuscode"
+	"ecardgw/store"
+)
+
+// Channels named in field 44.
+const (
+	ChannelCampus   = "CAMPUS"
+	ChannelAlipay   = "ALIPAY"
+	ChannelWeChat   = "WECHAT"
+	ChannelUnionPay = "UNIONPAY"
+)
+
+var campusPrefix = []byte("CC1:")
+
+// ClassifyCode says what a scanned text is: "CAMPUS" for a campus code,
+// a third-party channel for a payment code, "" for anything else (P3).
+//
+// WeChat Pay: 18 digits starting 10–15; Alipay: 16–24 digits starting
+// 25–30; UnionPay QR: 19 digits starting 62.
+func ClassifyCode(text []byte) string {
+	if bytes.HasPrefix(text, campusPrefix) {
+		return ChannelCampus
+	}
+	n := len(text)
+	if n < 16 || n > 24 {
+		return ""
+	}
+	for _, ch := range text {
+		if ch < '0' || ch > '9' {
+			return ""
+		}
+	}
+	p := int(text[0]-'0')*10 + int(text[1]-'0')
+	switch {
+	case n == 18 && p >= 10 && p <= 15:
+		return ChannelWeChat
+	case n == 19 && p == 62:
+		return ChannelUnionPay
+	case p >= 25 && p <= 30:
+		return ChannelAlipay
+	}
+	return ""
+}
+
+// scanned returns the scanned text of an entry-mode-031 request.
+func (c *call) scanned() []byte {
+	if c.entryMode() != entryCode || !c.w.req.Has(62) {
+		return nil
+	}
+	return c.w.req.Bytes(62)
+}
+
+// thirdPartyCode returns the channel when the request pays with a
+// third-party payment code.
+func (c *call) thirdPartyCode() string {
+	t := c.scanned()
+	if t == nil {
+		return ""
+	}
+	switch ch := ClassifyCode(t); ch {
+	case ChannelAlipay, ChannelWeChat, ChannelUnionPay:
+		return ch
+	}
+	return ""
+}
+
+// scannedPayer resolves a campus code to its account (the code was
+// verified before the store transaction; here are the replay record and
+// the account rules, which must be decided in the transaction).
+func (c *call) scannedPayer() (store.Account, bool, error) {
+	text := c.scanned()
+	if text == nil {
+		c.decline(RCFormat)
+		return store.Account{}, false, nil
+	}
+	if ClassifyCode(text) != ChannelCampus {
+		c.decline(RCUnknownCode)
+		return store.Account{}, false, nil
+	}
+	c.channel = ChannelCampus
+	pre := c.code
+	if pre == nil {
+		c.decline(RCNotAllowed) // campus codes are not enabled on this gateway
+		return store.Account{}, false, nil
+	}
+	if pre.err != nil {
+		c.codeReason = campuscode.Reason(pre.err)
+		c.decline(campuscode.ResponseCode(pre.err))
+		return store.Account{}, false, nil
+	}
+	res := pre.res
+	c.rec.Account = res.Account
+	a, ok, err := c.tx.Account(res.Account)
+	if err != nil {
+		return a, false, err
+	}
+	if !ok {
+		c.decline(RCUnknownCard)
+		return a, false, nil
+	}
+	switch {
+	case a.Status == store.StatusLost && c.e.lossBlocksCode:
+		c.decline(RCLost)
+		return a, false, nil
+	case a.Status == store.StatusFrozen || a.Status == store.StatusCancelled:
+		c.decline(RCFrozen)
+		return a, false, nil
+	case !a.ECardActive:
+		c.codeReason = "inactive"
+		c.decline(RCInactive)
+		return a, false, nil
+	}
+	// Replay: the same (account, generated-at, counter) is accepted once,
+	// on any terminal. A retransmission never gets here (idempotency).
+	seen, err := c.tx.ReplaySeen(res.Account, res.GeneratedAt, res.Counter)
+	if err != nil {
+		return a, false, err
+	}
+	if seen {
+		c.codeReason = "replay"
+		c.decline(RCReplay)
+		return a, false, nil
+	}
+	c.codeReason = "ok"
+	return a, true, nil
+}
+
+// consumeCode records an approved request's campus code as used, so that
+// the same code is refused everywhere from now on. A declined request does
+// not use up the code.
+func (c *call) consumeCode() error {
+	if c.readOnly || c.code == nil || c.code.err != nil || c.codeReason != "ok" {
+		return nil
+	}
+	r := c.code.res
+	return c.tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, c.e.campus.Expiry(r))
+}
+
+// preverified is a campus code checked before the store transaction:
+// signature checks are the expensive part and need no store.
+type preverified struct {
+	res campuscode.Result
+	err error
+}
+
+// preverify runs the offline verification of a scanned campus code.
+func (e *Engine) preverify(c *call) {
+	if e.campus == nil {
+		return
+	}
+	t := c.scanned()
+	if t == nil || !bytes.HasPrefix(t, campusPrefix) {
+		return
+	}
+	res, err := e.campus.Verify(t, c.now)
+	c.code = &preverified{res: res, err: err}
+}

@@ -1,0 +1,227 @@
+package txn
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ecardgw/codec/mac"
+	"ecardgw/store"
+)
+
+// sessionState is an immutable snapshot of a terminal's session; a change
+// replaces the pointer, so request paths read it without locks.
+type sessionState struct {
+	mak, pik     []byte
+	batch        uint32
+	batchOpen    bool
+	blacklistVer uint32
+	signedIn     time.Time
+}
+
+type sessionEntry struct {
+	st       atomic.Pointer[sessionState] // nil: signed out
+	macFails atomic.Int32
+	lastSign atomic.Int64 // unix nanos of the last sign-in, for the storm limit
+}
+
+// sessionCache mirrors the store's sessions in memory. The store is the
+// truth (promise 4: a restart signs no one out); the cache is filled on
+// first use after a restart.
+type sessionCache struct {
+	mu sync.RWMutex
+	m  map[string]*sessionEntry
+}
+
+func (c *sessionCache) init() { c.m = make(map[string]*sessionEntry) }
+
+func (c *sessionCache) entry(term string) *sessionEntry {
+	c.mu.RLock()
+	en := c.m[term]
+	c.mu.RUnlock()
+	if en != nil {
+		return en
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if en = c.m[term]; en == nil {
+		en = new(sessionEntry)
+		c.m[term] = en
+	}
+	return en
+}
+
+func (c *sessionCache) peek(term []byte) *sessionEntry {
+	c.mu.RLock()
+	en := c.m[string(term)]
+	c.mu.RUnlock()
+	return en
+}
+
+// session returns the terminal's current session, loading it from the store
+// after a restart. nil means not signed in.
+func (e *Engine) session(term string) (*sessionEntry, *sessionState, error) {
+	if en := e.sessions.peek([]byte(term)); en != nil {
+		if st := en.st.Load(); st != nil {
+			return en, st, nil
+		}
+	}
+	var st *sessionState
+	err := e.db.View(func(tx *store.Tx) error {
+		s, ok, err := tx.Session(term)
+		if err != nil || !ok || len(s.MAK) == 0 {
+			return err
+		}
+		st = &sessionState{mak: s.MAK, pik: s.PIK, batch: s.Batch, batchOpen: s.BatchOpen,
+			blacklistVer: s.BlacklistVersion, signedIn: s.SignedIn}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	en := e.sessions.entry(term)
+	if st != nil {
+		en.st.CompareAndSwap(nil, st)
+		st = en.st.Load()
+	}
+	return en, st, nil
+}
+
+// persistSession writes a session snapshot inside tx.
+func persistSession(tx *store.Tx, term string, st *sessionState) error {
+	s := store.Session{Terminal: term}
+	if st != nil {
+		s.PIK, s.MAK = st.pik, st.mak
+		s.Batch, s.BatchOpen = st.batch, st.batchOpen
+		s.SignedIn, s.BlacklistVersion = st.signedIn, st.blacklistVer
+	}
+	return tx.PutSession(&s)
+}
+
+// handle0800 answers network management requests: sign-in and blacklist
+// download.
+func (e *Engine) handle0800(ctx context.Context, w *work) ([]byte, string) {
+	f60, err := w.req.F60()
+	if err != nil || !w.req.Has(11) || !w.req.Has(41) || !w.req.Has(42) {
+		return e.plainAnswer(w, RCFormat, nil), RCFormat
+	}
+	term := e.terms.get(w.req.TerminalID())
+	if term == nil || string(w.req.MerchantID()) != term.Merchant {
+		return e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
+	}
+	switch f60.Network {
+	case nmSignIn:
+		return e.signIn(ctx, w, term, f60.Batch)
+	case nmBlacklist:
+		return e.blacklistDownload(ctx, w, term)
+	}
+	return e.plainAnswer(w, RCFormat, nil), RCFormat
+}
+
+// signIn draws fresh working keys, stores the session durably and sends the
+// keys wrapped under the terminal's master key.
+func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint32) ([]byte, string) {
+	var keys [24]byte
+	if _, err := e.rand.Read(keys[:]); err != nil {
+		e.log.Error("sign-in: no randomness", "err", err)
+		return e.plainAnswer(w, RCSystem, nil), RCSystem
+	}
+	pik := clone(keys[:16])
+	mak := clone(keys[16:24])
+	encPIK, err1 := mac.Wrap(term.TMK, pik)
+	encMAK, err2 := mac.Wrap(term.TMK, mak)
+	if err1 != nil || err2 != nil {
+		return e.plainAnswer(w, RCSystem, nil), RCSystem
+	}
+	cvPIK, cvMAK := mac.CheckValue(pik), mac.CheckValue(mak)
+	now := e.now().UTC()
+	en := e.sessions.entry(term.ID)
+	prev := en.st.Load()
+	st := &sessionState{mak: mak, pik: pik, batch: batch, batchOpen: true, signedIn: now}
+	if prev != nil {
+		st.blacklistVer = prev.blacklistVer
+	}
+
+	req, r := &w.req, &w.resp
+	stan, _ := req.STAN()
+	var answer []byte
+	err := e.db.Update(ctx, func(tx *store.Tx) error {
+		bt, ok, err := tx.Batch(term.ID, batch)
+		if err != nil {
+			return err
+		}
+		if !ok || bt.Closed {
+			bt = store.BatchTotals{Terminal: term.ID, Batch: batch, DebitFen: bt.DebitFen,
+				DebitCount: bt.DebitCount, CreditFen: bt.CreditFen, CreditCount: bt.CreditCount}
+			if err := tx.PutBatch(&bt); err != nil {
+				return err
+			}
+		}
+		if err := persistSession(tx, term.ID, st); err != nil {
+			return err
+		}
+		rrn, err := tx.NextRRN()
+		if err != nil {
+			return err
+		}
+		r.SetResponseFrom(req, 11, 41, 42, 60)
+		r.Header = req.Header.Reply(procNone)
+		e.stampTime(r)
+		w.tmp = appendRRN(w.tmp[:0], rrn)
+		_ = r.SetBytes(37, w.tmp)
+		_ = r.SetString(39, RCApproved)
+		f62 := make([]byte, 0, 40)
+		f62 = append(f62, encPIK...)
+		f62 = append(f62, cvPIK[:]...)
+		f62 = append(f62, encMAK...)
+		f62 = append(f62, cvMAK[:]...)
+		_ = r.SetBytes(62, f62)
+		out, err := encodeResp(w, nil)
+		if err != nil {
+			return err
+		}
+		answer = out
+		_, err = tx.AppendJournal(&store.Record{Time: now, Key: store.IdemKey{Terminal: term.ID, Batch: batch, STAN: stan, MTI: uint16(req.MTI)},
+			Kind: "signin", Resp: RCApproved, RRN: string(w.tmp), Location: term.Location})
+		return err
+	})
+	if err != nil {
+		e.log.Error("sign-in not stored", "terminal", term.ID, "err", err)
+		return e.plainAnswer(w, RCSystem, nil), RCSystem
+	}
+	en.st.Store(st)
+	en.macFails.Store(0)
+	en.lastSign.Store(now.UnixNano())
+	e.obs.SignIn()
+	e.log.Info("terminal signed in", "terminal", term.ID, "batch", batch)
+	return answer, RCApproved
+}
+
+// handle0820 answers echo tests and sign-out.
+func (e *Engine) handle0820(w *work) ([]byte, string) {
+	f60, err := w.req.F60()
+	if err != nil {
+		return e.plainAnswer(w, RCFormat, nil), RCFormat
+	}
+	term := e.terms.get(w.req.TerminalID())
+	if term == nil || string(w.req.MerchantID()) != term.Merchant {
+		return e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
+	}
+	switch f60.Network {
+	case nmEcho:
+		return e.plainAnswer(w, RCApproved, nil), RCApproved
+	case nmSignOut:
+		en := e.sessions.entry(term.ID)
+		err := e.db.Update(context.Background(), func(tx *store.Tx) error {
+			return persistSession(tx, term.ID, nil)
+		})
+		if err != nil {
+			return e.plainAnswer(w, RCSystem, nil), RCSystem
+		}
+		en.st.Store(nil)
+		e.log.Info("terminal signed out", "terminal", term.ID)
+		return e.plainAnswer(w, RCApproved, nil), RCApproved
+	}
+	return e.plainAnswer(w, RCFormat, nil), RCFormat
+}

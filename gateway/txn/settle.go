@@ -1,0 +1,66 @@
+package txn
+
+import "strconv"
+
+// settle: 0500 compares the terminal's totals (field 48: debit amount n12,
+// debit count n3, credit amount n12, credit count n3, flag n1) with the
+// journal's for this terminal and batch, answers the gateway's own totals
+// with the flag 1 (balanced) or 2 (not balanced), and closes the batch.
+func (e *Engine) settle(c *call) error {
+	req := &c.w.req
+	if !req.Has(48) {
+		c.decline(RCFormat)
+		return nil
+	}
+	d := req.AppendDigits(c.w.tmp[:0], 48)
+	c.w.tmp = d
+	if len(d) < 30 {
+		c.decline(RCFormat)
+		return nil
+	}
+	debit, _ := strconv.ParseInt(string(d[0:12]), 10, 64)
+	debitN, _ := strconv.Atoi(string(d[12:15]))
+	credit, _ := strconv.ParseInt(string(d[15:27]), 10, 64)
+	creditN, _ := strconv.Atoi(string(d[27:30]))
+
+	bt, _, err := c.tx.Batch(c.term.ID, c.key.Batch)
+	if err != nil {
+		return err
+	}
+	bt.Terminal, bt.Batch = c.term.ID, c.key.Batch
+	flag := byte('1')
+	if bt.DebitFen != debit || bt.DebitCount != debitN || bt.CreditFen != credit || bt.CreditCount != creditN {
+		flag = '2'
+		c.rec.Exception = true
+		c.rec.Note = "not balanced: terminal " + string(d[:30])
+	}
+	out := make([]byte, 0, 31)
+	out = appendPadded(out, bt.DebitFen, 12)
+	out = appendPadded(out, int64(bt.DebitCount), 3)
+	out = appendPadded(out, bt.CreditFen, 12)
+	out = appendPadded(out, int64(bt.CreditCount), 3)
+	out = append(out, flag)
+	c.f48 = out
+	c.rc = RCApproved
+	c.closeBatch = true
+	c.totals = &bt
+	c.rec.Amount = bt.DebitFen - bt.CreditFen
+	return nil
+}
+
+// appendPadded appends v as exactly n decimal digits (negative values, which
+// totals should never be, are written as zero; overflow keeps the low digits).
+func appendPadded(dst []byte, v int64, n int) []byte {
+	if v < 0 {
+		v = 0
+	}
+	var buf [20]byte
+	s := strconv.AppendInt(buf[:0], v, 10)
+	if len(s) > n {
+		s = s[len(s)-n:]
+	}
+	for i := len(s); i < n; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, s...)
+}
