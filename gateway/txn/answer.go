@@ -51,15 +51,15 @@ func decodeReason(err error) string {
 	case errors.Is(err, iso8583.ErrNotInProfile):
 		return "not_in_profile"
 	case errors.Is(err, iso8583.ErrTooLong):
-		return "too_long"
+		return "field_too_long"
 	case errors.Is(err, iso8583.ErrNotBCD):
 		return "not_bcd"
 	case errors.Is(err, iso8583.ErrShort):
-		return "short"
+		return "truncated"
 	case errors.Is(err, iso8583.ErrTrailing):
 		return "trailing"
 	case errors.Is(err, iso8583.ErrBadCharset):
-		return "charset"
+		return "bad_charset"
 	case errors.Is(err, frame.ErrTooLarge):
 		return "too_large"
 	case errors.Is(err, frame.ErrTooShort):

@@ -47,10 +47,10 @@ type Config struct {
 
 // Limits are the ledger's amount limits, in fen.
 type Limits struct {
-	DailyFen      int64 // per account per UTC day for purchases; 0 = none
-	TopUpMaxFen   int64 // single top-up ceiling (default 99900)
-	WalletLimit   int64 // small wallet ceiling (default 1000)
-	SingleTxnMax  int64 // single purchase ceiling; 0 = none
+	DailyFen     int64 // per account per UTC day for purchases; 0 = none
+	TopUpMaxFen  int64 // single top-up ceiling (default 99900)
+	WalletLimit  int64 // small wallet ceiling (default 1000)
+	SingleTxnMax int64 // single purchase ceiling; 0 = none
 }
 
 // Engine answers terminal requests. It is safe for concurrent use.

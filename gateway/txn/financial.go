@@ -24,7 +24,7 @@ type call struct {
 	proc uint32
 	now  time.Time
 
-	pay        *payOutcome  // third-party channel outcome, decided before the transaction
+	pay        *payOutcome // third-party channel outcome, decided before the transaction
 	readOnly   bool
 	code       *preverified // campus code verified before the transaction
 	codeReason string       // campus code result label for metrics
@@ -234,7 +234,8 @@ func (c *call) finish() ([]byte, error) {
 		_ = r.SetBytes(38, rrnB[6:])
 	}
 	_ = r.SetString(39, c.rc)
-	if c.channel != "" {
+	if c.channel != "" && c.entryMode() == entryCode {
+		// Field 44 names the channel of a scanned code.
 		_ = r.SetString(44, c.channel)
 	}
 	if c.hasBal || c.hasWal {

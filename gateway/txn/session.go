@@ -225,3 +225,18 @@ func (e *Engine) handle0820(w *work) ([]byte, string) {
 	}
 	return e.plainAnswer(w, RCFormat, nil), RCFormat
 }
+
+// Sessions counts the terminals signed in (those this process has seen
+// since it started; a terminal signed in before a restart counts from its
+// first request).
+func (e *Engine) Sessions() int {
+	e.sessions.mu.RLock()
+	defer e.sessions.mu.RUnlock()
+	n := 0
+	for _, en := range e.sessions.m {
+		if en.st.Load() != nil {
+			n++
+		}
+	}
+	return n
+}

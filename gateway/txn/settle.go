@@ -1,10 +1,14 @@
 package txn
 
-import "strconv"
+import (
+	"strconv"
+
+	"ecardgw/store"
+)
 
 // settle: 0500 compares the terminal's totals (field 48: debit amount n12,
 // debit count n3, credit amount n12, credit count n3, flag n1) with the
-// journal's for this terminal and batch, answers the gateway's own totals
+// journal's for this terminal and batch, answers the terminal's totals
 // with the flag 1 (balanced) or 2 (not balanced), and closes the batch.
 func (e *Engine) settle(c *call) error {
 	req := &c.w.req
@@ -32,13 +36,12 @@ func (e *Engine) settle(c *call) error {
 	if bt.DebitFen != debit || bt.DebitCount != debitN || bt.CreditFen != credit || bt.CreditCount != creditN {
 		flag = '2'
 		c.rec.Exception = true
-		c.rec.Note = "not balanced: terminal " + string(d[:30])
+		c.rec.Note = "not balanced: gateway " + string(appendTotals(nil, &bt))
 	}
+	// The answer repeats the terminal's totals with the flag set, as
+	// UnionPay POS expect; the journal record keeps ours when they differ.
 	out := make([]byte, 0, 31)
-	out = appendPadded(out, bt.DebitFen, 12)
-	out = appendPadded(out, int64(bt.DebitCount), 3)
-	out = appendPadded(out, bt.CreditFen, 12)
-	out = appendPadded(out, int64(bt.CreditCount), 3)
+	out = append(out, d[:30]...)
 	out = append(out, flag)
 	c.f48 = out
 	c.rc = RCApproved
@@ -46,6 +49,14 @@ func (e *Engine) settle(c *call) error {
 	c.totals = &bt
 	c.rec.Amount = bt.DebitFen - bt.CreditFen
 	return nil
+}
+
+// appendTotals formats batch totals as the first 30 digits of field 48.
+func appendTotals(dst []byte, bt *store.BatchTotals) []byte {
+	dst = appendPadded(dst, bt.DebitFen, 12)
+	dst = appendPadded(dst, int64(bt.DebitCount), 3)
+	dst = appendPadded(dst, bt.CreditFen, 12)
+	return appendPadded(dst, int64(bt.CreditCount), 3)
 }
 
 // appendPadded appends v as exactly n decimal digits (negative values, which

@@ -43,9 +43,9 @@ const (
 
 // PayResult is a channel's answer.
 type PayResult struct {
-	Status      PayStatus
-	ChannelTxn  string // the channel's trade number
-	Reason      string
+	Status     PayStatus
+	ChannelTxn string // the channel's trade number
+	Reason     string
 }
 
 // ErrPayUnreachable is returned by a Payments implementation that cannot

@@ -1,0 +1,356 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ecardgw/gateway/admin"
+	"ecardgw/gateway/campuscode"
+	"ecardgw/gateway/config"
+	"ecardgw/gateway/server"
+	"ecardgw/gateway/txn"
+	"ecardgw/metrics"
+	"ecardgw/store"
+)
+
+// Options are what the command line adds to the configuration.
+type Options struct {
+	ConfigPath string       // for Reload; "" disables reloading
+	Version    string       // reported in build info and /status
+	Logger     *slog.Logger // slog.Default() when nil
+	// ShutdownTimeout bounds the wait for in-flight requests (default 10 s).
+	ShutdownTimeout time.Duration
+}
+
+// Daemon is one running gateway.
+type Daemon struct {
+	opts    Options
+	log     *slog.Logger
+	started time.Time
+
+	mu   sync.Mutex // guards cfg and keys (Reload)
+	cfg  *config.Config
+	keys *config.Keys
+
+	Metrics *metrics.Metrics
+	DB      *store.DB
+	Engine  *txn.Engine
+	POS     *server.Server
+	Admin   *admin.Server
+
+	posUp    atomic.Bool
+	stopOnce sync.Once
+	stopErr  error
+	bg       sync.WaitGroup
+	bgStop   chan struct{}
+}
+
+// New opens the store and builds every component; nothing listens yet.
+func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
+	if err := cfg.CheckKeys(keys); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys, bgStop: make(chan struct{})}
+	d.Metrics = metrics.New(metrics.ReadBuildInfo(opts.Version))
+
+	db, err := store.Open(cfg.Store.Path, store.Options{
+		StorageKey: keys.StorageKey,
+		OnCommit: func(n int, dur time.Duration, err error) {
+			d.Metrics.JournalCommit(dur, n)
+			if err != nil {
+				d.log.Error("journal commit failed: answering 96 until the store recovers", "err", err, "group", n)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", cfg.Store.Path, err)
+	}
+	d.DB = db
+	d.Metrics.SetStoreUp(true)
+
+	verifier, err := newVerifier(cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	terms, err := engineTerminals(cfg, keys)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	eng, err := txn.New(txn.Config{
+		DB:                   db,
+		Terminals:            terms,
+		Limits:               txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen},
+		Logger:               d.log,
+		Observer:             newObserver(d.Metrics),
+		Campus:               verifier,
+		WalletMasterKey:      keys.WalletMasterLoadKey,
+		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	d.Engine = eng
+
+	pos, err := server.New(handler{eng}, server.Options{
+		Addr:        cfg.Listen.POS,
+		Multicore:   cfg.Server.Multicore,
+		MaxFrame:    cfg.Server.MaxFrame,
+		IdleTimeout: cfg.Server.IdleTimeout,
+		MaxConns:    cfg.Server.MaxConns,
+		Workers:     cfg.Server.Workers,
+		MaxInFlight: cfg.Server.MaxInFlight,
+		Logger:      d.log,
+		Hooks: server.Hooks{
+			OnOpen:       d.Metrics.ConnOpened,
+			OnClose:      func(r string) { d.Metrics.ConnClosed(closeReason(r)) },
+			OnReject:     func(r string) { d.Metrics.ConnClosed(closeReason(r)) },
+			OnFrameError: func(r string) { frameReason(d.Metrics, r) },
+		},
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	d.POS = pos
+	d.Admin = admin.New(cfg.Listen.Admin, d.Metrics, admin.Options{
+		Logger: d.log,
+		Checks: []admin.Check{
+			{Name: "store", Func: func(context.Context) (string, error) {
+				return db.Path(), db.View(func(*store.Tx) error { return nil })
+			}},
+			{Name: "pos_listener", Func: func(context.Context) (string, error) {
+				if !d.posUp.Load() {
+					return "", errors.New("POS listener not up")
+				}
+				return d.POS.Addr().String(), nil
+			}},
+		},
+		Status: d.status,
+	})
+	return d, nil
+}
+
+// handler adapts the engine to the server.
+type handler struct{ e *txn.Engine }
+
+func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) ([]byte, bool) {
+	return h.e.Handle(ctx, frame)
+}
+
+// frameReason counts a frame-level error seen by the server.
+func frameReason(m *metrics.Metrics, r string) {
+	switch r {
+	case server.ReasonTooLarge:
+		m.DecodeError(metrics.DecodeTooLarge)
+	case server.ReasonTooShort:
+		m.DecodeError(metrics.DecodeTooShort)
+	default:
+		m.DecodeError(metrics.DecodeOther)
+	}
+}
+
+// engineTerminals joins the configured terminals with their master keys.
+func engineTerminals(cfg *config.Config, keys *config.Keys) ([]txn.Terminal, error) {
+	out := make([]txn.Terminal, 0, len(cfg.Terminals))
+	for _, t := range cfg.Terminals {
+		typ, err := txn.ParseTerminalType(string(t.Type))
+		if err != nil {
+			return nil, fmt.Errorf("terminals: %s: %w", t.ID, err)
+		}
+		tmk, ok := keys.TMK(t.ID)
+		if !ok {
+			return nil, fmt.Errorf("keys: terminals.%s: no master key", t.ID)
+		}
+		out = append(out, txn.Terminal{ID: t.ID, Merchant: t.Merchant, Type: typ, Location: t.Location, TMK: []byte(tmk)})
+	}
+	return out, nil
+}
+
+// newVerifier builds the campus-code verifier; nil when no issuer key is
+// configured (campus codes are then refused as not allowed).
+func newVerifier(cfg *config.Config) (*campuscode.Verifier, error) {
+	cc := cfg.CampusCode
+	if len(cc.Issuers) == 0 {
+		return nil, nil
+	}
+	vc := campuscode.Config{Validity: cc.Validity, Skew: cc.Skew, CacheSize: cc.CacheSize}
+	for _, a := range cc.Algorithms {
+		alg, err := campuscode.ParseAlgorithm(string(a))
+		if err != nil {
+			return nil, fmt.Errorf("campuscode.algorithms: %q: %w", a, err)
+		}
+		vc.Algorithms = append(vc.Algorithms, alg)
+	}
+	for i, is := range cc.Issuers {
+		alg, err := campuscode.ParseAlgorithm(string(is.Algorithm))
+		if err != nil {
+			return nil, fmt.Errorf("campuscode.issuers[%d].algorithm: %w", i, err)
+		}
+		vc.Issuers = append(vc.Issuers, campuscode.IssuerKey{KeyID: is.KeyID, Alg: alg, PublicKey: is.PublicKey,
+			NotBefore: is.NotBefore, NotAfter: is.NotAfter, Revoked: is.Revoked})
+	}
+	v, err := campuscode.NewVerifier(vc)
+	if err != nil {
+		return nil, fmt.Errorf("campuscode: %w", err)
+	}
+	return v, nil
+}
+
+// Start opens the listeners. It returns once both are accepting.
+func (d *Daemon) Start() error {
+	d.started = time.Now().UTC()
+	if err := d.POS.Start(); err != nil {
+		return fmt.Errorf("POS listener %s: %w", d.cfg.Listen.POS, err)
+	}
+	d.posUp.Store(true)
+	if err := d.Admin.Start(); err != nil {
+		_ = d.POS.Shutdown(context.Background())
+		return fmt.Errorf("admin listener %s: %w", d.cfg.Listen.Admin, err)
+	}
+	d.bg.Add(1)
+	go d.housekeeping()
+	d.log.Info("ecardgw serving", "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
+		"admin", d.Admin.Addr(), "terminals", len(d.cfg.Terminals), "store", d.DB.Path())
+	return nil
+}
+
+// POSAddr is the bound POS address (useful with port 0).
+func (d *Daemon) POSAddr() net.Addr { return d.POS.Addr() }
+
+// housekeeping purges expired campus-code replay records and refreshes
+// gauges, until Stop.
+func (d *Daemon) housekeeping() {
+	defer d.bg.Done()
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.bgStop:
+			return
+		case now := <-t.C:
+			if _, err := d.DB.PurgeReplay(now.UTC()); err != nil {
+				d.log.Warn("purging campus-code replay records", "err", err)
+			}
+			d.refreshGauges()
+		}
+	}
+}
+
+func (d *Daemon) refreshGauges() {
+	_ = d.DB.View(func(tx *store.Tx) error {
+		v, err := tx.BlacklistVersion()
+		if err == nil {
+			d.Metrics.SetBlacklistVersion(v)
+		}
+		return nil
+	})
+	d.Metrics.SetSessionsActive(d.Engine.Sessions())
+}
+
+// Run starts the gateway and serves until ctx is done, then stops it.
+func (d *Daemon) Run(ctx context.Context) error {
+	if err := d.Start(); err != nil {
+		_ = d.DB.Close()
+		return err
+	}
+	<-ctx.Done()
+	return d.Stop()
+}
+
+// Stop is the lame-duck shutdown: stop accepting, answer what is in
+// flight (bounded by ShutdownTimeout), then close the admin listener and
+// the store. It runs once.
+func (d *Daemon) Stop() error {
+	d.stopOnce.Do(func() {
+		d.log.Info("shutting down: finishing in-flight requests")
+		ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
+		defer cancel()
+		var errs []error
+		if d.posUp.Load() {
+			if err := d.POS.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("POS shutdown: %w", err))
+			}
+		}
+		d.posUp.Store(false)
+		close(d.bgStop)
+		d.bg.Wait()
+		if err := d.Admin.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
+		}
+		d.Engine.Close()
+		if err := d.DB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store close: %w", err))
+		}
+		d.Metrics.SetStoreUp(false)
+		d.stopErr = errors.Join(errs...)
+		d.log.Info("stopped")
+	})
+	return d.stopErr
+}
+
+// Reload re-reads the configuration and key file and applies the
+// terminal table and keys without dropping connections (SIGHUP). Settings
+// that need a restart (listen addresses, store path) are reported, not
+// applied.
+func (d *Daemon) Reload() error {
+	if d.opts.ConfigPath == "" {
+		return errors.New("reload: no configuration file")
+	}
+	cfg, err := config.Load(d.opts.ConfigPath)
+	if err != nil {
+		return err
+	}
+	keys, err := config.LoadKeys(cfg.Keys.File)
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckKeys(keys); err != nil {
+		return err
+	}
+	terms, err := engineTerminals(cfg, keys)
+	if err != nil {
+		return err
+	}
+	if err := d.Engine.SetTerminals(terms); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	old := d.cfg
+	d.cfg, d.keys = cfg, keys
+	d.mu.Unlock()
+	added, removed, changed := config.DiffTerminals(old.Terminals, cfg.Terminals)
+	d.log.Info("reloaded terminals and keys", "added", added, "removed", removed, "changed", changed)
+	if old.Listen != cfg.Listen || old.Store != cfg.Store {
+		d.log.Warn("listen addresses and the store path change only on restart")
+	}
+	return nil
+}
+
+func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
+	d.mu.Lock()
+	mode := string(d.cfg.Mode)
+	d.mu.Unlock()
+	st := admin.Status{Version: d.opts.Version, Mode: mode, StartedAt: d.started,
+		Connections: d.POS.Conns(), Sessions: d.Engine.Sessions(), Centre: metrics.CentreStandalone.String()}
+	err := d.DB.View(func(tx *store.Tx) error {
+		v, err := tx.BlacklistVersion()
+		st.BlacklistVersion = v
+		return err
+	})
+	return st, err
+}

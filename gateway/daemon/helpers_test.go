@@ -1,0 +1,132 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ecardgw/codec/iso8583"
+	"ecardgw/gateway/config"
+	"ecardgw/gateway/daemon"
+	"ecardgw/gateway/posclient"
+	"ecardgw/store"
+)
+
+var tmk = []byte{0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xF0, 0x01}
+
+// gwOptions shape a test gateway.
+type gwOptions struct {
+	terminals int    // canteen POS T0000001.. (default 4)
+	extra     string // appended to the YAML
+	accounts  int    // accounts 1..n with cards 1000000000NN (default 8)
+	balance   int64
+}
+
+type gateway struct {
+	t    *testing.T
+	dir  string
+	cfg  string
+	d    *daemon.Daemon
+	addr string
+}
+
+func cardOf(i int) string { return fmt.Sprintf("%012d", 100000000000+i) }
+func termOf(i int) string { return fmt.Sprintf("T%07d", i) }
+
+// writeGatewayFiles writes a config and key file for a standalone gateway
+// on free loopback ports and returns the config path.
+func writeGatewayFiles(t testing.TB, dir string, o gwOptions) string {
+	if o.terminals == 0 {
+		o.terminals = 4
+	}
+	var cfg, keys strings.Builder
+	fmt.Fprintf(&cfg, "mode: standalone\nlisten: {pos: 127.0.0.1:0, admin: 127.0.0.1:0, service: 127.0.0.1:0}\n")
+	fmt.Fprintf(&cfg, "store: {path: %s}\nkeys: {file: %s}\nlog: {level: warn}\n", filepath.Join(dir, "gw.db"), filepath.Join(dir, "keys.yaml"))
+	fmt.Fprintf(&cfg, "server: {max_conns: 20000, idle_timeout: 5m, workers: 256, max_in_flight: 32}\nterminals:\n")
+	keys.WriteString("terminals:\n")
+	for i := 1; i <= o.terminals; i++ {
+		fmt.Fprintf(&cfg, "  - {id: %s, merchant: M00000000000001, type: pos}\n", termOf(i))
+		fmt.Fprintf(&keys, "  %s: %s\n", termOf(i), strings.ToUpper(hex.EncodeToString(tmk)))
+	}
+	cfg.WriteString(o.extra)
+	keys.WriteString("wallet_master_load_key: 0123456789ABCDEFFEDCBA9876543210\n")
+	keys.WriteString("storage_key: " + strings.Repeat("ab", 32) + "\n")
+	keys.WriteString("service_tokens: [" + strings.Repeat("t", 40) + "]\n")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "keys.yaml"), []byte(keys.String()), 0o600))
+	path := filepath.Join(dir, "ecardgw.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cfg.String()), 0o600))
+	return path
+}
+
+// importAccounts puts n accounts with balance into the store at path.
+func importAccounts(t testing.TB, dbPath string, n int, balance int64) {
+	db, err := store.Open(dbPath, store.Options{})
+	require.NoError(t, err)
+	rows := make([]store.Account, n)
+	for i := range rows {
+		c := cardOf(i + 1)
+		rows[i] = store.Account{No: uint64(i + 1), Name: fmt.Sprintf("Student %d", i+1), CardNumber: c,
+			CardSerial: "00000000" + c, BalanceFen: balance, Status: store.StatusActive}
+	}
+	_, _, err = db.ImportAccounts(context.Background(), rows)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+}
+
+func startGateway(t *testing.T, o gwOptions) *gateway {
+	t.Helper()
+	if o.accounts == 0 {
+		o.accounts = 8
+	}
+	if o.balance == 0 {
+		o.balance = 100000
+	}
+	dir := t.TempDir()
+	path := writeGatewayFiles(t, dir, o)
+	importAccounts(t, filepath.Join(dir, "gw.db"), o.accounts, o.balance)
+	g := &gateway{t: t, dir: dir, cfg: path}
+	g.start()
+	return g
+}
+
+func (g *gateway) start() {
+	cfg, err := config.Load(g.cfg)
+	require.NoError(g.t, err)
+	keys, err := config.LoadKeys(cfg.Keys.File)
+	require.NoError(g.t, err)
+	d, err := daemon.New(cfg, keys, daemon.Options{ConfigPath: g.cfg, ShutdownTimeout: 5 * time.Second})
+	require.NoError(g.t, err)
+	require.NoError(g.t, d.Start())
+	g.d, g.addr = d, d.POSAddr().String()
+	g.t.Cleanup(func() { _ = d.Stop() })
+}
+
+func (g *gateway) dial(term int) (*posclient.Terminal, *posclient.TCP) {
+	g.t.Helper()
+	c, err := posclient.Dial(g.addr, 5*time.Second)
+	require.NoError(g.t, err)
+	g.t.Cleanup(func() { _ = c.Close() })
+	return &posclient.Terminal{ID: termOf(term), Merchant: "M00000000000001", TMK: tmk, T: c}, c
+}
+
+func (g *gateway) balance(acct uint64) int64 {
+	var bal int64
+	require.NoError(g.t, g.d.DB.View(func(tx *store.Tx) error {
+		a, _, err := tx.Account(acct)
+		bal = a.BalanceFen
+		return err
+	}))
+	return bal
+}
+
+// iso8583AppendFrame re-encodes a request exactly as posclient sent it.
+func iso8583AppendFrame(m *iso8583.Message, mak []byte) ([]byte, error) {
+	return iso8583.AppendFrame(nil, m, mak)
+}
