@@ -89,9 +89,6 @@ func (p *proc) term(t *testing.T) {
 // approved ≤ debited ≤ approved + unanswered, that sessions survive and
 // that a retransmission after the restart gets its original answer.
 func TestCrashKill9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("subprocess crash test: not in -short")
-	}
 	const (
 		terms   = 16
 		cycles  = 4
