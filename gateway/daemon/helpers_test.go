@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"log/slog"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -49,7 +50,7 @@ func writeGatewayFiles(t testing.TB, dir string, o gwOptions) string {
 	var cfg, keys strings.Builder
 	fmt.Fprintf(&cfg, "mode: standalone\nlisten: {pos: 127.0.0.1:0, admin: 127.0.0.1:0, service: 127.0.0.1:0}\n")
 	fmt.Fprintf(&cfg, "store: {path: %s}\nkeys: {file: %s}\nlog: {level: warn}\n", filepath.Join(dir, "gw.db"), filepath.Join(dir, "keys.yaml"))
-	fmt.Fprintf(&cfg, "server: {max_conns: 20000, idle_timeout: 5m, workers: 256, max_in_flight: 32}\nterminals:\n")
+	fmt.Fprintf(&cfg, "server: {max_conns: 20000, idle_timeout: 5m, workers: 4096, max_in_flight: 32}\nterminals:\n")
 	keys.WriteString("terminals:\n")
 	for i := 1; i <= o.terminals; i++ {
 		fmt.Fprintf(&cfg, "  - {id: %s, merchant: M00000000000001, type: pos}\n", termOf(i))
@@ -96,16 +97,18 @@ func startGateway(t *testing.T, o gwOptions) *gateway {
 	return g
 }
 
-func (g *gateway) start() {
+func (g *gateway) start() { g.startB(g.t) }
+
+func (g *gateway) startB(t testing.TB) {
 	cfg, err := config.Load(g.cfg)
-	require.NoError(g.t, err)
+	require.NoError(t, err)
 	keys, err := config.LoadKeys(cfg.Keys.File)
-	require.NoError(g.t, err)
-	d, err := daemon.New(cfg, keys, daemon.Options{ConfigPath: g.cfg, ShutdownTimeout: 5 * time.Second})
-	require.NoError(g.t, err)
-	require.NoError(g.t, d.Start())
+	require.NoError(t, err)
+	d, err := daemon.New(cfg, keys, daemon.Options{ConfigPath: g.cfg, ShutdownTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, d.Start())
 	g.d, g.addr = d, d.POSAddr().String()
-	g.t.Cleanup(func() { _ = d.Stop() })
+	t.Cleanup(func() { _ = d.Stop() })
 }
 
 func (g *gateway) dial(term int) (*posclient.Terminal, *posclient.TCP) {

@@ -217,3 +217,7 @@ func RC(resp *iso8583.Message) string {
 	}
 	return string(resp.Bytes(39))
 }
+
+// NewConnTransport is a Transport over a connection someone else dialled
+// (a load generator's), one request at a time.
+func NewConnTransport(c net.Conn) *TCP { return &TCP{conn: c, r: bufio.NewReaderSize(c, 4096)} }

@@ -1,0 +1,101 @@
+package daemon_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"ecardgw/gateway/loadgen"
+	"ecardgw/gateway/posclient"
+	"ecardgw/gateway/posload"
+	"ecardgw/gateway/server/baseline"
+)
+
+// The gateway's load benchmarks: the same closed-loop client (loadgen)
+// against a bare gnet length-prefixed echo server (the event-loop limit on
+// this machine) and against the gateway, in the same run. Each reports
+// req/s and p99 as custom metrics; docs/BENCHMARKS.md records the ratios.
+//
+//	go test -run '^$' -bench 'Baseline|Gateway' -benchtime 3s ./gateway/daemon/
+
+func fleet(n int) *posload.Fleet {
+	f := &posload.Fleet{}
+	for i := 1; i <= n; i++ {
+		f.Terminals = append(f.Terminals, posclient.Terminal{ID: termOf(i), Merchant: "M00000000000001", TMK: tmk, Batch: 1})
+		f.Cards = append(f.Cards, cardOf(i))
+	}
+	return f
+}
+
+func report(b *testing.B, r loadgen.Result) {
+	b.Helper()
+	if r.Errors > 0 || r.ConnErrors > 0 {
+		b.Fatalf("load errors: %d (conn errors %d): %v", r.Errors, r.ConnErrors, r.FirstError)
+	}
+	b.ReportMetric(r.Throughput, "req/s")
+	b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50-ms")
+}
+
+func runLoad(b *testing.B, cfg loadgen.Config) {
+	b.Helper()
+	cfg.Requests = int64(b.N)
+	cfg.Duration = 2 * time.Minute
+	b.ResetTimer()
+	r, err := loadgen.Run(context.Background(), cfg)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	report(b, r)
+}
+
+func benchBaseline(b *testing.B, conns int) {
+	b.ReportAllocs()
+	srv, err := baseline.Start("127.0.0.1:0", true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Stop()
+	cfg, err := fleet(conns).Echo(srv.Addr().String(), conns, 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Check = nil // the baseline echoes the request itself
+	runLoad(b, cfg)
+}
+
+// benchGateway starts a standalone gateway with one terminal and one card
+// per connection.
+func benchGateway(b *testing.B, conns int) *gateway {
+	dir := b.TempDir()
+	path := writeGatewayFiles(b, dir, gwOptions{terminals: conns})
+	importAccounts(b, filepath.Join(dir, "gw.db"), conns, 1_000_000_000)
+	g := &gateway{dir: dir, cfg: path}
+	g.startB(b)
+	return g
+}
+
+func BenchmarkBaselineEcho100(b *testing.B)  { benchBaseline(b, 100) }
+func BenchmarkBaselineEcho1000(b *testing.B) { benchBaseline(b, 1000) }
+
+func BenchmarkGatewayEcho100(b *testing.B) {
+	b.ReportAllocs()
+	g := benchGateway(b, 100)
+	cfg, err := fleet(100).Echo(g.addr, 100, 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runLoad(b, cfg)
+}
+
+func BenchmarkGatewayPurchase1000(b *testing.B) {
+	b.ReportAllocs()
+	g := benchGateway(b, 1000)
+	cfg, err := fleet(1000).Purchases(g.addr, 1000, 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runLoad(b, cfg)
+}

@@ -1,0 +1,215 @@
+package metrics
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The deploy files live beside the code so that these tests keep them in
+// step with the metrics the gateway really exports.
+const (
+	deployDir   = "../deploy"
+	rulesFile   = deployDir + "/prometheus/ecardgw-rules.yml"
+	rulesTest   = deployDir + "/prometheus/ecardgw-rules.test.yml"
+	scrapeFile  = deployDir + "/prometheus/prometheus.yml"
+	dashboard   = deployDir + "/grafana/ecardgw-dashboard.json"
+	unitFile    = deployDir + "/systemd/ecardgw.service"
+	operationMD = "../docs/operations.md"
+)
+
+func runPromtool(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(promtool(t), args...).CombinedOutput()
+	require.NoError(t, err, "promtool %s:\n%s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	out := runPromtool(t, "check", "rules", rulesFile)
+	require.Contains(t, out, "SUCCESS")
+}
+
+func TestPromtoolCheckConfig(t *testing.T) {
+	out := runPromtool(t, "check", "config", scrapeFile)
+	require.Contains(t, out, "SUCCESS")
+}
+
+func TestPromtoolRuleUnitTests(t *testing.T) {
+	out := runPromtool(t, "test", "rules", rulesTest)
+	require.Contains(t, out, "SUCCESS")
+}
+
+func TestPromtoolRuleUnitTestsCanFail(t *testing.T) {
+	// The same unit tests against rules with a broken threshold must fail:
+	// proof that the unit tests above test something.
+	rules, err := os.ReadFile(rulesFile)
+	require.NoError(t, err)
+	tests, err := os.ReadFile(rulesTest)
+	require.NoError(t, err)
+	broken := strings.Replace(string(rules), "ecardgw_outbox_oldest_age_seconds > 600", "ecardgw_outbox_oldest_age_seconds > 6000", 1)
+	require.NotEqual(t, string(rules), broken)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ecardgw-rules.yml"), []byte(broken), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "t.yml"), tests, 0o600))
+	out, err := exec.Command(promtool(t), "test", "rules", filepath.Join(dir, "t.yml")).CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "EcardgwOutboxStale")
+}
+
+// registryNames is every metric family in a fresh registry, gateway,
+// Go and process collectors alike.
+func registryNames(t *testing.T) []string {
+	t.Helper()
+	mfs, err := New(BuildInfo{}).Registry().Gather()
+	require.NoError(t, err)
+	names := make([]string, 0, len(mfs))
+	for _, mf := range mfs {
+		names = append(names, mf.GetName())
+	}
+	return names
+}
+
+var anyMetricRef = regexp.MustCompile(`\b(?:ecardgw|go|process)_[a-z0-9_]*[a-z0-9]`)
+
+func requireKnownMetrics(t *testing.T, where, text string, names []string) int {
+	t.Helper()
+	refs := anyMetricRef.FindAllString(text, -1)
+	for _, ref := range refs {
+		require.Contains(t, names, familyOf(ref, names), "%s uses %s, which the gateway does not export", where, ref)
+	}
+	return len(refs)
+}
+
+func TestRulesUseExportedMetrics(t *testing.T) {
+	rules, err := os.ReadFile(rulesFile)
+	require.NoError(t, err)
+	n := requireKnownMetrics(t, rulesFile, string(rules), registryNames(t))
+	require.GreaterOrEqual(t, n, 10)
+}
+
+func TestRunbookLinksResolve(t *testing.T) {
+	rules, err := os.ReadFile(rulesFile)
+	require.NoError(t, err)
+	doc, err := os.ReadFile(operationMD)
+	require.NoError(t, err)
+	anchors := headingAnchors(string(doc))
+	alerts := regexp.MustCompile(`(?m)^\s*- alert: (\w+)`).FindAllStringSubmatch(string(rules), -1)
+	links := regexp.MustCompile(`runbook_url: "docs/operations\.md#([a-z0-9_-]+)"`).FindAllStringSubmatch(string(rules), -1)
+	require.Len(t, links, len(alerts), "every alert has a runbook link")
+	for i, l := range links {
+		require.Equal(t, strings.ToLower(alerts[i][1]), l[1], "alert %s links to its own section", alerts[i][1])
+		require.Contains(t, anchors, l[1], "docs/operations.md has no section #%s", l[1])
+	}
+}
+
+// headingAnchors computes the anchors GitHub gives markdown headings.
+func headingAnchors(doc string) []string {
+	var out []string
+	for _, line := range strings.Split(doc, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			continue
+		}
+		h := strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#")))
+		var b strings.Builder
+		for _, r := range h {
+			switch {
+			case r == ' ':
+				b.WriteByte('-')
+			case r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9'):
+				b.WriteRune(r)
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+func TestDashboard(t *testing.T) {
+	raw, err := os.ReadFile(dashboard)
+	require.NoError(t, err)
+	var d struct {
+		UID    string `json:"uid"`
+		Title  string `json:"title"`
+		Panels []struct {
+			ID      int    `json:"id"`
+			Type    string `json:"type"`
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr  string `json:"expr"`
+				RefID string `json:"refId"`
+			} `json:"targets"`
+			GridPos struct{ H, W, X, Y int } `json:"gridPos"`
+		} `json:"panels"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &d))
+	require.NotEmpty(t, d.UID)
+	require.NotEmpty(t, d.Title)
+	names := registryNames(t)
+	var ids []int
+	used := map[string]bool{}
+	for _, p := range d.Panels {
+		require.NotContains(t, ids, p.ID, "panel ids are unique")
+		ids = append(ids, p.ID)
+		require.LessOrEqual(t, p.GridPos.X+p.GridPos.W, 24, p.Title)
+		if p.Type == "row" {
+			continue
+		}
+		require.NotEmpty(t, p.Targets, p.Title)
+		for _, tg := range p.Targets {
+			require.NotEmpty(t, tg.Expr, p.Title)
+			requireKnownMetrics(t, "dashboard panel "+p.Title, tg.Expr, names)
+			for _, ref := range anyMetricRef.FindAllString(tg.Expr, -1) {
+				used[familyOf(ref, names)] = true
+			}
+		}
+	}
+	// The dashboard shows every gateway metric.
+	for _, n := range names {
+		if strings.HasPrefix(n, Namespace+"_") {
+			require.True(t, used[n], "dashboard does not show %s", n)
+		}
+	}
+}
+
+func TestSystemdUnitHardening(t *testing.T) {
+	raw, err := os.ReadFile(unitFile)
+	require.NoError(t, err)
+	var lines []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	for _, want := range []string{
+		"User=ecardgw", "ProtectSystem=strict", "ReadWritePaths=/var/lib/ecardgw",
+		"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes", "CapabilityBoundingSet=",
+		"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "ExecReload=/bin/kill -HUP $MAINPID",
+		"LimitNOFILE=65536", "Restart=on-failure",
+	} {
+		require.True(t, slices.Contains(lines, want), "unit lacks %q", want)
+	}
+}
+
+// TestSystemdUnitVerifies runs systemd-analyze verify on the unit with the
+// binary swapped for /bin/true (not installed here); any warning — an
+// unknown or misspelt directive — fails the test.
+func TestSystemdUnitVerifies(t *testing.T) {
+	tool, err := exec.LookPath("systemd-analyze")
+	require.NoError(t, err, "systemd-analyze is required (package systemd)")
+	raw, err := os.ReadFile(unitFile)
+	require.NoError(t, err)
+	unit := regexp.MustCompile(`(?m)^ExecStart=.*$`).ReplaceAllString(string(raw), "ExecStart=/bin/true")
+	f := filepath.Join(t.TempDir(), "ecardgw.service")
+	require.NoError(t, os.WriteFile(f, []byte(unit), 0o600))
+	out, err := exec.Command(tool, "verify", f).CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Empty(t, strings.TrimSpace(string(out)))
+}
