@@ -1,0 +1,176 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Account returns account no.
+func (tx *Tx) Account(no uint64) (Account, bool, error) {
+	b, err := tx.bucket(bktAccounts)
+	if err != nil {
+		return Account{}, false, err
+	}
+	return getAccount(b, no)
+}
+
+func getAccount(b *bolt.Bucket, no uint64) (Account, bool, error) {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], no)
+	v := b.Get(k[:])
+	if v == nil {
+		return Account{}, false, nil
+	}
+	var a Account
+	if err := DecodeAccount(v, &a); err != nil {
+		return Account{}, false, fmt.Errorf("account %d: %w", no, err)
+	}
+	return a, true, nil
+}
+
+// AccountByCard returns the account holding the 12-digit card number.
+func (tx *Tx) AccountByCard(cardNumber string) (Account, bool, error) {
+	return tx.byIndex(bktCards, []byte(cardNumber))
+}
+
+// AccountByNameStaff returns the account with exactly this name and
+// staff number. If several accounts share both, the one stored last wins.
+func (tx *Tx) AccountByNameStaff(name, staffNo string) (Account, bool, error) {
+	return tx.byIndex(bktNames, nameKey(name, staffNo))
+}
+
+func (tx *Tx) byIndex(index, key []byte) (Account, bool, error) {
+	if len(key) == 0 {
+		return Account{}, false, nil
+	}
+	ix, err := tx.bucket(index)
+	if err != nil {
+		return Account{}, false, err
+	}
+	v := ix.Get(key)
+	if v == nil {
+		return Account{}, false, nil
+	}
+	if len(v) != 8 {
+		return Account{}, false, ErrCorruptValue
+	}
+	accts, err := tx.bucket(bktAccounts)
+	if err != nil {
+		return Account{}, false, err
+	}
+	a, ok, err := getAccount(accts, binary.BigEndian.Uint64(v))
+	if err == nil && !ok {
+		// The index points at nothing: only a damaged file does that.
+		err = fmt.Errorf("%w: %s index dangles", ErrCorruptValue, index)
+	}
+	return a, ok, err
+}
+
+// nameKey is len(name) | name | staffNo, so no character in a name can
+// make two different pairs collide.
+func nameKey(name, staffNo string) []byte {
+	if name == "" {
+		return nil
+	}
+	k := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(name)+len(staffNo)), uint16(len(name)))
+	k = append(k, name...)
+	return append(k, staffNo...)
+}
+
+// PutAccount stores a and keeps the card and name indexes in step,
+// including when the card number, name or staff number changed. A card
+// number already held by another account is refused with ErrCardInUse
+// (take it off the other account first). Updated is stored as given.
+func (tx *Tx) PutAccount(a *Account) error {
+	if a.No == 0 {
+		return fmt.Errorf("%w: account number 0", ErrBadKey)
+	}
+	if a.Status >= statusCount {
+		return fmt.Errorf("%w: status %d", ErrBadValue, a.Status)
+	}
+	if len(a.Name) > 0xFFFF-2-len(a.StaffNo) {
+		return ErrTooLong
+	}
+	accts, err := tx.bucket(bktAccounts)
+	if err != nil {
+		return err
+	}
+	cards, err := tx.bucket(bktCards)
+	if err != nil {
+		return err
+	}
+	names, err := tx.bucket(bktNames)
+	if err != nil {
+		return err
+	}
+	old, existed, err := getAccount(accts, a.No)
+	if err != nil {
+		return err
+	}
+	no := u64key(a.No)
+	if a.CardNumber != "" {
+		if v := cards.Get([]byte(a.CardNumber)); v != nil && !bytes.Equal(v, no) {
+			return ErrCardInUse
+		}
+	}
+	e := tx.scratch()
+	e.account(a)
+	if e.err != nil {
+		return e.err
+	}
+	tx.keep(e)
+	if existed {
+		if old.CardNumber != "" && old.CardNumber != a.CardNumber {
+			if err := deleteIfPoints(cards, []byte(old.CardNumber), no); err != nil {
+				return err
+			}
+		}
+		ok, nk := nameKey(old.Name, old.StaffNo), nameKey(a.Name, a.StaffNo)
+		if ok != nil && !bytes.Equal(ok, nk) {
+			if err := deleteIfPoints(names, ok, no); err != nil {
+				return err
+			}
+		}
+	}
+	if a.CardNumber != "" {
+		if err := cards.Put([]byte(a.CardNumber), no); err != nil {
+			return err
+		}
+	}
+	if nk := nameKey(a.Name, a.StaffNo); nk != nil {
+		if err := names.Put(nk, no); err != nil {
+			return err
+		}
+	}
+	return accts.Put(no, e.b)
+}
+
+func deleteIfPoints(b *bolt.Bucket, key, no []byte) error {
+	if bytes.Equal(b.Get(key), no) {
+		return b.Delete(key)
+	}
+	return nil
+}
+
+// ForEachAccount calls fn for every account in account-number order and
+// stops at the first error. The *Account is reused between calls.
+func (tx *Tx) ForEachAccount(fn func(*Account) error) error {
+	b, err := tx.bucket(bktAccounts)
+	if err != nil {
+		return err
+	}
+	var a Account
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := DecodeAccount(v, &a); err != nil {
+			return fmt.Errorf("account %x: %w", k, err)
+		}
+		if err := fn(&a); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// call is one queued Update.
+type call struct {
+	ctx      context.Context
+	fn       func(*Tx) error
+	err      error
+	panicked any
+	hasPanic bool
+	done     chan struct{}
+}
+
+// Update runs fn in a read-write transaction shared with other callers'
+// functions (group commit) and returns once that transaction is committed
+// and fsynced, or failed. See the package documentation for the contract
+// fn must keep (it may run more than once).
+//
+// If ctx is done before fn starts, Update returns ctx.Err() and fn's
+// writes never happen. Once fn has started, Update waits for the commit:
+// a caller must never be told "failed" about writes that are on disk.
+// A panic in fn is re-raised in the caller's goroutine.
+func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if db.opt.ReadOnly {
+		return ErrReadOnly
+	}
+	c := &call{ctx: ctx, fn: fn, done: make(chan struct{})}
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case db.queue <- c:
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return ctx.Err()
+	}
+	db.mu.RUnlock()
+	<-c.done
+	if c.hasPanic {
+		panic(c.panicked)
+	}
+	return c.err
+}
+
+// committer is the single writer. It takes what is queued (up to
+// MaxBatch), runs it in one bbolt transaction, and answers everyone.
+func (db *DB) committer() {
+	defer close(db.done)
+	group := make([]*call, 0, db.opt.MaxBatch)
+	for {
+		c, ok := <-db.queue
+		if !ok {
+			return
+		}
+		group = append(group[:0], c)
+		group, ok = db.fill(group)
+		db.runGroup(group)
+		clear(group) // drop references so finished calls can be collected
+		if !ok {
+			return
+		}
+	}
+}
+
+// fill adds what is already queued to group, then, if MaxDelay is set,
+// waits up to MaxDelay for more. ok is false once the queue is closed and
+// drained.
+func (db *DB) fill(group []*call) (_ []*call, ok bool) {
+drain:
+	for len(group) < db.opt.MaxBatch {
+		select {
+		case c, ok := <-db.queue:
+			if !ok {
+				return group, false
+			}
+			group = append(group, c)
+		default:
+			break drain
+		}
+	}
+	if db.opt.MaxDelay <= 0 || len(group) >= db.opt.MaxBatch {
+		return group, true
+	}
+	if db.timer == nil {
+		db.timer = time.NewTimer(db.opt.MaxDelay)
+	} else {
+		db.timer.Reset(db.opt.MaxDelay)
+	}
+	defer db.timer.Stop()
+	for len(group) < db.opt.MaxBatch {
+		select {
+		case c, ok := <-db.queue:
+			if !ok {
+				return group, false
+			}
+			group = append(group, c)
+		case <-db.timer.C:
+			return group, true
+		}
+	}
+	return group, true
+}
+
+// runGroup commits the group. bbolt has no savepoints, so when a function
+// fails the whole shared transaction is rolled back, that function is set
+// aside and the rest run again. Set-aside functions then run alone, after
+// the others committed, and their callers get that result (as bbolt's own
+// Batch does).
+func (db *DB) runGroup(group []*call) {
+	pending := group[:0:0]
+	for _, c := range group {
+		if err := c.ctx.Err(); err != nil {
+			db.finish(c, err)
+			continue
+		}
+		pending = append(pending, c)
+	}
+	var alone []*call
+	for len(pending) > 0 {
+		failed, err := db.runOnce(pending)
+		if failed < 0 {
+			for _, c := range pending {
+				db.finish(c, err)
+			}
+			break
+		}
+		alone = append(alone, pending[failed])
+		pending = append(pending[:failed], pending[failed+1:]...)
+	}
+	for _, c := range alone {
+		_, err := db.runOnce([]*call{c})
+		db.finish(c, err)
+	}
+}
+
+// runOnce runs calls in one bbolt transaction. If a function fails (error
+// or panic) it rolls back and returns that function's index; a group of
+// one reports the function's error as err with index -1 so the caller
+// can finish it. Otherwise it commits and returns -1 with the commit error.
+func (db *DB) runOnce(calls []*call) (failed int, err error) {
+	start := time.Now()
+	btx, err := db.bolt.Begin(true)
+	if err != nil {
+		db.observe(len(calls), start, err)
+		return -1, err
+	}
+	for i, c := range calls {
+		ferr := db.invoke(c, btx)
+		if ferr == nil {
+			continue
+		}
+		_ = btx.Rollback()
+		if len(calls) == 1 {
+			return -1, ferr
+		}
+		return i, nil
+	}
+	err = btx.Commit()
+	db.observe(len(calls), start, err)
+	return -1, err
+}
+
+// invoke runs one function, turning a panic into a failure whose value is
+// re-raised by Update in the caller's goroutine.
+func (db *DB) invoke(c *call, btx *bolt.Tx) (err error) {
+	c.hasPanic, c.panicked = false, nil
+	defer func() {
+		if r := recover(); r != nil {
+			c.hasPanic, c.panicked = true, r
+			err = errPanicked
+		}
+	}()
+	return c.fn(&Tx{btx: btx, db: db})
+}
+
+func (db *DB) finish(c *call, err error) {
+	c.err = err
+	close(c.done)
+}
+
+func (db *DB) observe(n int, start time.Time, err error) {
+	if db.opt.OnCommit != nil {
+		db.opt.OnCommit(n, time.Since(start), err)
+	}
+}
+
+// errPanicked marks a function that panicked; Update re-panics instead of
+// returning it.
+var errPanicked = errors.New("store: update function panicked")

@@ -1,0 +1,223 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout this code writes. Open refuses a file with a
+// higher version: an older gateway must not write into a layout it does
+// not know.
+const SchemaVersion uint32 = 1
+
+var keySchema = []byte("schema")
+
+// DB is an open store. It is safe for concurrent use.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	opt  Options
+	aead cipher.AEAD // nil without a storage key
+
+	mu     sync.RWMutex // guards closed against sends on queue
+	closed bool
+	queue  chan *call
+	done   chan struct{} // closed when the committer has drained and exited
+	timer  *time.Timer   // MaxDelay wait; committer goroutine only
+}
+
+// Open opens or creates the store at path, creates missing buckets and
+// records the schema version. It refuses a newer schema (ErrNewerSchema),
+// a file bbolt cannot open or whose consistency check fails (ErrCorrupt),
+// and a file another process holds (ErrLocked).
+func Open(path string, opt Options) (*DB, error) {
+	opt = opt.withDefaults()
+	db := &DB{path: path, opt: opt}
+	if len(opt.StorageKey) != 0 {
+		if len(opt.StorageKey) != 32 {
+			return nil, ErrBadStorageKey
+		}
+		blk, err := aes.NewCipher(opt.StorageKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadStorageKey, err)
+		}
+		if db.aead, err = cipher.NewGCM(blk); err != nil {
+			return nil, err
+		}
+	}
+	bdb, err := openBolt(path, &bolt.Options{
+		Timeout:  opt.LockTimeout,
+		ReadOnly: opt.ReadOnly,
+		MaxSize:  opt.MaxSize,
+		// Explicit: durability is the point of this package.
+		NoSync:         false,
+		NoFreelistSync: false,
+		NoGrowSync:     false,
+	})
+	if err != nil {
+		return nil, err
+	}
+	db.bolt = bdb
+	if err := db.prepare(); err != nil {
+		_ = bdb.Close()
+		return nil, err
+	}
+	if !opt.ReadOnly {
+		db.queue = make(chan *call, opt.MaxBatch)
+		db.done = make(chan struct{})
+		go db.committer()
+	}
+	return db, nil
+}
+
+// openBolt maps bbolt's errors (and panics: older bbolt versions panic on
+// some garbage pages) to the store's sentinels.
+func openBolt(path string, o *bolt.Options) (bdb *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			bdb, err = nil, fmt.Errorf("%w: %s: bbolt: %q", ErrCorrupt, path, fmt.Sprint(r))
+		}
+	}()
+	bdb, err = bolt.Open(path, 0o600, o)
+	switch {
+	case err == nil:
+		return bdb, nil
+	case errors.Is(err, bolterr.ErrTimeout):
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	case errors.Is(err, bolterr.ErrInvalid), errors.Is(err, bolterr.ErrChecksum),
+		errors.Is(err, bolterr.ErrVersionMismatch), errors.Is(err, bolterr.ErrInvalidMapping):
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
+	default:
+		// Permission, missing directory, a file too small to be bbolt...
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+}
+
+// prepare checks the schema, creates the buckets and runs the consistency
+// check. A writable open commits first: after a crash that tore one of
+// bbolt's two meta pages, bbolt opens from the other one, and the first
+// commit rewrites the torn page (it goes to the other slot), so the check
+// that follows sees a whole file. A read-only open cannot repair that and
+// fails the check; open it writable once.
+func (db *DB) prepare() (err error) {
+	defer func() {
+		// bbolt asserts (panics) on some garbage pages.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: bbolt: %q", ErrCorrupt, db.path, fmt.Sprint(r))
+		}
+	}()
+	if db.opt.ReadOnly {
+		err = db.bolt.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bktMeta)
+			if b == nil {
+				return fmt.Errorf("%w: %s: no schema (empty or foreign bbolt file)", ErrCorrupt, db.path)
+			}
+			return db.checkSchema(b.Get(keySchema))
+		})
+	} else {
+		err = db.bolt.Update(func(tx *bolt.Tx) error {
+			if b := tx.Bucket(bktMeta); b != nil {
+				if err := db.checkSchema(b.Get(keySchema)); err != nil {
+					return err
+				}
+			}
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("%w: %s: bucket %s: %v", ErrCorrupt, db.path, name, err)
+				}
+			}
+			return tx.Bucket(bktMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+		})
+	}
+	if err != nil || db.opt.SkipCheck {
+		return err
+	}
+	return db.check()
+}
+
+func (db *DB) checkSchema(v []byte) error {
+	if v == nil {
+		return nil // created by a crash between bucket creation and this put
+	}
+	if len(v) != 4 {
+		return fmt.Errorf("%w: %s: schema version unreadable", ErrCorrupt, db.path)
+	}
+	if got := binary.BigEndian.Uint32(v); got > SchemaVersion {
+		return fmt.Errorf("%w: %s: file schema %d, this gateway knows %d", ErrNewerSchema, db.path, got, SchemaVersion)
+	}
+	return nil
+}
+
+// check runs bbolt's consistency check and reports the first problem.
+func (db *DB) check() error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		var first error
+		for err := range tx.Check() {
+			if first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return fmt.Errorf("%w: %s: consistency check: %v", ErrCorrupt, db.path, first)
+		}
+		return nil
+	})
+}
+
+// Path is the file the store was opened from.
+func (db *DB) Path() string { return db.path }
+
+// Close stops accepting updates, commits everything already queued, and
+// closes the file. Update calls after Close return ErrClosed.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return ErrClosed
+	}
+	db.closed = true
+	if db.queue != nil {
+		close(db.queue)
+	}
+	db.mu.Unlock()
+	if db.done != nil {
+		<-db.done
+	}
+	return db.bolt.Close()
+}
+
+// View runs fn in a read-only transaction. Reads do not wait for the
+// committer; they see the last committed state. Keep them short: when a
+// commit grows the file, bbolt's remap waits for open reads.
+func (db *DB) View(fn func(*Tx) error) error {
+	db.mu.RLock()
+	closed := db.closed
+	db.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	return db.bolt.View(func(btx *bolt.Tx) error {
+		return fn(&Tx{btx: btx, db: db})
+	})
+}
+
+// Backup writes a consistent copy of the whole file to w while the store
+// stays online (a read transaction; writers are not blocked).
+func (db *DB) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := db.View(func(tx *Tx) error {
+		var err error
+		n, err = tx.btx.WriteTo(w)
+		return err
+	})
+	return n, err
+}

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+const idemV1 = 1
+
+// Idem returns the exact answer frame recorded for request k (promise 2: a
+// retransmission gets the original answer). The slice is a copy.
+func (tx *Tx) Idem(k IdemKey) ([]byte, bool, error) {
+	v, err := tx.get(bktIdem, k)
+	if v == nil || err != nil {
+		return nil, false, err
+	}
+	ans, err := DecodeIdem(v)
+	if err != nil {
+		return nil, false, err
+	}
+	return append([]byte(nil), ans...), true, nil
+}
+
+// PutIdem records the answer frame for request k.
+func (tx *Tx) PutIdem(k IdemKey, answer []byte) error {
+	e := tx.scratch()
+	e.u8(idemV1)
+	e.b = append(e.b, answer...)
+	tx.keep(e)
+	return tx.put(bktIdem, k, e.b)
+}
+
+// DecodeIdem returns the answer inside a stored idempotency value (an
+// alias of b).
+func DecodeIdem(b []byte) ([]byte, error) {
+	if len(b) < 1 || b[0] != idemV1 {
+		return nil, ErrCorruptValue
+	}
+	return b[1:], nil
+}
+
+// TxnState is an approved financial transaction, kept so a refund or
+// reversal can find its original and how much of it is left.
+type TxnState struct {
+	Key      IdemKey
+	Account  uint64
+	Amount   int64
+	Refunded int64
+	Reversed bool
+	Kind     string
+	ProcCode uint32
+	Channel  string
+	Time     time.Time
+	RRN      string
+	Orig     *IdemKey // a refund's purchase (so a reversed refund can be given back to it)
+}
+
+const txnV1 = 1
+
+func (e *enc) txn(s *TxnState) {
+	e.u8(txnV1)
+	e.u64(s.Account)
+	e.i64(s.Amount)
+	e.i64(s.Refunded)
+	e.bool(s.Reversed)
+	e.str(s.Kind)
+	e.u32(s.ProcCode)
+	e.str(s.Channel)
+	e.time(s.Time)
+	e.str(s.RRN)
+	e.bool(s.Orig != nil)
+	if s.Orig != nil {
+		k, err := s.Orig.AppendKey(nil)
+		if err != nil && e.err == nil {
+			e.err = err
+		}
+		e.bytes(k)
+	}
+}
+
+// AppendTxnState appends the stored encoding of s (Key is the bucket key,
+// not part of the value).
+func AppendTxnState(dst []byte, s *TxnState) ([]byte, error) {
+	e := enc{b: dst}
+	e.txn(s)
+	return e.b, e.err
+}
+
+// DecodeTxnState decodes a stored TxnState value (Key is left as is).
+func DecodeTxnState(b []byte, s *TxnState) error {
+	d := dec{b: b}
+	d.version(txnV1)
+	s.Account = d.u64()
+	s.Amount = d.i64()
+	s.Refunded = d.i64()
+	s.Reversed = d.bool()
+	s.Kind = d.str()
+	s.ProcCode = d.u32()
+	s.Channel = d.str()
+	s.Time = d.time()
+	s.RRN = d.str()
+	if d.bool() {
+		k, err := ParseIdemKey(d.bytes())
+		if err != nil {
+			return err
+		}
+		s.Orig = &k
+	}
+	return d.done()
+}
+
+// Txn returns the approved transaction with key k.
+func (tx *Tx) Txn(k IdemKey) (TxnState, bool, error) {
+	v, err := tx.get(bktTxns, k)
+	if v == nil || err != nil {
+		return TxnState{}, false, err
+	}
+	s := TxnState{Key: k}
+	if err := DecodeTxnState(v, &s); err != nil {
+		return TxnState{}, false, err
+	}
+	return s, true, nil
+}
+
+// PutTxn stores s under s.Key.
+func (tx *Tx) PutTxn(s *TxnState) error {
+	e := tx.scratch()
+	e.txn(s)
+	if e.err != nil {
+		return e.err
+	}
+	tx.keep(e)
+	return tx.put(bktTxns, s.Key, e.b)
+}
+
+const tombV1 = 1
+
+// Tombstone reports whether a reversal arrived for k before (or instead
+// of) the original: the original must then be declined if it shows up.
+func (tx *Tx) Tombstone(k IdemKey) (bool, error) {
+	v, err := tx.get(bktTombstones, k)
+	if v == nil || err != nil {
+		return false, err
+	}
+	if _, err := DecodeTombstone(v); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// PutTombstone records a reversal of the unknown original k at time at.
+func (tx *Tx) PutTombstone(k IdemKey, at time.Time) error {
+	e := tx.scratch()
+	e.u8(tombV1)
+	e.time(at)
+	tx.keep(e)
+	return tx.put(bktTombstones, k, e.b)
+}
+
+// DecodeTombstone returns the time stored in a tombstone value.
+func DecodeTombstone(b []byte) (time.Time, error) {
+	d := dec{b: b}
+	d.version(tombV1)
+	t := d.time()
+	return t, d.done()
+}
+
+// get reads bucket[k] (bbolt memory: valid inside the transaction).
+func (tx *Tx) get(bucket []byte, k IdemKey) ([]byte, error) {
+	var kb [IdemKeySize]byte
+	key, err := k.AppendKey(kb[:0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := tx.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	return b.Get(key), nil
+}
+
+func (tx *Tx) put(bucket []byte, k IdemKey, v []byte) error {
+	key, err := k.key()
+	if err != nil {
+		return err
+	}
+	b, err := tx.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(key, v); err != nil {
+		return fmt.Errorf("store: put %s: %w", bucket, err)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestIdem(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	k := IdemKey{Terminal: "T0000001", Batch: 2, STAN: 17, MTI: 200}
+	answer := []byte{0x00, 0x30, 0x60, 0x01, 0x02}
+	update(t, db, func(tx *Tx) error { return tx.PutIdem(k, answer) })
+	view(t, db, func(tx *Tx) error {
+		got, ok, err := tx.Idem(k)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, answer, got)
+		for _, other := range []IdemKey{
+			{Terminal: "T0000002", Batch: 2, STAN: 17, MTI: 200},
+			{Terminal: "T0000001", Batch: 3, STAN: 17, MTI: 200},
+			{Terminal: "T0000001", Batch: 2, STAN: 18, MTI: 200},
+			{Terminal: "T0000001", Batch: 2, STAN: 17, MTI: 400},
+		} {
+			_, ok, err := tx.Idem(other)
+			require.NoError(t, err)
+			require.False(t, ok, "%+v", other)
+		}
+		return nil
+	})
+}
+
+func TestIdemKeyEncoding(t *testing.T) {
+	k := IdemKey{Terminal: "T1", Batch: 0x01020304, STAN: 999999, MTI: 220}
+	b, err := k.AppendKey(nil)
+	require.NoError(t, err)
+	require.Len(t, b, IdemKeySize)
+	got, err := ParseIdemKey(b)
+	require.NoError(t, err)
+	require.Equal(t, k, got)
+	for _, bad := range []string{"", strings.Repeat("x", TerminalMax+1), "T\x001"} {
+		_, err := IdemKey{Terminal: bad}.AppendKey(nil)
+		require.ErrorIs(t, err, ErrBadKey)
+	}
+	_, err = ParseIdemKey(b[:10])
+	require.ErrorIs(t, err, ErrCorruptValue)
+	b[5] = 'x' // garbage after the NUL padding started
+	_, err = ParseIdemKey(b)
+	require.ErrorIs(t, err, ErrCorruptValue)
+}
+
+func TestTxnState(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	s := TxnState{
+		Key:     IdemKey{Terminal: "T0000001", Batch: 1, STAN: 5, MTI: 200},
+		Account: 1001, Amount: 900, Refunded: 300, Reversed: true,
+		Kind: "purchase", ProcCode: 0, Channel: "CAMPUS", Time: t0, RRN: "000000000005",
+	}
+	update(t, db, func(tx *Tx) error { return tx.PutTxn(&s) })
+	view(t, db, func(tx *Tx) error {
+		got, ok, err := tx.Txn(s.Key)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, s, got)
+		_, ok, err = tx.Txn(IdemKey{Terminal: "T0000001", Batch: 1, STAN: 6, MTI: 200})
+		require.NoError(t, err)
+		require.False(t, ok)
+		return nil
+	})
+}
+
+func TestTombstone(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	k := IdemKey{Terminal: "T0000001", Batch: 1, STAN: 5, MTI: 200}
+	view(t, db, func(tx *Tx) error {
+		ok, err := tx.Tombstone(k)
+		require.NoError(t, err)
+		require.False(t, ok)
+		return nil
+	})
+	update(t, db, func(tx *Tx) error { return tx.PutTombstone(k, t0) })
+	view(t, db, func(tx *Tx) error {
+		ok, err := tx.Tombstone(k)
+		require.NoError(t, err)
+		require.True(t, ok)
+		return nil
+	})
+}
+
+func TestBadTerminalRefused(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	err := db.Update(t.Context(), func(tx *Tx) error {
+		return tx.PutIdem(IdemKey{Terminal: ""}, []byte{1})
+	})
+	require.ErrorIs(t, err, ErrBadKey)
+}

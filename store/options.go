@@ -1,0 +1,52 @@
+package store
+
+import "time"
+
+// Options configure Open. The zero value is a writable store with group
+// commit defaults and no storage key (sessions cannot be stored).
+type Options struct {
+	// StorageKey is the 32-byte AES-256-GCM key that seals session working
+	// keys at rest. Empty: Session and PutSession return ErrNoStorageKey.
+	StorageKey []byte
+	// MaxBatch is the most Update functions run in one bbolt transaction
+	// (default 1024).
+	MaxBatch int
+	// MaxDelay is how long the committer waits to fill a batch (default 0:
+	// commit as soon as the committer is free; while one fsync runs the
+	// next batch accumulates, which is batching enough under load without
+	// adding latency when idle).
+	MaxDelay time.Duration
+	// ReadOnly opens the file shared and read-only; Update fails.
+	ReadOnly bool
+	// OnCommit, if set, is called by the committer after each bbolt commit
+	// with the number of functions in the group, the time from Begin to the
+	// end of the fsync, and the commit error. It runs on the committer
+	// goroutine: keep it cheap (a histogram observe).
+	OnCommit func(groupSize int, d time.Duration, err error)
+	// LockTimeout bounds the wait for another process's file lock
+	// (default 2 s); then Open fails with ErrLocked.
+	LockTimeout time.Duration
+	// MaxSize caps the file size in bytes (0: no limit). A commit that
+	// would grow the file beyond it fails like a full disk: every caller
+	// of that group gets the error.
+	MaxSize int
+	// SkipCheck skips bbolt's full consistency check at Open. The check
+	// reads every page (about a second per GB); skip it only for tools that
+	// open the file repeatedly.
+	SkipCheck bool
+}
+
+const (
+	defaultMaxBatch    = 1024
+	defaultLockTimeout = 2 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = defaultMaxBatch
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = defaultLockTimeout
+	}
+	return o
+}
