@@ -40,6 +40,8 @@ type Config struct {
 	// Payments is the third-party payment interface (the centre's, or
 	// payments.url in standalone mode); nil answers payment codes 91.
 	Payments Payments
+	// Poll bounds the "user is paying" wait (defaults 30 s and 1 s).
+	Poll PollPolicy
 	// MaxMACFailures is how many consecutive MAC failures make a terminal
 	// sign in again (default 5).
 	MaxMACFailures int
@@ -72,6 +74,7 @@ type Engine struct {
 	walletKey      []byte
 	lossBlocksCode bool
 	payments       Payments
+	poll           PollPolicy
 
 	blacklistVersion atomic.Uint32
 	closed           atomic.Bool
@@ -96,6 +99,13 @@ func New(cfg Config) (*Engine, error) {
 		walletKey:      cfg.WalletMasterKey,
 		lossBlocksCode: cfg.LossBlocksCampusCode,
 		payments:       cfg.Payments,
+		poll:           cfg.Poll,
+	}
+	if e.poll.Limit <= 0 {
+		e.poll.Limit = 30 * time.Second
+	}
+	if e.poll.Interval <= 0 {
+		e.poll.Interval = time.Second
 	}
 	if e.zone == nil {
 		e.zone = time.FixedZone("CST", 8*3600)

@@ -107,6 +107,9 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 	c := &call{e: e, w: w, term: term, st: st, mti: mti, proc: proc, now: e.now().UTC(),
 		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}
 	e.preverify(c)
+	if ans, ok := e.prepay(ctx, c); ok {
+		return ans, "retransmission"
+	}
 	var answer []byte
 	retrans := false
 	err = e.db.Update(ctx, func(tx *store.Tx) error {
@@ -143,6 +146,7 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 	if c.codeReason != "" {
 		e.obs.CampusCode(c.codeReason)
 	}
+	e.refundAfterFailedCredit(ctx, c)
 	if c.closeBatch {
 		ns := *st
 		ns.batchOpen = false

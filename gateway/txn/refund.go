@@ -95,6 +95,9 @@ func (e *Engine) reversal(c *call) error {
 		c.rec.Note += "; already reversed"
 		return nil
 	}
+	if ts.Kind == "purchase" && ts.Channel != "" && ts.Channel != ChannelCampus {
+		return e.thirdPartyReversal(c, &ts)
+	}
 	undo := ts.Amount - ts.Refunded
 	a, ok, err := c.tx.Account(ts.Account)
 	if err != nil {
@@ -106,9 +109,6 @@ func (e *Engine) reversal(c *call) error {
 	}
 	switch ts.Kind {
 	case "purchase", "fee":
-		if ts.Channel != "" && ts.Channel != "CAMPUS" {
-			return e.thirdPartyReversal(c, &ts)
-		}
 		a.BalanceFen += undo
 		c.debitFen, c.debitCount = -ts.Amount, -1
 	case "load":

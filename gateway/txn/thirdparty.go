@@ -73,8 +73,8 @@ type PollPolicy struct {
 // is not touched.
 func (e *Engine) thirdPartyPurchase(c *call, channel string) error {
 	c.channel = channel
-	if v, err := c.w.req.Amount(); err == nil {
-		c.rec.Amount = v
+	if _, ok := c.amount(c.e.limits.SingleTxnMax); !ok {
+		return nil
 	}
 	if c.pay == nil {
 		c.decline(RCCentreDown)
@@ -94,12 +94,12 @@ func (e *Engine) thirdPartyPurchase(c *call, channel string) error {
 // an outcome from it (no payment service, or unreachable) they are 91.
 func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) error {
 	c.channel = orig.Channel
-	if c.pay == nil {
-		c.decline(RCCentreDown)
-		return nil
-	}
 	if amt > orig.Amount-orig.Refunded {
 		c.decline(RCBadAmount)
+		return nil
+	}
+	if c.pay == nil {
+		c.decline(RCCentreDown)
 		return nil
 	}
 	c.rc = c.pay.rc

@@ -1,0 +1,207 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"ecardgw/store"
+)
+
+// tradeNo names a request at the channel: unique per terminal, batch, STAN
+// and MTI, like the idempotency key, so a retried Pay is the same payment.
+func tradeNo(k store.IdemKey) string {
+	return fmt.Sprintf("%s%06d%06d%04d", k.Terminal, k.Batch%1000000, k.STAN%1000000, k.MTI)
+}
+
+// prepay talks to the payment channel for requests that need it, before the
+// store transaction: a payment-code purchase or top-up is paid (polling
+// while the person enters a password, cancelled at the limit), a refund or
+// reversal of a third-party purchase goes back to the channel. The outcome
+// is left in c.pay for the transaction to journal. It returns a stored
+// answer when the request is a retransmission (nothing is paid twice).
+func (e *Engine) prepay(ctx context.Context, c *call) ([]byte, bool) {
+	if e.payments == nil {
+		return nil, false
+	}
+	switch {
+	case c.mti == mti0200 && (c.proc == PCPurchase || c.proc == PCTopUp):
+		ch := c.thirdPartyCode()
+		if ch == "" {
+			return nil, false
+		}
+		if ans, ok := e.storedAnswer(c.key); ok {
+			return ans, true
+		}
+		amt, err := c.w.req.Amount()
+		if err != nil || amt <= 0 || (c.proc == PCTopUp && amt > e.limits.TopUpMaxFen) {
+			return nil, false // the transaction declines it (13)
+		}
+		var acct uint64
+		if c.proc == PCTopUp {
+			a, ok := e.topUpTarget(c)
+			if !ok {
+				return nil, false // declined in the transaction, nothing charged
+			}
+			acct = a
+		}
+		c.pay = e.pay(ctx, PayRequest{TradeNo: tradeNo(c.key), Channel: ch, AuthCode: string(c.scanned()),
+			Amount: amt, Subject: subjectOf(c.proc), Terminal: c.term.ID, Account: acct})
+	case (c.mti == mti0200 && c.proc == PCRefund) || c.mti == mti0400:
+		orig, ok := e.thirdPartyOriginal(c)
+		if !ok {
+			return nil, false
+		}
+		if ans, ok := e.storedAnswer(c.key); ok {
+			return ans, true
+		}
+		c.pay = e.undoPayment(ctx, c, &orig)
+	}
+	return nil, false
+}
+
+func subjectOf(proc uint32) string {
+	if proc == PCTopUp {
+		return "campus card top-up"
+	}
+	return "campus purchase"
+}
+
+// storedAnswer returns the answer already given to key, if any.
+func (e *Engine) storedAnswer(k store.IdemKey) ([]byte, bool) {
+	var ans []byte
+	_ = e.db.View(func(tx *store.Tx) error {
+		v, ok, err := tx.Idem(k)
+		if ok {
+			ans = v
+		}
+		return err
+	})
+	return ans, ans != nil
+}
+
+// topUpTarget checks, before anyone is charged, that the card in field 2
+// names an account that can be credited.
+func (e *Engine) topUpTarget(c *call) (uint64, bool) {
+	if !c.w.req.Has(2) {
+		return 0, false
+	}
+	card := c.w.req.Digits(2)
+	var no uint64
+	_ = e.db.View(func(tx *store.Tx) error {
+		a, ok, err := tx.AccountByCard(card)
+		if ok && (a.Status == store.StatusActive || a.Status == store.StatusLost) {
+			no = a.No
+		}
+		return err
+	})
+	return no, no != 0
+}
+
+// thirdPartyOriginal finds the third-party purchase a refund (field 61) or
+// reversal (same STAN) names.
+func (e *Engine) thirdPartyOriginal(c *call) (store.TxnState, bool) {
+	orig := store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
+	if c.mti == mti0200 {
+		f61, err := c.w.req.F61()
+		if err != nil {
+			return store.TxnState{}, false
+		}
+		orig.Batch, orig.STAN = f61.Batch, f61.STAN
+	}
+	var ts store.TxnState
+	var found bool
+	_ = e.db.View(func(tx *store.Tx) error {
+		var err error
+		ts, found, err = tx.Txn(orig)
+		return err
+	})
+	if !found || ts.Reversed || ts.Channel == "" || ts.Channel == ChannelCampus || ts.Kind != "purchase" {
+		return store.TxnState{}, false
+	}
+	return ts, true
+}
+
+// pay asks the channel to take the money and waits, within the poll limit,
+// while the person is still entering a password.
+func (e *Engine) pay(ctx context.Context, r PayRequest) *payOutcome {
+	start := e.now()
+	res, err := e.payments.Pay(ctx, r)
+	for err == nil && res.Status == PayPaying {
+		if e.now().Sub(start) >= e.poll.Limit {
+			// The POS will give up at 60 s: cancel below that and say so.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			cerr := e.payments.Cancel(cctx, r.TradeNo)
+			cancel()
+			if cerr != nil {
+				e.log.Error("cancelling an unresolved payment failed; it must be reconciled", "trade", r.TradeNo, "err", cerr)
+			}
+			e.obs.Payment(r.Channel, "timed_out")
+			return &payOutcome{rc: RCPayUnresolved, status: PayCancelled, channelTxn: res.ChannelTxn, outcome: "timed_out"}
+		}
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(e.poll.Interval):
+			res, err = e.payments.Query(ctx, r.TradeNo)
+		}
+	}
+	out := &payOutcome{status: res.Status, channelTxn: res.ChannelTxn}
+	switch {
+	case err != nil:
+		out.rc, out.outcome = RCCentreDown, "unavailable"
+		if !errors.Is(err, ErrPayUnreachable) && !errors.Is(err, context.DeadlineExceeded) {
+			out.rc, out.outcome = RCSystem, "error"
+		}
+		e.log.Warn("payment channel did not answer", "trade", r.TradeNo, "err", err)
+	case res.Status == PayPaid:
+		out.rc, out.outcome = RCApproved, "approved"
+	case res.Status == PayNotBound:
+		out.rc, out.outcome = RCNotBound, "not_bound"
+	default:
+		out.rc, out.outcome = RCChannelDecline, "declined"
+	}
+	e.obs.Payment(r.Channel, out.outcome)
+	return out
+}
+
+// undoPayment refunds (refund) or cancels (reversal) a third-party purchase
+// at its channel.
+func (e *Engine) undoPayment(ctx context.Context, c *call, orig *store.TxnState) *payOutcome {
+	amt := orig.Amount - orig.Refunded
+	if c.mti == mti0200 {
+		v, err := c.w.req.Amount()
+		if err != nil || v <= 0 || v > amt {
+			return nil // the transaction declines it (13)
+		}
+		amt = v
+	}
+	res, err := e.payments.Refund(ctx, tradeNo(orig.Key), tradeNo(c.key), amt)
+	out := &payOutcome{status: res.Status, channelTxn: res.ChannelTxn}
+	switch {
+	case err != nil:
+		out.rc, out.outcome = RCCentreDown, "unavailable"
+	case res.Status == PayRefunded || res.Status == PayCancelled || res.Status == PayPaid:
+		out.rc, out.outcome = RCApproved, "refunded"
+	default:
+		out.rc, out.outcome = RCChannelDecline, "declined"
+	}
+	e.obs.Payment(orig.Channel, out.outcome)
+	return out
+}
+
+// refundAfterFailedCredit gives a top-up's channel payment back when the
+// account could not be credited after the channel took the money.
+func (e *Engine) refundAfterFailedCredit(ctx context.Context, c *call) {
+	if c.pay == nil || c.pay.rc != RCApproved || c.rc == RCApproved || c.proc != PCTopUp {
+		return
+	}
+	k := tradeNo(c.key)
+	res, err := e.payments.Refund(context.WithoutCancel(ctx), k, k+"R", c.rec.Amount)
+	if err != nil || (res.Status != PayRefunded && res.Status != PayCancelled) {
+		e.log.Error("top-up was paid but not credited, and the channel refund failed: reconcile", "trade", k, "err", err)
+		return
+	}
+	e.log.Warn("top-up could not be credited; the channel payment was refunded", "trade", k, "rc", c.rc)
+}
