@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ecardgw/cardio/vcard"
+)
+
+func TestSession(t *testing.T) {
+	card, err := vcard.New(vcard.DemoConfig([16]byte{1}))
+	require.NoError(t, err)
+	// A listener standing in for vpcd, so insert has somewhere to go.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	var out bytes.Buffer
+	s := &session{card: card, addr: ln.Addr().String(), out: &out}
+	ctx := context.Background()
+
+	require.NoError(t, s.exec(ctx, "spend 50"))
+	require.Contains(t, out.String(), "card 20******4567: wallet 300 fen, load counter 0, 1 log records")
+	require.Error(t, s.exec(ctx, "spend x"))
+	require.Error(t, s.exec(ctx, "spend 1000"))
+	require.Error(t, s.exec(ctx, "fly"))
+	require.NoError(t, s.exec(ctx, ""))
+	require.NoError(t, s.exec(ctx, "insert"))
+	require.NoError(t, s.exec(ctx, "remove"))
+	require.Contains(t, out.String(), "card removed")
+	require.NotContains(t, out.String(), "202601234567")
+}
+
+func TestRunNeedsKeys(t *testing.T) {
+	var out bytes.Buffer
+	require.ErrorContains(t, run(context.Background(), nil, bytes.NewReader(nil), &out), "--keys")
+
+	// A key file others can read is refused by the gateway's loader.
+	p := filepath.Join(t.TempDir(), "keys.yaml")
+	require.NoError(t, os.WriteFile(p, []byte("x: 1\n"), 0o644))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	require.Error(t, run(ctx, []string{"--keys", p}, bytes.NewReader(nil), &out))
+}
