@@ -8,64 +8,26 @@ import (
 )
 
 // observer feeds the engine's events into Prometheus collectors, mapping
-// the engine's label strings onto the metrics package's bounded enums.
-type observer struct {
-	m         *metrics.Metrics
-	decode    map[string]metrics.DecodeReason
-	campus    map[string]metrics.CampusCodeResult
-	outcome   map[string]metrics.PaymentOutcome
-	retransRC metrics.RespCode
-}
+// the engine's label strings onto the metrics package's bounded enums
+// (anything unknown counts as "other").
+type observer struct{ m *metrics.Metrics }
 
-func newObserver(m *metrics.Metrics) *observer {
-	o := &observer{m: m,
-		decode:  map[string]metrics.DecodeReason{},
-		campus:  map[string]metrics.CampusCodeResult{},
-		outcome: map[string]metrics.PaymentOutcome{},
-	}
-	for r := metrics.DecodeReason(0); r < metrics.DecodeOther; r++ {
-		o.decode[r.String()] = r
-	}
-	for r := metrics.CampusCodeResult(0); r < metrics.CampusCodeOther; r++ {
-		o.campus[r.String()] = r
-	}
-	for r := metrics.PaymentOutcome(0); r < metrics.PaymentOther; r++ {
-		o.outcome[r.String()] = r
-	}
-	return o
-}
+func newObserver(m *metrics.Metrics) *observer { return &observer{m: m} }
 
 var _ txn.Observer = (*observer)(nil)
 
 func (o *observer) Request(mti uint16, rc string, d time.Duration) {
-	o.m.Request(metrics.ClassifyMTI(mti), metrics.ClassifyRespCode([]byte(rc)), d)
+	o.m.Request(metrics.ClassifyMTI(mti), metrics.ParseRespCode(rc), d)
 }
 
-func (o *observer) FrameError(reason string) {
-	r, ok := o.decode[reason]
-	if !ok {
-		r = metrics.DecodeOther
-	}
-	o.m.DecodeError(r)
-}
-
-func (o *observer) SignIn()     { o.m.SignIn() }
-func (o *observer) MACFailure() { o.m.MACFailure() }
-
-func (o *observer) CampusCode(reason string) {
-	r, ok := o.campus[reason]
-	if !ok {
-		r = metrics.CampusCodeOther
-	}
-	o.m.CampusCode(r)
-}
+func (o *observer) FrameError(reason string) { o.m.DecodeError(metrics.ParseDecodeReason(reason)) }
+func (o *observer) SignIn()                  { o.m.SignIn() }
+func (o *observer) MACFailure()              { o.m.MACFailure() }
+func (o *observer) StandIn()                 { o.m.StandInApproval() }
+func (o *observer) CampusCode(reason string) { o.m.CampusCode(metrics.ParseCampusCodeResult(reason)) }
 
 func (o *observer) Payment(channel, outcome string) {
-	r, ok := o.outcome[outcome]
-	if !ok {
-		r = metrics.PaymentOther
-	}
-	o.m.Payment(metrics.ClassifyChannel([]byte(channel)), r)
+	o.m.Payment(metrics.ParseChannel(channel), metrics.ParsePaymentOutcome(outcome))
 }
 
 // closeReason maps the server's close reasons to the metrics labels.

@@ -42,6 +42,14 @@ type Config struct {
 	Payments Payments
 	// Poll bounds the "user is paying" wait (defaults 30 s and 1 s).
 	Poll PollPolicy
+	// Centre makes the engine run in connected mode: the centre authorizes
+	// online and the store is its replica; nil is standalone mode.
+	Centre Centre
+	// CentreTimeout bounds an online authorization (default 1.5 s); then
+	// the engine stands in.
+	CentreTimeout time.Duration
+	// StandIn limits what is approved while the centre does not answer.
+	StandIn StandInLimits
 	// MaxMACFailures is how many consecutive MAC failures make a terminal
 	// sign in again (default 5).
 	MaxMACFailures int
@@ -75,6 +83,9 @@ type Engine struct {
 	lossBlocksCode bool
 	payments       Payments
 	poll           PollPolicy
+	centre         Centre
+	centreTimeout  time.Duration
+	standInLim     StandInLimits
 
 	blacklistVersion atomic.Uint32
 	closed           atomic.Bool
@@ -100,6 +111,18 @@ func New(cfg Config) (*Engine, error) {
 		lossBlocksCode: cfg.LossBlocksCampusCode,
 		payments:       cfg.Payments,
 		poll:           cfg.Poll,
+		centre:         cfg.Centre,
+		centreTimeout:  cfg.CentreTimeout,
+		standInLim:     cfg.StandIn,
+	}
+	if e.centreTimeout <= 0 {
+		e.centreTimeout = 1500 * time.Millisecond
+	}
+	if e.standInLim.PerTxnFen <= 0 {
+		e.standInLim.PerTxnFen = 5000
+	}
+	if e.standInLim.PerAccountFen <= 0 {
+		e.standInLim.PerAccountFen = 20000
 	}
 	if e.poll.Limit <= 0 {
 		e.poll.Limit = 30 * time.Second

@@ -24,10 +24,13 @@ type call struct {
 	proc uint32
 	now  time.Time
 
-	pay        *payOutcome // third-party channel outcome, decided before the transaction
-	readOnly   bool
-	code       *preverified // campus code verified before the transaction
-	codeReason string       // campus code result label for metrics
+	pay         *payOutcome // third-party channel outcome, decided before the transaction
+	online      *AuthResult // the centre\'s decision (connected mode)
+	unreachable bool        // the centre did not answer: stand in
+	codeClaimed bool        // the campus code was claimed before asking the centre
+	readOnly    bool
+	code        *preverified // campus code verified before the transaction
+	codeReason  string       // campus code result label for metrics
 
 	rc      string
 	rec     store.Record
@@ -49,7 +52,8 @@ type call struct {
 }
 
 func (c *call) reset(tx *store.Tx) {
-	*c = call{e: c.e, tx: tx, w: c.w, term: c.term, st: c.st, key: c.key, mti: c.mti, proc: c.proc, now: c.now, code: c.code, pay: c.pay, readOnly: c.readOnly}
+	*c = call{e: c.e, tx: tx, w: c.w, term: c.term, st: c.st, key: c.key, mti: c.mti, proc: c.proc, now: c.now, code: c.code, pay: c.pay, readOnly: c.readOnly,
+		online: c.online, unreachable: c.unreachable, codeClaimed: c.codeClaimed}
 	c.rec = store.Record{Time: c.now, Key: c.key, ProcCode: c.proc, Location: c.term.Location}
 }
 
@@ -108,6 +112,9 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}
 	e.preverify(c)
 	if ans, ok := e.prepay(ctx, c); ok {
+		return ans, "retransmission"
+	}
+	if ans, ok := e.authorize(ctx, c); ok {
 		return ans, "retransmission"
 	}
 	var answer []byte
@@ -179,6 +186,9 @@ func (e *Engine) dropSession(en *sessionEntry, term string) {
 
 // execute applies the rule for the request's type.
 func (e *Engine) execute(c *call) error {
+	if handled, err := e.connected(c); handled || err != nil {
+		return err
+	}
 	switch c.mti {
 	case mti0100:
 		switch c.proc {

@@ -11,6 +11,7 @@ type Observer interface {
 	MACFailure()
 	CampusCode(reason string)
 	Payment(channel, outcome string)
+	StandIn()
 }
 
 type nopObserver struct{}
@@ -21,5 +22,6 @@ func (nopObserver) SignIn()                               {}
 func (nopObserver) MACFailure()                           {}
 func (nopObserver) CampusCode(string)                     {}
 func (nopObserver) Payment(string, string)                {}
+func (nopObserver) StandIn()                              {}
 
 var _ Observer = nopObserver{}

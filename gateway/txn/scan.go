@@ -121,7 +121,7 @@ func (c *call) scannedPayer() (store.Account, bool, error) {
 	if err != nil {
 		return a, false, err
 	}
-	if seen {
+	if seen && !c.codeClaimed {
 		c.codeReason = "replay"
 		c.decline(RCReplay)
 		return a, false, nil
@@ -134,7 +134,7 @@ func (c *call) scannedPayer() (store.Account, bool, error) {
 // the same code is refused everywhere from now on. A declined request does
 // not use up the code.
 func (c *call) consumeCode() error {
-	if c.readOnly || c.code == nil || c.code.err != nil || c.codeReason != "ok" {
+	if c.readOnly || c.codeClaimed || c.code == nil || c.code.err != nil || c.codeReason != "ok" {
 		return nil
 	}
 	r := c.code.res

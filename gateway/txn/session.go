@@ -23,7 +23,7 @@ type sessionState struct {
 type sessionEntry struct {
 	st       atomic.Pointer[sessionState] // nil: signed out
 	macFails atomic.Int32
-	lastSign atomic.Int64 // unix nanos of the last sign-in, for the storm limit
+	lastSign atomic.Int64 // sign-in storm limit: GCRA arrival time, unix nanos (signin_limit.go)
 }
 
 // sessionCache mirrors the store's sessions in memory. The store is the
@@ -122,6 +122,9 @@ func (e *Engine) handle0800(ctx context.Context, w *work) ([]byte, string) {
 // signIn draws fresh working keys, stores the session durably and sends the
 // keys wrapped under the terminal's master key.
 func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint32) ([]byte, string) {
+	if e.signInLimited(term) {
+		return e.plainAnswer(w, RCSystem, nil), RCSystem
+	}
 	var keys [24]byte
 	if _, err := e.rand.Read(keys[:]); err != nil {
 		e.log.Error("sign-in: no randomness", "err", err)
@@ -192,7 +195,6 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 	}
 	en.st.Store(st)
 	en.macFails.Store(0)
-	en.lastSign.Store(now.UnixNano())
 	e.obs.SignIn()
 	e.log.Info("terminal signed in", "terminal", term.ID, "batch", batch)
 	return answer, RCApproved

@@ -15,28 +15,55 @@ import (
 // account, and answers MAC2 (DF10), the account and wallet balances (54) and
 // the water consumed since the last settlement (63 WATER:<fen>).
 func (e *Engine) walletLoad(c *call) error {
+	in, ok, err := e.loadCheck(c)
+	if err != nil || !ok {
+		return err
+	}
+	if in.a.BalanceFen < in.amt {
+		c.decline(RCInsufficient)
+		return nil
+	}
+	return e.applyLoad(c, in, in.a.BalanceFen-in.amt)
+}
+
+// loadInput is a checked INITIALIZE FOR LOAD.
+type loadInput struct {
+	a      store.Account
+	amt    int64
+	serial [20]byte
+	before int64
+	ctr    uint16
+	sk     [8]byte
+	tn     [6]byte
+	dt     [7]byte
+}
+
+// loadCheck parses and checks a load request: amount and wallet limit
+// (61), the card (14/41/62), field 55, the online counter (never twice:
+// 12) and MAC1 (A0). ok is false when it declined (c.rc set).
+func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
 	amt, ok := c.amount(e.limits.WalletLimit)
 	if !ok {
 		if c.rc == RCBadAmount && c.rec.Amount > e.limits.WalletLimit {
 			c.decline(RCOverLimit)
 		}
-		return nil
+		return nil, false, nil
 	}
 	if dead, err := c.tx.Tombstone(c.key); err != nil || dead {
 		if dead {
 			c.decline(RCNoOriginal)
 		}
-		return err
+		return nil, false, err
 	}
 	a, ok, err := c.cardAccount()
 	if err != nil || !ok {
-		return err
+		return nil, false, err
 	}
 	c.hasBal, c.bal = true, a.BalanceFen
 	f55 := c.w.req.Bytes(55)
 	if f55 == nil || tlv.Validate(f55) != nil {
 		c.decline(RCFormat)
-		return nil
+		return nil, false, nil
 	}
 	serialB, ok1 := tlvValue(f55, tagSerial, 10)
 	balB, ok2 := tlvValue(f55, tagWalletBal, 4)
@@ -47,66 +74,66 @@ func (e *Engine) walletLoad(c *call) error {
 	tnB, ok7 := tlvValue(f55, tagTermNo, 6)
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
 		c.decline(RCFormat)
-		return nil
+		return nil, false, nil
 	}
-	var sb [20]byte
-	serial, ok := bcdDigits(sb[:0], serialB)
+	in := &loadInput{a: a, amt: amt}
+	serial, ok := bcdDigits(in.serial[:0], serialB)
 	if !ok || string(serial[8:]) != a.CardNumber || (a.CardSerial != "" && a.CardSerial != string(serial)) {
 		c.decline(RCUnknownCard)
-		return nil
+		return nil, false, nil
 	}
-	before := int64(binary.BigEndian.Uint32(balB))
-	ctr := binary.BigEndian.Uint16(ctrB)
-	c.hasWal, c.wal = true, before
-	if before+amt > e.limits.WalletLimit {
+	in.before = int64(binary.BigEndian.Uint32(balB))
+	in.ctr = binary.BigEndian.Uint16(ctrB)
+	c.hasWal, c.wal = true, in.before
+	if in.before+amt > e.limits.WalletLimit {
 		c.decline(RCOverLimit)
-		return nil
+		return nil, false, nil
 	}
 	// The same (card, online counter) is never loaded twice: after a load
 	// the stored counter is one past the one used.
-	if a.Wallet.Loaded && ctr < a.Wallet.Counter {
+	if a.Wallet.Loaded && in.ctr < a.Wallet.Counter {
 		c.rec.Note = "online counter already used"
 		c.decline(RCNotAllowed)
-		return nil
+		return nil, false, nil
 	}
 	if len(e.walletKey) != 16 {
 		c.decline(RCSystem)
-		return nil
+		return nil, false, nil
 	}
 	var master [16]byte
 	copy(master[:], e.walletKey)
 	var rnd [4]byte
-	var tn [6]byte
-	var dt [7]byte
 	copy(rnd[:], rndB)
-	copy(tn[:], tnB)
-	copy(dt[:], dtB)
+	copy(in.tn[:], tnB)
+	copy(in.dt[:], dtB)
 	cardKey, err := pboc.DeriveCardKey(master, serialB)
 	if err != nil {
 		c.decline(RCFormat)
-		return nil
+		return nil, false, nil
 	}
-	sk := pboc.SessionKey(cardKey, rnd, ctr)
-	want := pboc.MAC1(sk, uint32(before), uint32(amt), tn)
+	in.sk = pboc.SessionKey(cardKey, rnd, in.ctr)
+	want := pboc.MAC1(in.sk, uint32(in.before), uint32(amt), in.tn)
 	if !constEq(want[:], mac1B) {
 		e.obs.MACFailure()
 		c.rec.Note = "MAC1 invalid"
 		c.decline(RCMAC)
-		return nil
+		return nil, false, nil
 	}
-	if a.BalanceFen < amt {
-		c.decline(RCInsufficient)
-		return nil
-	}
-	// Water consumed since the last load: what the card spent offline.
+	return in, true, nil
+}
+
+// applyLoad records a load: the account's new balance, the wallet state,
+// MAC2 for the card, and the water consumed since the last load.
+func (e *Engine) applyLoad(c *call, in *loadInput, balanceAfter int64) error {
+	a, amt, before := in.a, in.amt, in.before
 	var water int64
 	if a.Wallet.Loaded && a.Wallet.LastLoadBalance > before {
 		water = a.Wallet.LastLoadBalance - before
 	}
-	a.BalanceFen -= amt
-	a.CardSerial = string(serial)
+	a.BalanceFen = balanceAfter
+	a.CardSerial = string(in.serial[:])
 	a.Wallet.Balance = before + amt
-	a.Wallet.Counter = ctr + 1
+	a.Wallet.Counter = in.ctr + 1
 	a.Wallet.LastLoadBalance = before + amt
 	a.Wallet.Loaded = true
 	a.Wallet.LastLoadAt = c.now
@@ -114,11 +141,13 @@ func (e *Engine) walletLoad(c *call) error {
 	if err := c.tx.PutAccount(&a); err != nil {
 		return err
 	}
-	mac2 := pboc.MAC2(sk, uint32(amt), tn, dt)
+	mac2 := pboc.MAC2(in.sk, uint32(amt), in.tn, in.dt)
 	c.f55 = tlv.Append(make([]byte, 0, 7), tagMAC2, mac2[:])
 	c.f63 = strconv.AppendInt([]byte("WATER:"), water, 10)
 	c.rc = RCApproved
 	c.bal, c.wal = a.BalanceFen, a.Wallet.Balance
+	c.rec.Account = a.No
+	c.rec.Amount = amt
 	c.rec.BalanceAfter = a.BalanceFen
 	c.rec.Note = "wallet " + strconv.FormatInt(before, 10) + "->" + strconv.FormatInt(before+amt, 10)
 	c.channel = ChannelCampus

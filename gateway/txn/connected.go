@@ -1,0 +1,423 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"ecardgw/store"
+)
+
+// Centre is the card centre's online authorization (connected mode): the
+// centre is the ledger of record and applies each request itself,
+// idempotently by its key.
+type Centre interface {
+	Authorize(ctx context.Context, r AuthRequest) (AuthResult, error)
+}
+
+// AuthRequest is one request for the centre to decide.
+type AuthRequest struct {
+	Key        store.IdemKey
+	Kind       string // purchase, inquiry, refund, reversal, load, fee, sync
+	Account    uint64 // from a campus code; 0 for a card (the centre resolves Card)
+	Card       string
+	Amount     int64
+	Channel    string
+	Orig       *store.IdemKey
+	Time       time.Time
+	Terminal   string
+	Merchant   string
+	Location   string
+	CampusCode bool
+	Extra      map[string]string // kind-specific: fee target, wallet state
+}
+
+// AuthResult is the centre's decision and the account's state after it.
+type AuthResult struct {
+	RC          string
+	Account     uint64
+	BalanceFen  int64
+	WalletFen   int64
+	Status      string // active, frozen, lost, cancelled
+	ECardActive bool
+}
+
+// ErrCentreUnreachable is what a Centre returns when the centre did not
+// answer in time (network, timeout, 5xx): the engine stands in.
+var ErrCentreUnreachable = errors.New("txn: card centre unreachable")
+
+// StandInLimits bound what the gateway approves while the centre is silent.
+type StandInLimits struct {
+	PerTxnFen     int64 // default 5000 (50.00)
+	PerAccountFen int64 // default 20000 (200.00) until the centre confirms
+}
+
+// centreKind says whether and how a request goes to the centre.
+func (c *call) centreKind() string {
+	switch c.mti {
+	case mti0100:
+		switch c.proc {
+		case PCBalance:
+			return "inquiry"
+		case PCSync:
+			return "sync"
+		}
+	case mti0200:
+		switch c.proc {
+		case PCPurchase:
+			if c.thirdPartyCode() == "" {
+				return "purchase"
+			}
+		case PCRefund:
+			return "refund"
+		case PCLoad:
+			return "load"
+		case PCFee:
+			return "fee"
+		}
+	case mti0400:
+		return "reversal"
+	}
+	return "" // history, settlement, advice, top-up and third-party payments stay local
+}
+
+// authorize asks the centre before the store transaction (connected mode).
+// A retransmission gets its stored answer; a campus code is claimed first
+// so that two terminals cannot both have it authorized.
+func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
+	if e.centre == nil {
+		return nil, false
+	}
+	kind := c.centreKind()
+	if kind == "" {
+		return nil, false
+	}
+	if ans, ok := e.storedAnswer(c.key); ok {
+		return ans, true
+	}
+	req := AuthRequest{Key: c.key, Kind: kind, Time: c.now, Terminal: c.term.ID,
+		Merchant: c.term.Merchant, Location: c.term.Location, Channel: ChannelCampus}
+	if v, err := c.w.req.Amount(); err == nil {
+		req.Amount = v
+	}
+	if c.w.req.Has(2) {
+		req.Card = c.w.req.Digits(2)
+	}
+	switch kind {
+	case "refund":
+		if f61, err := c.w.req.F61(); err == nil {
+			req.Orig = &store.IdemKey{Terminal: c.term.ID, Batch: f61.Batch, STAN: f61.STAN, MTI: mti0200}
+		}
+	case "reversal":
+		req.Orig = &store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
+	case "fee":
+		req.Extra = map[string]string{"target": string(c.w.req.Bytes(63))}
+	case "load":
+		if rc := e.loadPrecheck(c); rc != "" {
+			return nil, false // declined locally in the transaction, the centre is not asked
+		}
+	}
+	if c.code != nil {
+		if c.code.err != nil {
+			return nil, false // Q1–Q5: decided offline
+		}
+		req.Account, req.CampusCode = c.code.res.Account, true
+		if !e.claimCode(ctx, c) {
+			return nil, false // Q4 in the transaction
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, e.centreTimeout)
+	res, err := e.centre.Authorize(actx, req)
+	cancel()
+	switch {
+	case err == nil:
+		c.online = &res
+	case errors.Is(err, ErrCentreUnreachable) || errors.Is(err, context.DeadlineExceeded):
+		c.unreachable = true
+		e.log.Warn("card centre did not answer: standing in", "terminal", c.term.ID, "kind", kind)
+	default:
+		e.log.Error("card centre refused the request", "terminal", c.term.ID, "kind", kind, "err", err)
+		c.online = &AuthResult{RC: RCSystem}
+	}
+	return nil, false
+}
+
+// claimCode records the campus code as used before the centre is asked.
+func (e *Engine) claimCode(ctx context.Context, c *call) bool {
+	r := c.code.res
+	claimed := false
+	err := e.db.Update(ctx, func(tx *store.Tx) error {
+		seen, err := tx.ReplaySeen(r.Account, r.GeneratedAt, r.Counter)
+		if err != nil || seen {
+			claimed = false
+			return err
+		}
+		claimed = true
+		return tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, e.campus.Expiry(r))
+	})
+	if err != nil {
+		return false
+	}
+	c.codeClaimed = claimed
+	return claimed
+}
+
+// connected decides a request in connected mode inside the transaction:
+// the centre's answer, or the stand-in rules when it did not answer.
+// handled is false for requests that follow the local rules.
+func (e *Engine) connected(c *call) (handled bool, err error) {
+	if e.centre == nil {
+		return false, nil
+	}
+	switch {
+	case c.online != nil:
+		return true, e.applyOnline(c)
+	case c.unreachable:
+		return true, e.standIn(c)
+	}
+	switch c.centreKind() {
+	case "purchase", "inquiry":
+		if c.code != nil && c.code.err == nil && !c.codeClaimed {
+			c.codeReason = "replay"
+			c.decline(RCReplay)
+			return true, nil
+		}
+	case "load":
+		// Declined by the local pre-check: run the local rule to say why.
+		return false, nil
+	}
+	return false, nil
+}
+
+// applyOnline journals the centre's decision and refreshes the replica.
+func (e *Engine) applyOnline(c *call) error {
+	res := c.online
+	c.rc = res.RC
+	c.rec.Account = res.Account
+	c.rec.Note = "online"
+	if v, err := c.w.req.Amount(); err == nil {
+		c.rec.Amount = v
+	}
+	if c.w.req.Has(2) {
+		c.w.tmp = c.w.req.AppendDigits(c.w.tmp[:0], 2)
+		c.rec.CardMasked = maskCard(c.w.tmp)
+	}
+	if c.code != nil {
+		c.channel = ChannelCampus
+		c.codeReason = "ok"
+		if res.RC == RCInactive {
+			c.codeReason = "inactive"
+		}
+	}
+	if res.Account != 0 {
+		a, ok, err := c.tx.Account(res.Account)
+		if err != nil {
+			return err
+		}
+		if ok {
+			a.BalanceFen = res.BalanceFen
+			if st, err := store.ParseStatus(res.Status); err == nil {
+				a.Status = st
+			}
+			a.ECardActive = a.ECardActive || res.ECardActive
+			a.Updated = c.now
+			if err := c.tx.PutAccount(&a); err != nil {
+				return err
+			}
+		}
+		c.hasBal, c.bal = true, res.BalanceFen
+		c.rec.BalanceAfter = res.BalanceFen
+	}
+	if c.rc != RCApproved {
+		return nil
+	}
+	switch kind := c.centreKind(); kind {
+	case "purchase":
+		c.debitFen, c.debitCount = c.rec.Amount, 1
+		return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "purchase",
+			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
+	case "fee":
+		c.rec.Note = "online " + string(c.w.req.Bytes(63))
+		c.debitFen, c.debitCount = c.rec.Amount, 1
+	case "refund":
+		c.creditFen, c.creditCount = c.rec.Amount, 1
+	case "load":
+		return e.walletLoadOnline(c)
+	case "reversal":
+		return e.reverseLocalState(c)
+	}
+	return nil
+}
+
+// standIn applies the stand-in rules (rules.md): purchases by card or
+// campus code only, within the per-transaction limit and the per-account
+// exposure until the centre confirms, never for a lost card, a frozen
+// account or an inactive electronic card, never beyond the replica balance
+// less what is already pending. Inquiries are answered from the replica.
+// Reversals are approved and forwarded. Everything else is 91.
+func (e *Engine) standIn(c *call) error {
+	c.rec.StandIn = true
+	switch c.centreKind() {
+	case "purchase":
+	case "inquiry":
+		a, ok, err := c.payer()
+		if err != nil || !ok {
+			return err
+		}
+		pending, err := c.tx.StandInPending(a.No)
+		if err != nil {
+			return err
+		}
+		c.rc = RCApproved
+		c.hasBal, c.bal = true, a.BalanceFen-pending
+		return c.consumeCode()
+	case "reversal":
+		return e.standInReversal(c)
+	default:
+		c.decline(RCCentreDown)
+		return nil
+	}
+	amt, ok := c.amount(0)
+	if !ok {
+		return nil
+	}
+	if amt > e.standInLim.PerTxnFen {
+		c.decline(RCOverLimit)
+		return nil
+	}
+	a, ok, err := c.payer()
+	if err != nil || !ok {
+		return err
+	}
+	pending, err := c.tx.StandInPending(a.No)
+	if err != nil {
+		return err
+	}
+	c.hasBal, c.bal = true, a.BalanceFen-pending
+	if pending+amt > e.standInLim.PerAccountFen {
+		c.decline(RCOverLimit)
+		return nil
+	}
+	if a.BalanceFen-pending < amt {
+		c.decline(RCInsufficient)
+		return nil
+	}
+	if _, err := c.tx.AddStandInPending(a.No, amt); err != nil {
+		return err
+	}
+	c.rc = RCApproved
+	c.bal = a.BalanceFen - pending - amt
+	c.rec.BalanceAfter = c.bal
+	c.channel = ChannelCampus
+	c.debitFen, c.debitCount = amt, 1
+	e.obs.StandIn()
+	if err := c.consumeCode(); err != nil {
+		return err
+	}
+	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
+		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, RRN: "standin"})
+}
+
+// reverseLocalState marks the local record of a reversed purchase, and
+// gives back stand-in exposure that the reversal cancels.
+func (e *Engine) reverseLocalState(c *call) error {
+	orig := store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
+	c.rec.Orig = &orig
+	ts, found, err := c.tx.Txn(orig)
+	if err != nil || !found || ts.Reversed {
+		return err
+	}
+	ts.Reversed = true
+	c.debitFen, c.debitCount = -ts.Amount, -1
+	return c.tx.PutTxn(&ts)
+}
+
+// ConfirmStandIn is called when the centre has accepted a forwarded
+// stand-in purchase: its amount no longer counts against the account's
+// exposure, and the replica carries the debit until the next refresh.
+func (e *Engine) ConfirmStandIn(ctx context.Context, account uint64, amount int64) error {
+	return e.db.Update(ctx, func(tx *store.Tx) error {
+		if _, err := tx.AddStandInPending(account, -amount); err != nil {
+			return err
+		}
+		a, ok, err := tx.Account(account)
+		if err != nil || !ok {
+			return err
+		}
+		a.BalanceFen -= amount
+		return tx.PutAccount(&a)
+	})
+}
+
+// standInReversal approves a reversal while the centre is silent: the
+// record is forwarded and the centre undoes the original when it gets it.
+// A stand-in original only gives its exposure back.
+func (e *Engine) standInReversal(c *call) error {
+	c.rc = RCApproved
+	orig := store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
+	c.rec.Orig = &orig
+	if v, err := c.w.req.Amount(); err == nil {
+		c.rec.Amount = v
+	}
+	ts, found, err := c.tx.Txn(orig)
+	if err != nil {
+		return err
+	}
+	if !found {
+		if _, answered, err := c.tx.Idem(orig); err != nil || answered {
+			return err
+		}
+		return c.tx.PutTombstone(orig, c.now)
+	}
+	if ts.Reversed {
+		return nil
+	}
+	c.rec.Account = ts.Account
+	if ts.RRN == "standin" {
+		if _, err := c.tx.AddStandInPending(ts.Account, -ts.Amount); err != nil {
+			return err
+		}
+	}
+	ts.Reversed = true
+	c.debitFen, c.debitCount = -ts.Amount, -1
+	return c.tx.PutTxn(&ts)
+}
+
+// loadPrecheck runs the small-wallet load's local checks (card, limit,
+// online counter, MAC1) on the replica before the centre is asked to
+// debit; it returns the decline code, or "" when the centre may be asked.
+func (e *Engine) loadPrecheck(c *call) string {
+	rc := ""
+	_ = e.db.View(func(tx *store.Tx) error {
+		pc := *c
+		pc.tx = tx
+		pc.rc = ""
+		_, ok, err := e.loadCheck(&pc)
+		if err != nil {
+			rc = RCSystem
+			return err
+		}
+		if !ok {
+			rc = pc.rc
+		}
+		return nil
+	})
+	return rc
+}
+
+// walletLoadOnline finishes a load the centre has debited: MAC2, the
+// wallet state and the water consumption, as in standalone mode.
+func (e *Engine) walletLoadOnline(c *call) error {
+	in, ok, err := e.loadCheck(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// The card's state changed between the check and the centre's
+		// answer: the centre debited, the card gets nothing. Flag it.
+		c.rec.Exception = true
+		c.rec.Note = "online load declined locally after the centre debited: reverse at the centre"
+		return nil
+	}
+	return e.applyLoad(c, in, c.online.BalanceFen)
+}
