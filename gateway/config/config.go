@@ -1,0 +1,220 @@
+package config
+
+import "time"
+
+// Mode says where the ledger of record is.
+type Mode string
+
+const (
+	// ModeStandalone: the gateway's own store is the ledger.
+	ModeStandalone Mode = "standalone"
+	// ModeConnected: the card centre is the ledger; the gateway stands in.
+	ModeConnected Mode = "connected"
+)
+
+// TerminalType is what a terminal is allowed to do.
+type TerminalType string
+
+const (
+	TerminalPOS        TerminalType = "pos"
+	TerminalSettlement TerminalType = "settlement"
+	TerminalKiosk      TerminalType = "kiosk"
+)
+
+// Algorithm names a campus-code signature algorithm as written in the file.
+type Algorithm string
+
+const (
+	AlgEd25519 Algorithm = "ed25519"
+	AlgSM2     Algorithm = "sm2"
+)
+
+// Config is the validated configuration. The mapstructure tags are the
+// contract with operators' files; do not rename them.
+type Config struct {
+	Mode       Mode       `mapstructure:"mode"`
+	Listen     Listen     `mapstructure:"listen"`
+	Store      Store      `mapstructure:"store"`
+	Keys       KeyFile    `mapstructure:"keys"`
+	Terminals  []Terminal `mapstructure:"terminals"`
+	CampusCode CampusCode `mapstructure:"campuscode"`
+	Server     Server     `mapstructure:"server"`
+	Limits     Limits     `mapstructure:"limits"`
+	Centre     Centre     `mapstructure:"centre"`
+	StandIn    StandIn    `mapstructure:"standin"`
+	Payments   Payments   `mapstructure:"payments"`
+	Log        Log        `mapstructure:"log"`
+	CardIO     CardIO     `mapstructure:"cardio"`
+	Forward    Forward    `mapstructure:"forward"`
+
+	// Warnings are things that load fine but are probably not intended
+	// (no terminals, TLS verification off). The caller logs them.
+	Warnings []string `mapstructure:"-"`
+
+	terminalIndex map[string]int
+}
+
+// Listen holds host:port addresses. Port 0 picks a free port (tests).
+type Listen struct {
+	POS     string `mapstructure:"pos"`
+	Admin   string `mapstructure:"admin"`
+	Service string `mapstructure:"service"`
+}
+
+// Store is the bbolt file. A relative path is relative to the working
+// directory, not to the configuration file.
+type Store struct {
+	Path string `mapstructure:"path"`
+}
+
+// KeyFile names the key file (see LoadKeys).
+type KeyFile struct {
+	File string `mapstructure:"file"`
+}
+
+// Terminal is one POS, settlement POS or kiosk allowed to sign in.
+type Terminal struct {
+	ID       string       `mapstructure:"id"`       // field 41, ans8
+	Merchant string       `mapstructure:"merchant"` // field 42, ans15
+	Type     TerminalType `mapstructure:"type"`
+	Location string       `mapstructure:"location"`
+}
+
+// CampusCode configures offline verification of campus codes.
+type CampusCode struct {
+	Validity             time.Duration `mapstructure:"validity"`
+	Skew                 time.Duration `mapstructure:"skew"`
+	Algorithms           []Algorithm   `mapstructure:"algorithms"`
+	CacheSize            int           `mapstructure:"cache_size"` // 0 disables the certificate cache
+	LossBlocksCampusCode bool          `mapstructure:"loss_blocks_campus_code"`
+	Issuers              []Issuer      `mapstructure:"issuers"`
+}
+
+// Enabled reports whether a is in the enabled algorithm list.
+func (c CampusCode) Enabled(a Algorithm) bool {
+	for _, x := range c.Algorithms {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Issuer is one public key of the campus-code issuer's key ring. The
+// text fields are as written in the file; PublicKey, NotBefore and
+// NotAfter are filled from them by Load.
+type Issuer struct {
+	KeyID         uint32    `mapstructure:"key_id"`
+	Algorithm     Algorithm `mapstructure:"algorithm"`
+	PublicKeyHex  string    `mapstructure:"public_key"`
+	NotBeforeText string    `mapstructure:"not_before"`
+	NotAfterText  string    `mapstructure:"not_after"`
+	Revoked       bool      `mapstructure:"revoked"`
+
+	PublicKey []byte    `mapstructure:"-"` // Ed25519: 32 bytes; SM2: 33-byte compressed point
+	NotBefore time.Time `mapstructure:"-"` // zero: no lower bound
+	NotAfter  time.Time `mapstructure:"-"` // zero: no upper bound
+}
+
+// Server tunes the POS listener.
+type Server struct {
+	MaxFrame    int           `mapstructure:"max_frame"` // bytes after LEN
+	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
+	MaxConns    int           `mapstructure:"max_conns"`
+	Workers     int           `mapstructure:"workers"`
+	MaxInFlight int           `mapstructure:"max_in_flight"` // per connection
+	Multicore   bool          `mapstructure:"multicore"`
+}
+
+// Limits are money limits in fen.
+type Limits struct {
+	DailyFen       int64 `mapstructure:"daily_fen"` // 0: no daily limit
+	TopupMaxFen    int64 `mapstructure:"topup_max_fen"`
+	WalletLimitFen int64 `mapstructure:"wallet_limit_fen"`
+}
+
+// Centre is the card centre's HTTP interface (connected mode).
+type Centre struct {
+	URL     string        `mapstructure:"url"`
+	Timeout time.Duration `mapstructure:"timeout"`
+	TLS     TLS           `mapstructure:"tls"`
+}
+
+// TLS configures the client side of the connection to the centre.
+type TLS struct {
+	CAFile             string `mapstructure:"ca_file"`
+	CertFile           string `mapstructure:"cert_file"`
+	KeyFile            string `mapstructure:"key_file"`
+	InsecureSkipVerify bool   `mapstructure:"insecure_skip_verify"`
+}
+
+// StandIn limits what the gateway approves when the centre is silent.
+type StandIn struct {
+	PerTxnFen     int64 `mapstructure:"per_txn_fen"`
+	PerAccountFen int64 `mapstructure:"per_account_fen"`
+}
+
+// Payments is the third-party payment service used in standalone mode.
+type Payments struct {
+	URL          string        `mapstructure:"url"` // "": third-party payments answer 91
+	PollLimit    time.Duration `mapstructure:"poll_limit"`
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+}
+
+// Log configures slog.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug | info | warn | error
+	Format string `mapstructure:"format"` // text | json
+}
+
+// CardIO configures the gateway's own PC/SC readers.
+type CardIO struct {
+	Enabled bool     `mapstructure:"enabled"`
+	Readers []Reader `mapstructure:"readers"`
+}
+
+// ReaderRole is what a local reader is used for.
+type ReaderRole string
+
+const (
+	RoleDesk       ReaderRole = "desk"
+	RoleSettlement ReaderRole = "settlement"
+)
+
+// Reader binds PC/SC readers whose name contains Match to a terminal id
+// used in journal records for work done at that reader.
+type Reader struct {
+	Match    string     `mapstructure:"match"`
+	Terminal string     `mapstructure:"terminal"`
+	Role     ReaderRole `mapstructure:"role"`
+}
+
+// Forward configures record forwarding to a stream.
+type Forward struct {
+	NATS NATS `mapstructure:"nats"`
+}
+
+// NATS is the JetStream sink and the shared campus-code replay record.
+type NATS struct {
+	URL          string `mapstructure:"url"` // "": no stream forwarding
+	Stream       string `mapstructure:"stream"`
+	Subject      string `mapstructure:"subject"`
+	ReplayBucket string `mapstructure:"replay_bucket"` // "": replay record is local only
+}
+
+// Terminal returns the configured terminal with this id.
+func (c *Config) Terminal(id string) (Terminal, bool) {
+	if c.terminalIndex == nil {
+		for _, t := range c.Terminals {
+			if t.ID == id {
+				return t, true
+			}
+		}
+		return Terminal{}, false
+	}
+	i, ok := c.terminalIndex[id]
+	if !ok {
+		return Terminal{}, false
+	}
+	return c.Terminals[i], true
+}

@@ -1,0 +1,262 @@
+package config
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const testdata = "../../testdata/config"
+
+func TestLoadExample(t *testing.T) {
+	c, err := Load(filepath.Join(testdata, "example.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, ModeStandalone, c.Mode)
+	require.Equal(t, Listen{POS: "127.0.0.1:8583", Admin: "127.0.0.1:9100", Service: "127.0.0.1:9200"}, c.Listen)
+	require.Equal(t, "./var/ecardgw.db", c.Store.Path)
+	require.Equal(t, "./var/keys.yaml", c.Keys.File)
+	require.Len(t, c.Terminals, 4)
+	s, ok := c.Terminal("S0000001")
+	require.True(t, ok)
+	require.Equal(t, Terminal{ID: "S0000001", Merchant: "M00000000000002", Type: TerminalSettlement, Location: "Xiaoying bath house"}, s)
+	_, ok = c.Terminal("X0000001")
+	require.False(t, ok)
+
+	cc := c.CampusCode
+	require.Equal(t, 60*time.Second, cc.Validity)
+	require.Equal(t, 30*time.Second, cc.Skew)
+	require.Equal(t, []Algorithm{AlgEd25519, AlgSM2}, cc.Algorithms)
+	require.True(t, cc.Enabled(AlgSM2))
+	require.Len(t, cc.Issuers, 2)
+	require.Len(t, cc.Issuers[0].PublicKey, 32)
+	require.Equal(t, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), cc.Issuers[0].NotBefore)
+	require.True(t, cc.Issuers[0].NotAfter.IsZero())
+	require.Len(t, cc.Issuers[1].PublicKey, 33)
+	// +08:00 in the file, UTC inside.
+	require.Equal(t, time.Date(2029, 12, 31, 16, 0, 0, 0, time.UTC), cc.Issuers[1].NotAfter)
+	require.Equal(t, time.UTC, cc.Issuers[1].NotAfter.Location())
+
+	require.Equal(t, Server{MaxFrame: 2048, IdleTimeout: 5 * time.Minute, MaxConns: 10000, Workers: 256, MaxInFlight: 32, Multicore: true}, c.Server)
+	require.Equal(t, Limits{DailyFen: 0, TopupMaxFen: 99900, WalletLimitFen: 1000}, c.Limits)
+	require.Equal(t, 1500*time.Millisecond, c.Centre.Timeout)
+	require.Equal(t, StandIn{PerTxnFen: 5000, PerAccountFen: 20000}, c.StandIn)
+	require.Equal(t, Payments{PollLimit: 30 * time.Second, PollInterval: time.Second}, c.Payments)
+	require.Equal(t, Log{Level: "info", Format: "text"}, c.Log)
+	require.Equal(t, []Reader{{Match: "Virtual PCD 00 00", Terminal: "D0000001", Role: RoleDesk}}, c.CardIO.Readers)
+	require.Equal(t, NATS{Stream: "ECARDGW", Subject: "ecardgw.records"}, c.Forward.NATS)
+	require.Empty(t, c.Warnings)
+}
+
+// The example file spells out the defaults, so loading nothing must give the
+// same values apart from terminals and issuers, which have no default.
+func TestDefaultsMatchExample(t *testing.T) {
+	ex, err := Load(filepath.Join(testdata, "example.yaml"))
+	require.NoError(t, err)
+	d, err := Load("")
+	require.NoError(t, err)
+	require.Empty(t, d.Terminals)
+	require.Empty(t, d.CampusCode.Issuers)
+	require.Contains(t, strings.Join(d.Warnings, "\n"), "no terminals")
+	require.Contains(t, strings.Join(d.Warnings, "\n"), "campuscode.issuers is empty")
+	d.Terminals, d.CampusCode.Issuers, d.Warnings, d.terminalIndex = ex.Terminals, ex.CampusCode.Issuers, ex.Warnings, ex.terminalIndex
+	require.Equal(t, ex, d)
+}
+
+func TestEnvOverrides(t *testing.T) {
+	cases := []struct {
+		env, val string
+		got      func(*Config) any
+		want     any
+	}{
+		{"MODE", "connected", func(c *Config) any { return c.Mode }, ModeConnected},
+		{"LISTEN_POS", "127.0.0.1:18583", func(c *Config) any { return c.Listen.POS }, "127.0.0.1:18583"},
+		{"LISTEN_ADMIN", "127.0.0.1:19100", func(c *Config) any { return c.Listen.Admin }, "127.0.0.1:19100"},
+		{"LISTEN_SERVICE", "127.0.0.1:19200", func(c *Config) any { return c.Listen.Service }, "127.0.0.1:19200"},
+		{"STORE_PATH", "/tmp/x.db", func(c *Config) any { return c.Store.Path }, "/tmp/x.db"},
+		{"KEYS_FILE", "/tmp/k.yaml", func(c *Config) any { return c.Keys.File }, "/tmp/k.yaml"},
+		{"CAMPUSCODE_VALIDITY", "90s", func(c *Config) any { return c.CampusCode.Validity }, 90 * time.Second},
+		{"CAMPUSCODE_SKEW", "5s", func(c *Config) any { return c.CampusCode.Skew }, 5 * time.Second},
+		{"CAMPUSCODE_ALGORITHMS", "sm2", func(c *Config) any { return c.CampusCode.Algorithms }, []Algorithm{AlgSM2}},
+		{"CAMPUSCODE_CACHE_SIZE", "7", func(c *Config) any { return c.CampusCode.CacheSize }, 7},
+		{"CAMPUSCODE_LOSS_BLOCKS_CAMPUS_CODE", "true", func(c *Config) any { return c.CampusCode.LossBlocksCampusCode }, true},
+		{"SERVER_MAX_FRAME", "4096", func(c *Config) any { return c.Server.MaxFrame }, 4096},
+		{"SERVER_IDLE_TIMEOUT", "1m", func(c *Config) any { return c.Server.IdleTimeout }, time.Minute},
+		{"SERVER_MAX_CONNS", "10", func(c *Config) any { return c.Server.MaxConns }, 10},
+		{"SERVER_WORKERS", "4", func(c *Config) any { return c.Server.Workers }, 4},
+		{"SERVER_MAX_IN_FLIGHT", "2", func(c *Config) any { return c.Server.MaxInFlight }, 2},
+		{"SERVER_MULTICORE", "false", func(c *Config) any { return c.Server.Multicore }, false},
+		{"LIMITS_DAILY_FEN", "100000", func(c *Config) any { return c.Limits.DailyFen }, int64(100000)},
+		{"LIMITS_TOPUP_MAX_FEN", "50000", func(c *Config) any { return c.Limits.TopupMaxFen }, int64(50000)},
+		{"LIMITS_WALLET_LIMIT_FEN", "500", func(c *Config) any { return c.Limits.WalletLimitFen }, int64(500)},
+		{"CENTRE_URL", "https://centre.example", func(c *Config) any { return c.Centre.URL }, "https://centre.example"},
+		{"CENTRE_TIMEOUT", "2s", func(c *Config) any { return c.Centre.Timeout }, 2 * time.Second},
+		{"CENTRE_TLS_CA_FILE", "example.yaml", func(c *Config) any { return c.Centre.TLS.CAFile }, "example.yaml"},
+		{"CENTRE_TLS_INSECURE_SKIP_VERIFY", "true", func(c *Config) any { return c.Centre.TLS.InsecureSkipVerify }, true},
+		{"STANDIN_PER_TXN_FEN", "100", func(c *Config) any { return c.StandIn.PerTxnFen }, int64(100)},
+		{"STANDIN_PER_ACCOUNT_FEN", "30000", func(c *Config) any { return c.StandIn.PerAccountFen }, int64(30000)},
+		{"PAYMENTS_URL", "http://127.0.0.1:7000/pay", func(c *Config) any { return c.Payments.URL }, "http://127.0.0.1:7000/pay"},
+		{"PAYMENTS_POLL_LIMIT", "20s", func(c *Config) any { return c.Payments.PollLimit }, 20 * time.Second},
+		{"PAYMENTS_POLL_INTERVAL", "500ms", func(c *Config) any { return c.Payments.PollInterval }, 500 * time.Millisecond},
+		{"LOG_LEVEL", "debug", func(c *Config) any { return c.Log.Level }, "debug"},
+		{"LOG_FORMAT", "json", func(c *Config) any { return c.Log.Format }, "json"},
+		{"CARDIO_ENABLED", "true", func(c *Config) any { return c.CardIO.Enabled }, true},
+		{"FORWARD_NATS_URL", "nats://127.0.0.1:4222", func(c *Config) any { return c.Forward.NATS.URL }, "nats://127.0.0.1:4222"},
+		{"FORWARD_NATS_STREAM", "CAMPUS_A", func(c *Config) any { return c.Forward.NATS.Stream }, "CAMPUS_A"},
+		{"FORWARD_NATS_SUBJECT", "campus.a.records", func(c *Config) any { return c.Forward.NATS.Subject }, "campus.a.records"},
+		{"FORWARD_NATS_REPLAY_BUCKET", "replay", func(c *Config) any { return c.Forward.NATS.ReplayBucket }, "replay"},
+	}
+	// Every key with a default must have a case here, so a new key cannot
+	// silently miss its environment override. Lists of mappings cannot come
+	// from the environment; the TLS pair is in TestEnvTLSPair.
+	have := map[string]bool{
+		"TERMINALS": true, "CAMPUSCODE_ISSUERS": true, "CARDIO_READERS": true,
+		"CENTRE_TLS_CERT_FILE": true, "CENTRE_TLS_KEY_FILE": true,
+	}
+	for _, tc := range cases {
+		have[tc.env] = true
+	}
+	for k := range defaults() {
+		require.True(t, have[strings.ToUpper(strings.ReplaceAll(k, ".", "_"))], "no env override case for %s", k)
+	}
+	for _, tc := range cases {
+		t.Run(tc.env, func(t *testing.T) {
+			if tc.env == "CENTRE_TLS_CA_FILE" {
+				t.Chdir(testdata)
+			}
+			t.Setenv("ECARDGW_"+tc.env, tc.val)
+			// MODE=connected needs a centre; give it one from the file side.
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			require.NoError(t, os.WriteFile(path, []byte("centre: {url: \"http://127.0.0.1:1\"}\nlisten: {pos: 127.0.0.1:1}\n"), 0o600))
+			c, err := Load(path)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, tc.got(c))
+		})
+	}
+}
+
+func TestEnvBeatsFile(t *testing.T) {
+	t.Setenv("ECARDGW_LISTEN_POS", "127.0.0.1:18583")
+	c, err := Load(filepath.Join(testdata, "example.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:18583", c.Listen.POS)
+}
+
+func TestEnvTLSPair(t *testing.T) {
+	t.Chdir(testdata)
+	t.Setenv("ECARDGW_CENTRE_TLS_CERT_FILE", "example.yaml")
+	_, err := Load("")
+	require.ErrorContains(t, err, "config: centre.tls: cert_file and key_file must be set together")
+	t.Setenv("ECARDGW_CENTRE_TLS_KEY_FILE", "example.yaml")
+	c, err := Load("")
+	require.NoError(t, err)
+	require.Equal(t, TLS{CertFile: "example.yaml", KeyFile: "example.yaml"}, c.Centre.TLS)
+}
+
+func TestEnvInvalidNamesKey(t *testing.T) {
+	t.Setenv("ECARDGW_SERVER_WORKERS", "many")
+	_, err := Load("")
+	require.ErrorContains(t, err, "config: server.workers:")
+	require.ErrorIs(t, err, ErrInvalid)
+}
+
+// Each bad-*.yaml starts with "# want: <text>"; loading it must fail with
+// an error containing that text (the key's name at least).
+func TestBadConfigs(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testdata, "bad-*.yaml"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 40)
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
+			want := wantLine(t, f)
+			_, err := Load(f)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), want)
+			require.True(t, strings.HasPrefix(err.Error(), "config: "), err.Error())
+			require.True(t, errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnknownKey) || errors.Is(err, ErrRead), err.Error())
+		})
+	}
+}
+
+func wantLine(t *testing.T, path string) string {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	require.True(t, sc.Scan())
+	want, ok := strings.CutPrefix(sc.Text(), "# want: ")
+	require.True(t, ok, "%s must start with '# want: '", path)
+	return want
+}
+
+func TestUnknownKeyIsTyped(t *testing.T) {
+	_, err := Load(filepath.Join(testdata, "bad-unknown-top.yaml"))
+	require.ErrorIs(t, err, ErrUnknownKey)
+	var ce *Error
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, "colour", ce.Key)
+}
+
+func TestSeveralProblemsAllReported(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("mode: x\nlog: {level: loud, format: xml}\n"), 0o600))
+	_, err := Load(path)
+	require.ErrorContains(t, err, "config: mode:")
+	require.ErrorContains(t, err, "config: log.level:")
+	require.ErrorContains(t, err, "config: log.format:")
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	require.ErrorIs(t, err, ErrRead)
+	require.ErrorContains(t, err, "no such file")
+}
+
+func TestWarnings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	cfg := `terminals: [{id: T0000001, merchant: M00000000000001, type: pos}]
+campuscode:
+  algorithms: [ed25519]
+  issuers: [{key_id: 2, algorithm: sm2, public_key: 0350ddb257d53544dffe7f0db7e1a9bad452f144a80f0fabdf681c281cf96e46c2}]
+centre: {url: "http://127.0.0.1:1", tls: {insecure_skip_verify: true}}
+cardio: {enabled: true, readers: [{match: "PCD", terminal: T0000001, role: desk}]}
+`
+	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
+	c, err := Load(path)
+	require.NoError(t, err)
+	w := strings.Join(c.Warnings, "\n")
+	require.Contains(t, w, "campuscode.issuers[0] uses sm2")
+	require.Contains(t, w, "insecure_skip_verify")
+	require.Contains(t, w, `cardio.readers[0].terminal "T0000001"`)
+	require.NotContains(t, w, "no terminals")
+}
+
+func TestConnectedMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("mode: connected\ncentre: {url: \"https://centre.campus.example/api\"}\n"), 0o600))
+	c, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, ModeConnected, c.Mode)
+}
+
+func TestDiffTerminals(t *testing.T) {
+	a := Terminal{ID: "T0000001", Merchant: "M00000000000001", Type: TerminalPOS}
+	b := Terminal{ID: "T0000002", Merchant: "M00000000000001", Type: TerminalPOS}
+	c := Terminal{ID: "K0000001", Merchant: "M00000000000003", Type: TerminalKiosk}
+	b2 := b
+	b2.Location = "moved"
+	added, removed, changed := DiffTerminals([]Terminal{a, b}, []Terminal{c, b2})
+	require.Equal(t, []string{"K0000001"}, added)
+	require.Equal(t, []string{"T0000001"}, removed)
+	require.Equal(t, []string{"T0000002"}, changed)
+
+	added, removed, changed = DiffTerminals([]Terminal{a, b}, []Terminal{b, a})
+	require.Empty(t, added)
+	require.Empty(t, removed)
+	require.Empty(t, changed)
+}

@@ -1,0 +1,359 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// checker collects every problem so that an operator fixes the file in one
+// pass instead of one error per restart.
+type checker struct {
+	errs  []error
+	warns []string
+}
+
+func (ck *checker) bad(key, format string, args ...any) {
+	ck.errs = append(ck.errs, &Error{Key: key, Problem: fmt.Sprintf(format, args...), Err: ErrInvalid})
+}
+
+func (ck *checker) warn(format string, args ...any) {
+	ck.warns = append(ck.warns, fmt.Sprintf(format, args...))
+}
+
+// validate checks every value, fills the parsed issuer fields and the
+// terminal index, and records warnings. It is idempotent: a Config that
+// passed once passes again unchanged.
+func (c *Config) validate() error {
+	var ck checker
+	switch c.Mode {
+	case ModeStandalone, ModeConnected:
+	default:
+		ck.bad("mode", "%q is not standalone or connected", c.Mode)
+	}
+	c.validateListen(&ck)
+	ck.filePath("store.path", c.Store.Path)
+	ck.filePath("keys.file", c.Keys.File)
+	c.validateTerminals(&ck)
+	c.validateCampusCode(&ck)
+	c.validateServer(&ck)
+	c.validateMoney(&ck)
+	c.validateCentre(&ck)
+	c.validatePayments(&ck)
+	c.validateLog(&ck)
+	c.validateCardIO(&ck)
+	c.Forward.NATS.validate(&ck)
+	if len(ck.errs) > 0 {
+		return errors.Join(ck.errs...)
+	}
+	c.Warnings = ck.warns
+	c.terminalIndex = make(map[string]int, len(c.Terminals))
+	for i, t := range c.Terminals {
+		c.terminalIndex[t.ID] = i
+	}
+	return nil
+}
+
+func (c *Config) validateListen(ck *checker) {
+	addrs := []struct{ key, addr string }{
+		{"listen.pos", c.Listen.POS},
+		{"listen.admin", c.Listen.Admin},
+		{"listen.service", c.Listen.Service},
+	}
+	seen := map[string]string{}
+	for _, a := range addrs {
+		port, ok := ck.hostPort(a.key, a.addr)
+		if !ok || port == 0 {
+			continue
+		}
+		if other, dup := seen[a.addr]; dup {
+			ck.bad(a.key, "%q is already used by %s", a.addr, other)
+			continue
+		}
+		seen[a.addr] = a.key
+	}
+}
+
+// hostPort accepts host:port with a numeric port; an empty host means all
+// interfaces and port 0 a free port.
+func (ck *checker) hostPort(key, addr string) (int, bool) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		ck.bad(key, "%q is not host:port", addr)
+		return 0, false
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		ck.bad(key, "%q: port %q is not a number from 0 to 65535", addr, p)
+		return 0, false
+	}
+	if strings.ContainsFunc(host, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) {
+		ck.bad(key, "%q: host has spaces or control characters", addr)
+		return 0, false
+	}
+	return port, true
+}
+
+func (ck *checker) filePath(key, p string) {
+	if p == "" {
+		ck.bad(key, "is required")
+		return
+	}
+	if strings.ContainsRune(p, 0) {
+		ck.bad(key, "has a NUL byte")
+	}
+}
+
+// existingFile checks an optional file that must exist at start-up, so a
+// typo in a TLS path fails now rather than at the first centre call.
+func (ck *checker) existingFile(key, p string) {
+	if p == "" {
+		return
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		ck.bad(key, "%q: %v", p, unwrapPathError(err))
+		return
+	}
+	if !st.Mode().IsRegular() {
+		ck.bad(key, "%q is not a regular file", p)
+	}
+}
+
+// ans reports whether s is exactly n printable ASCII characters (ISO 8583
+// ans fields of fixed length are padded on the wire, so configured ids
+// must already have the full length).
+func ans(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Config) validateTerminals(ck *checker) {
+	first := map[string]int{}
+	for i, t := range c.Terminals {
+		key := fmt.Sprintf("terminals[%d]", i)
+		if !ans(t.ID, 8) {
+			ck.bad(key+".id", "%q must be exactly 8 printable ASCII characters", t.ID)
+		} else if j, dup := first[t.ID]; dup {
+			ck.bad(key+".id", "%q is configured twice (also terminals[%d])", t.ID, j)
+		} else {
+			first[t.ID] = i
+		}
+		if !ans(t.Merchant, 15) {
+			ck.bad(key+".merchant", "%q must be exactly 15 printable ASCII characters", t.Merchant)
+		}
+		switch t.Type {
+		case TerminalPOS, TerminalSettlement, TerminalKiosk:
+		default:
+			ck.bad(key+".type", "%q is not pos, settlement or kiosk", t.Type)
+		}
+		if !utf8.ValidString(t.Location) || len(t.Location) > maxLocationLen ||
+			strings.ContainsFunc(t.Location, unicode.IsControl) {
+			ck.bad(key+".location", "must be UTF-8 text without control characters, at most %d bytes", maxLocationLen)
+		}
+	}
+	if len(c.Terminals) == 0 {
+		ck.warn("no terminals are configured; no terminal can sign in")
+	}
+}
+
+func (c *Config) validateServer(ck *checker) {
+	s := c.Server
+	if s.MaxFrame < minFrame || s.MaxFrame > maxFrame {
+		ck.bad("server.max_frame", "%d is not between %d and %d", s.MaxFrame, minFrame, maxFrame)
+	}
+	if s.IdleTimeout <= 0 {
+		ck.bad("server.idle_timeout", "%v must be positive", s.IdleTimeout)
+	}
+	ck.intRange("server.max_conns", s.MaxConns, 1, 1_000_000)
+	ck.intRange("server.workers", s.Workers, 1, 65536)
+	ck.intRange("server.max_in_flight", s.MaxInFlight, 1, 65536)
+}
+
+func (ck *checker) intRange(key string, v, lo, hi int) {
+	if v < lo || v > hi {
+		ck.bad(key, "%d is not between %d and %d", v, lo, hi)
+	}
+}
+
+func (ck *checker) duration(key string, d, lo, hi time.Duration) {
+	if d < lo || d > hi {
+		ck.bad(key, "%v is not between %v and %v", d, lo, hi)
+	}
+}
+
+func (c *Config) validateMoney(ck *checker) {
+	l := c.Limits
+	if l.DailyFen < 0 {
+		ck.bad("limits.daily_fen", "%d must not be negative (0 means no daily limit)", l.DailyFen)
+	}
+	if l.TopupMaxFen < 1 || l.TopupMaxFen > maxTopupFen {
+		ck.bad("limits.topup_max_fen", "%d is not between 1 and %d", l.TopupMaxFen, maxTopupFen)
+	}
+	// The small wallet lives on a PBOC e-purse whose balance is 4 bytes;
+	// anything above 1000.00 is certainly a typo in fen.
+	if l.WalletLimitFen < 1 || l.WalletLimitFen > 100000 {
+		ck.bad("limits.wallet_limit_fen", "%d is not between 1 and 100000", l.WalletLimitFen)
+	}
+	s := c.StandIn
+	if s.PerTxnFen < 0 {
+		ck.bad("standin.per_txn_fen", "%d must not be negative", s.PerTxnFen)
+	}
+	if s.PerAccountFen < 0 {
+		ck.bad("standin.per_account_fen", "%d must not be negative", s.PerAccountFen)
+	}
+	if s.PerTxnFen > s.PerAccountFen {
+		ck.bad("standin.per_txn_fen", "%d exceeds standin.per_account_fen %d", s.PerTxnFen, s.PerAccountFen)
+	}
+}
+
+func (ck *checker) httpURL(key, raw string) bool {
+	if raw == "" {
+		return false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		ck.bad(key, "%q is not an http:// or https:// URL with a host", raw)
+		return false
+	}
+	if u.User != nil {
+		ck.bad(key, "must not carry credentials")
+		return false
+	}
+	return true
+}
+
+func (c *Config) validateCentre(ck *checker) {
+	ce := c.Centre
+	if ck.httpURL("centre.url", ce.URL) {
+		if strings.HasPrefix(ce.URL, "http:") && (ce.TLS.CAFile != "" || ce.TLS.CertFile != "") {
+			ck.warn("centre.tls is set but centre.url is plain http; TLS settings are unused")
+		}
+	} else if c.Mode == ModeConnected && ce.URL == "" {
+		ck.bad("centre.url", "is required when mode is connected")
+	}
+	ck.duration("centre.timeout", ce.Timeout, time.Millisecond, 30*time.Second)
+	ck.existingFile("centre.tls.ca_file", ce.TLS.CAFile)
+	ck.existingFile("centre.tls.cert_file", ce.TLS.CertFile)
+	ck.existingFile("centre.tls.key_file", ce.TLS.KeyFile)
+	if (ce.TLS.CertFile == "") != (ce.TLS.KeyFile == "") {
+		ck.bad("centre.tls", "cert_file and key_file must be set together")
+	}
+	if ce.TLS.InsecureSkipVerify {
+		ck.warn("centre.tls.insecure_skip_verify is true; the centre's certificate is not checked")
+	}
+}
+
+func (c *Config) validatePayments(ck *checker) {
+	p := c.Payments
+	ck.httpURL("payments.url", p.URL)
+	// The POS gives up after 60 s; the gateway must decide before that.
+	ck.duration("payments.poll_limit", p.PollLimit, time.Second, maxPollLimit-time.Second)
+	ck.duration("payments.poll_interval", p.PollInterval, 10*time.Millisecond, max(p.PollLimit, 10*time.Millisecond))
+}
+
+func (c *Config) validateLog(ck *checker) {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		ck.bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		ck.bad("log.format", "%q is not text or json", c.Log.Format)
+	}
+}
+
+func (c *Config) validateCardIO(ck *checker) {
+	seen := map[string]int{}
+	for i, r := range c.CardIO.Readers {
+		key := fmt.Sprintf("cardio.readers[%d]", i)
+		if strings.TrimSpace(r.Match) == "" {
+			ck.bad(key+".match", "is required (a part of the PC/SC reader name)")
+		} else if j, dup := seen[r.Match]; dup {
+			ck.bad(key+".match", "%q is also cardio.readers[%d].match", r.Match, j)
+		} else {
+			seen[r.Match] = i
+		}
+		if !ans(r.Terminal, 8) {
+			ck.bad(key+".terminal", "%q must be exactly 8 printable ASCII characters", r.Terminal)
+		} else if _, ok := c.Terminal(r.Terminal); ok && c.CardIO.Enabled {
+			ck.warn("%s.terminal %q is also a network terminal; their records will be mixed", key, r.Terminal)
+		}
+		switch r.Role {
+		case RoleDesk, RoleSettlement:
+		default:
+			ck.bad(key+".role", "%q is not desk or settlement", r.Role)
+		}
+	}
+	if c.CardIO.Enabled && len(c.CardIO.Readers) == 0 {
+		ck.bad("cardio.readers", "at least one reader is required when cardio.enabled is true")
+	}
+}
+
+func (n NATS) validate(ck *checker) {
+	if n.URL != "" {
+		for _, raw := range strings.Split(n.URL, ",") {
+			u, err := url.Parse(strings.TrimSpace(raw))
+			if err != nil || u.Host == "" {
+				ck.bad("forward.nats.url", "%q is not a NATS URL such as nats://127.0.0.1:4222", raw)
+				continue
+			}
+			switch u.Scheme {
+			case "nats", "tls", "ws", "wss":
+			default:
+				ck.bad("forward.nats.url", "%q: scheme must be nats, tls, ws or wss", raw)
+			}
+		}
+	}
+	if !natsName(n.Stream) {
+		ck.bad("forward.nats.stream", "%q is not a stream name (letters, digits, - and _)", n.Stream)
+	}
+	if !natsSubject(n.Subject) {
+		ck.bad("forward.nats.subject", "%q is not a subject (dot-separated tokens, no wildcards or spaces)", n.Subject)
+	}
+	if n.ReplayBucket != "" && !natsName(n.ReplayBucket) {
+		ck.bad("forward.nats.replay_bucket", "%q is not a bucket name (letters, digits, - and _)", n.ReplayBucket)
+	}
+}
+
+// natsName is the intersection of JetStream stream and KV bucket name rules.
+func natsName(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))) {
+			return false
+		}
+	}
+	return true
+}
+
+func natsSubject(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for _, tok := range strings.Split(s, ".") {
+		if tok == "" || tok == "*" || tok == ">" ||
+			strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f || r >= utf8.RuneSelf }) {
+			return false
+		}
+	}
+	return true
+}
