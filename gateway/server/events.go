@@ -1,0 +1,167 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+)
+
+// events is the gnet EventHandler. Every method runs on an event loop
+// (OnTick on gnet's ticker goroutine) and never blocks.
+type events struct {
+	gnet.BuiltinEventEngine
+	s *Server
+}
+
+var _ gnet.EventHandler = (*events)(nil)
+
+func (e *events) OnBoot(eng gnet.Engine) gnet.Action {
+	s := e.s
+	addr, err := listenAddr(eng)
+	if err != nil {
+		// Without the address Start cannot report where it listens.
+		s.log.Error("server: listener address", "err", err)
+		return gnet.Shutdown
+	}
+	s.eng, s.addr = eng, addr
+	close(s.booted)
+	return gnet.None
+}
+
+func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	s := e.s
+	if s.draining.Load() {
+		s.reject(ReasonShutdown)
+		return nil, gnet.Close
+	}
+	if n := s.conns.Add(1); s.opt.MaxConns > 0 && n > int64(s.opt.MaxConns) {
+		s.conns.Add(-1)
+		s.reject(ReasonOverCapacity)
+		return nil, gnet.Close
+	}
+	cs := newConnState(s.nextID.Add(1), gc, s.opt.MaxInFlight)
+	cs.lastActive.Store(time.Now().UnixNano())
+	gc.SetContext(cs)
+	s.regMu.Lock()
+	s.registry[cs] = struct{}{}
+	s.regMu.Unlock()
+	if f := s.opt.Hooks.OnOpen; f != nil {
+		f()
+	}
+	return nil, gnet.None
+}
+
+func (s *Server) reject(reason string) {
+	if f := s.opt.Hooks.OnReject; f != nil {
+		f(reason)
+	}
+}
+
+func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
+	s := e.s
+	cs, _ := gc.Context().(*connState)
+	if cs == nil {
+		return gnet.None // refused in OnOpen, already counted by OnReject
+	}
+	s.conns.Add(-1)
+	s.regMu.Lock()
+	delete(s.registry, cs)
+	s.regMu.Unlock()
+
+	// Answers parked but not written die with the connection; requests
+	// still in a worker are recycled by the worker (finish sees closed).
+	// OnClose can run inside flush (gnet closes on a failed writev), so it
+	// must not touch flush's scratch slices.
+	for _, r := range cs.markClosed(nil) {
+		s.recycle(r)
+	}
+
+	reason := cs.closeReason()
+	switch {
+	case reason != "":
+	case s.stopping.Load():
+		reason = ReasonShutdown
+	case err == nil || errors.Is(err, io.EOF):
+		reason = ReasonPeer
+	default:
+		reason = ReasonIOError
+	}
+	if f := s.opt.Hooks.OnClose; f != nil {
+		f(reason)
+	}
+	s.log.Debug("connection closed", "conn", cs.info.ID, "remote", addrString(cs.info.Remote), "reason", reason)
+	return gnet.None
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// OnTraffic runs when bytes arrived or a worker woke the connection
+// because an answer is due. It first writes due answers (which may lift a
+// back-pressure pause), then reads as many complete frames as it may.
+func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
+	s := e.s
+	cs, _ := gc.Context().(*connState)
+	if cs == nil {
+		return gnet.Close
+	}
+	cs.lastActive.Store(time.Now().UnixNano())
+	if act := s.flush(cs, gc); act != gnet.None {
+		return act
+	}
+	if cs.closing {
+		// After a frame error the stream cannot be resynchronised: drop
+		// whatever else arrives and close once the earlier requests are
+		// answered.
+		_, _ = gc.Discard(-1)
+		if cs.inflight.Load() == 0 {
+			return gnet.Close
+		}
+		return gnet.None
+	}
+	if s.draining.Load() {
+		// Lame duck: frames not yet read are never answered (the terminal
+		// reverses or retries them later), so they are dropped rather
+		// than buffered while the drain lasts.
+		_, _ = gc.Discard(-1)
+		return gnet.None
+	}
+	return s.read(cs, gc)
+}
+
+// OnTick sweeps idle connections. A connection is idle when nothing came
+// in for IdleTimeout and it has no request in flight (a slow Handler must
+// not get its terminal disconnected).
+func (e *events) OnTick() (time.Duration, gnet.Action) {
+	s := e.s
+	idle := s.opt.IdleTimeout
+	cutoff := time.Now().Add(-idle).UnixNano()
+	s.regMu.Lock()
+	for cs := range s.registry {
+		if cs.inflight.Load() == 0 && cs.lastActive.Load() < cutoff {
+			s.sweep = append(s.sweep, cs)
+		}
+	}
+	s.regMu.Unlock()
+	for i, cs := range s.sweep {
+		if cs.setReason(ReasonIdle) {
+			_ = cs.gc.Close()
+		}
+		s.sweep[i] = nil
+	}
+	s.sweep = s.sweep[:0]
+	return tickInterval(idle), gnet.None
+}
+
+// tickInterval makes the idle sweep fine enough that a connection lives
+// at most about a quarter longer than IdleTimeout.
+func tickInterval(idle time.Duration) time.Duration {
+	return min(max(idle/4, 10*time.Millisecond), time.Second)
+}

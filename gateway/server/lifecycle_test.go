@@ -1,0 +1,104 @@
+package server
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestShutdownAnswersInFlight(t *testing.T) {
+	checkLeaks(t)
+	rs := newReasons()
+	gate := make(chan struct{})
+	h := HandlerFunc(func(_ context.Context, _ *ConnInfo, f []byte) ([]byte, bool) {
+		<-gate
+		return f, false
+	})
+	s := start(t, h, Options{Hooks: rs.hooks()})
+	c := dial(t, s)
+	var all []byte
+	for i := range 5 {
+		all = append(all, mkFrame(uint64(i), 0)...)
+	}
+	_, err := c.Write(all)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.InFlight() == 5 }, 10*time.Second, time.Millisecond)
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- s.Shutdown(ctx)
+	}()
+	require.Eventually(t, s.draining.Load, 10*time.Second, time.Millisecond)
+	// Lame duck: a newcomer is turned away while the old requests finish.
+	late, err := net.Dial("tcp", s.Addr().String())
+	require.NoError(t, err)
+	defer late.Close()
+	requireClosed(t, late)
+	require.Equal(t, []string{ReasonShutdown}, rs.rejects())
+
+	close(gate)
+	require.NoError(t, <-done)
+	for i := range 5 {
+		require.Equal(t, uint64(i), seqOf(readFrame(t, c)))
+	}
+	requireClosed(t, c)
+	rs.waitClose(t, ReasonShutdown)
+	require.ErrorIs(t, s.Shutdown(context.Background()), ErrClosed)
+}
+
+func TestShutdownDeadlineCancelsHandlers(t *testing.T) {
+	checkLeaks(t)
+	cancelled := make(chan struct{})
+	h := HandlerFunc(func(ctx context.Context, _ *ConnInfo, f []byte) ([]byte, bool) {
+		<-ctx.Done()
+		close(cancelled)
+		return f, false
+	})
+	s := start(t, h, Options{})
+	c := dial(t, s)
+	_, err := c.Write(mkFrame(1, 0))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.InFlight() == 1 }, 10*time.Second, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, s.Shutdown(ctx), context.DeadlineExceeded)
+	<-cancelled
+	requireClosed(t, c)
+}
+
+func TestStartAndOptions(t *testing.T) {
+	checkLeaks(t)
+	_, err := New(nil, Options{})
+	require.ErrorIs(t, err, ErrNilHandler)
+	for _, o := range []Options{
+		{MaxFrame: 70000},
+		{Workers: -1},
+		{IdleTimeout: -time.Second},
+		{MaxPendingRead: 100},
+	} {
+		_, err := New(echo(), o)
+		require.ErrorIs(t, err, ErrOptions, "%+v", o)
+	}
+
+	s := start(t, echo(), Options{})
+	addr := s.Addr().(*net.TCPAddr)
+	require.NotZero(t, addr.Port)
+	require.True(t, addr.IP.IsLoopback())
+	require.ErrorIs(t, s.Start(), ErrStarted)
+
+	// The port is taken: Start fails and leaves nothing running.
+	busy, err := New(echo(), Options{Addr: addr.String()})
+	require.NoError(t, err)
+	require.Error(t, busy.Start())
+	require.Nil(t, busy.Addr())
+
+	never, err := New(echo(), Options{})
+	require.NoError(t, err)
+	require.NoError(t, never.Shutdown(context.Background()))
+	require.ErrorIs(t, never.Start(), ErrClosed)
+}

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"ecardgw/codec/frame"
+)
+
+// Defaults applied by New to zero fields of Options.
+const (
+	DefaultAddr        = "127.0.0.1:8583"
+	DefaultIdleTimeout = 5 * time.Minute
+	DefaultWorkers     = 256
+	DefaultMaxInFlight = 16
+	// DefaultMaxPendingWrite allows a terminal to fall about a hundred
+	// maximum-size answers behind before it counts as a slow reader.
+	DefaultMaxPendingWrite = 256 << 10
+	// DefaultMaxPendingRead bounds what gnet buffers for a connection that
+	// is paused by back-pressure (gnet keeps draining the socket, so the
+	// pause alone does not bound memory).
+	DefaultMaxPendingRead = 64 << 10
+)
+
+// Options configures a Server. Zero values take the defaults above.
+type Options struct {
+	Addr         string // host:port to listen on (tcp); port 0 picks a free port, see Server.Addr
+	Multicore    bool   // one event loop per core
+	NumEventLoop int    // explicit number of event loops (overrides Multicore)
+
+	MaxFrame    int           // largest LEN accepted (bytes after LEN), default frame.DefaultMax
+	IdleTimeout time.Duration // close connections with nothing received and nothing in flight for this long
+	MaxConns    int           // connection cap; 0 means no cap. Over it a new connection is closed at once (Hooks.OnReject)
+	Workers     int           // size of the worker pool running the Handler
+
+	// MaxInFlight is the per-connection limit of requests dispatched but
+	// not yet answered; at the limit the connection is not read further
+	// until answers drain.
+	MaxInFlight int
+	// MaxPendingRead bounds the bytes buffered for a connection paused by
+	// MaxInFlight; beyond it the connection is closed (ReasonReadOverflow).
+	MaxPendingRead int
+	// MaxPendingWrite bounds answer bytes queued but not yet taken by the
+	// socket; beyond it the connection is closed (ReasonSlowReader).
+	MaxPendingWrite int
+	// SocketSendBuffer sets SO_SNDBUF on accepted sockets; 0 keeps the OS
+	// default. Mostly for tests that need the kernel to stop absorbing.
+	SocketSendBuffer int
+
+	Hooks  Hooks
+	Logger *slog.Logger
+}
+
+// Hooks are optional callbacks for metrics. They run on event loops or the
+// ticker and must be cheap and non-blocking. Reasons are the Reason*
+// constants, a bounded set safe for metric labels.
+type Hooks struct {
+	OnOpen       func()              // a connection was accepted and admitted
+	OnClose      func(reason string) // an admitted connection closed
+	OnReject     func(reason string) // a connection was closed at accept (ReasonOverCapacity, ReasonShutdown)
+	OnFrameError func(reason string) // a frame-level error (ReasonTooLarge, ReasonTooShort); the connection closes
+}
+
+func (o *Options) withDefaults() (Options, error) {
+	v := *o
+	if v.Addr == "" {
+		v.Addr = DefaultAddr
+	}
+	if v.MaxFrame == 0 {
+		v.MaxFrame = frame.DefaultMax
+	}
+	if v.IdleTimeout == 0 {
+		v.IdleTimeout = DefaultIdleTimeout
+	}
+	if v.Workers == 0 {
+		v.Workers = DefaultWorkers
+	}
+	if v.MaxInFlight == 0 {
+		v.MaxInFlight = DefaultMaxInFlight
+	}
+	if v.MaxPendingRead == 0 {
+		v.MaxPendingRead = DefaultMaxPendingRead
+	}
+	if v.MaxPendingWrite == 0 {
+		v.MaxPendingWrite = DefaultMaxPendingWrite
+	}
+	if v.Logger == nil {
+		v.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case v.MaxFrame < 0 || v.MaxFrame > 0xFFFF:
+		return v, fmt.Errorf("%w: MaxFrame %d out of 1..65535", ErrOptions, v.MaxFrame)
+	case v.IdleTimeout < 0:
+		return v, fmt.Errorf("%w: negative IdleTimeout", ErrOptions)
+	case v.Workers < 0, v.MaxInFlight < 0, v.MaxConns < 0, v.NumEventLoop < 0:
+		return v, fmt.Errorf("%w: negative count", ErrOptions)
+	case v.MaxPendingRead < 0, v.MaxPendingWrite < 0, v.SocketSendBuffer < 0:
+		return v, fmt.Errorf("%w: negative byte limit", ErrOptions)
+	case v.MaxPendingRead < v.MaxFrame+frame.LenSize:
+		// A paused connection must at least be able to hold one whole
+		// frame, or a single large request would look like an overflow.
+		return v, fmt.Errorf("%w: MaxPendingRead below one frame", ErrOptions)
+	}
+	return v, nil
+}

@@ -1,0 +1,46 @@
+package server
+
+// worker runs Handle for queued requests until the queue is closed.
+// Workers are long-lived: no goroutine is created per request.
+func (s *Server) worker() {
+	defer s.workers.Done()
+	for {
+		r := s.queue.pop()
+		if r == nil {
+			return
+		}
+		s.handle(r)
+		if !r.conn.finish(r) {
+			s.recycle(r)
+		}
+	}
+}
+
+// handle runs the Handler, turning a panic into a dropped connection: one
+// bad request must not take the gateway down with it.
+func (s *Server) handle(r *request) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.answer, r.closeAfter, r.panicked = nil, true, true
+			// The value may quote request data; log only its type.
+			s.log.Error("handler panic", "conn", r.conn.info.ID, "type", typeName(v))
+		}
+	}()
+	r.answer, r.closeAfter = s.h.Handle(s.ctx, &r.conn.info, r.buf)
+}
+
+// recycle returns r and its buffers once its answer is written or dropped,
+// and takes it off the in-flight count.
+func (s *Server) recycle(r *request) {
+	if s.releaser != nil && r.answer != nil && !aliases(r.answer, r.buf) {
+		s.releaser.ReleaseAnswer(r.answer)
+	}
+	s.inflight.Add(-1)
+	if cap(r.buf) > s.opt.MaxFrame+2 {
+		// A handler appended past the frame and grew the buffer; keep the
+		// pool's buffers at their nominal size.
+		r.buf = make([]byte, 0, s.opt.MaxFrame+2)
+	}
+	*r = request{buf: r.buf[:0]}
+	s.reqPool.Put(r)
+}
