@@ -135,12 +135,14 @@ func (tx *Tx) PutAccount(a *Account) error {
 			}
 		}
 	}
-	if a.CardNumber != "" {
+	// Index entries are written only when they change: a bbolt Put dirties
+	// its page even for an equal value, and every purchase puts its account.
+	if a.CardNumber != "" && (!existed || old.CardNumber != a.CardNumber) {
 		if err := cards.Put([]byte(a.CardNumber), no); err != nil {
 			return err
 		}
 	}
-	if nk := nameKey(a.Name, a.StaffNo); nk != nil {
+	if nk := nameKey(a.Name, a.StaffNo); nk != nil && (!existed || !bytes.Equal(nameKey(old.Name, old.StaffNo), nk)) {
 		if err := names.Put(nk, no); err != nil {
 			return err
 		}
