@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ecardgw/codec/iso8583"
+	"ecardgw/codec/mac"
 	"ecardgw/gateway/campuscode"
 	"ecardgw/store"
 )
@@ -194,6 +195,7 @@ func (e *Engine) SetTerminals(list []Terminal) error {
 // work is the per-request scratch space, pooled so that the hot path does
 // not allocate messages or buffers.
 type work struct {
+	mac  mac.Key
 	req  iso8583.Message
 	resp iso8583.Message
 	buf  []byte

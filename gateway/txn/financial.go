@@ -90,7 +90,7 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 	if st == nil {
 		return e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
 	}
-	if !e.macOK(req, st.mak) {
+	if !e.macOK(w, st.mak) {
 		e.obs.MACFailure()
 		if n := en.macFails.Add(1); int(n) >= e.maxMACFa {
 			e.dropSession(en, term.ID)
@@ -163,12 +163,18 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 }
 
 // macOK checks field 64 against the MAC of the request's MAB.
-func (e *Engine) macOK(req *iso8583.Message, mak []byte) bool {
+func (e *Engine) macOK(w *work, mak []byte) bool {
+	req := &w.req
 	mab := req.MAB()
 	if mab == nil || !req.Has(64) {
 		return false
 	}
-	want := mac.ECB(mak, mab)
+	// The work's key keeps its DES schedule between requests of the same
+	// terminal, so checking a MAC allocates nothing.
+	if err := w.mac.Reset(mak); err != nil {
+		return false
+	}
+	want := w.mac.ECB(mab)
 	return mac.Equal(want[:], req.Raw(64))
 }
 
