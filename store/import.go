@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -21,48 +20,8 @@ import (
 func (db *DB) ImportAccounts(ctx context.Context, rows []Account) (created, updated int, err error) {
 	now := time.Now().UTC()
 	err = db.Update(ctx, func(tx *Tx) error {
-		created, updated = 0, 0
-		cards, err := tx.bucket(bktCards)
-		if err != nil {
-			return err
-		}
-		// Pass 1: free the old card numbers of accounts that change card, so
-		// that a card moving within the list is not refused as in use.
-		for i := range rows {
-			old, ok, err := tx.Account(rows[i].No)
-			if err != nil {
-				return err
-			}
-			if ok && old.CardNumber != "" && old.CardNumber != rows[i].CardNumber {
-				if err := deleteIfPoints(cards, []byte(old.CardNumber), u64key(old.No)); err != nil {
-					return err
-				}
-			}
-		}
-		for i := range rows {
-			r := &rows[i]
-			a, ok, err := tx.Account(r.No)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				a = Account{No: r.No, BalanceFen: r.BalanceFen}
-			} else if sameImported(&a, r) {
-				continue
-			}
-			a.Name, a.StaffNo, a.Status = r.Name, r.StaffNo, r.Status
-			a.CardNumber, a.CardSerial = r.CardNumber, r.CardSerial
-			a.Updated = now
-			if err := tx.PutAccount(&a); err != nil {
-				return fmt.Errorf("import account %d: %w", r.No, err)
-			}
-			if ok {
-				updated++
-			} else {
-				created++
-			}
-		}
-		return nil
+		created, updated, err = tx.ImportAccounts(rows, now)
+		return err
 	})
 	if err != nil {
 		return 0, 0, err

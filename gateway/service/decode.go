@@ -1,0 +1,149 @@
+package service
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"ecardgw/gateway/logging"
+)
+
+// decodeJSON reads one JSON object into v: the body is bounded, unknown
+// fields and trailing data are refused, and every error names the field
+// or byte offset but never quotes a value (a card number may be in it).
+func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := wantMedia(r, "application/json"); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errTooLarge
+		}
+		return badRequest("trailing data after the JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var (
+		tooLarge *http.MaxBytesError
+		syntax   *json.SyntaxError
+		typ      *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return errTooLarge
+	case errors.As(err, &syntax):
+		return badRequest(fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
+	case errors.As(err, &typ):
+		if typ.Field == "" || typ.Type == nil {
+			return badRequest("the body must be a JSON object")
+		}
+		return badRequest(fmt.Sprintf("field %q must be %s", safeName(typ.Field), jsonKind(typ.Type.Kind().String())))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("the body is empty or truncated")
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ = strconv.Unquote(name)
+		return badRequest(fmt.Sprintf("unknown field %q", safeName(name)))
+	}
+	return badRequest("malformed JSON")
+}
+
+// jsonKind names a Go kind the way a JSON client thinks of it.
+func jsonKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"):
+		return "an integer"
+	case k == "string":
+		return "a string"
+	case k == "bool":
+		return "true or false"
+	}
+	return "of another type"
+}
+
+// safeName bounds a field name taken from the request and masks anything
+// that looks like a card number, since names come from the client.
+func safeName(s string) string {
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return logging.Sanitize(strings.ToValidUTF8(s, "?"))
+}
+
+// wantMedia refuses a body of another media type (415).
+func wantMedia(r *http.Request, want string) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != want {
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: CodeBadRequest,
+			Message: "Content-Type must be " + want}
+	}
+	return nil
+}
+
+// maxAccountDigits: account numbers are at most 16 digits (the accounts
+// file's rule), which is why they travel as JSON strings: 16 digits do not
+// fit a JavaScript number exactly.
+const maxAccountDigits = 16
+
+// parseAccount reads an account number: 1 to 16 digits, not 0.
+func parseAccount(field, s string) (uint64, error) {
+	if s == "" || len(s) > maxAccountDigits || !allDigits(s) {
+		return 0, badRequest(fmt.Sprintf("%s must be an account number of 1 to %d digits", field, maxAccountDigits))
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 {
+		return 0, badRequest(field + " must be a positive account number")
+	}
+	return n, nil
+}
+
+// queryUint reads an optional unsigned query parameter (def when absent);
+// want says what it must be, for the error.
+func queryUint(r *http.Request, name string, def, max uint64, want string) (uint64, error) {
+	q := r.URL.Query()
+	if !q.Has(name) {
+		return def, nil
+	}
+	v := q.Get(name)
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || !allDigits(v) || n > max {
+		return 0, badRequest(fmt.Sprintf("query parameter %s must be %s", name, want))
+	}
+	return n, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// printable reports whether s is 1..max printable ASCII characters without
+// spaces (trade numbers and request ids).
+func printable(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}

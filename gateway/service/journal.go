@@ -1,0 +1,118 @@
+package service
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"ecardgw/store"
+)
+
+// Terminal is the terminal id of every journal record the service API
+// writes: it tells the forwarder's receivers and reconciliation where a
+// record came from.
+const Terminal = "API"
+
+// location is the Location of the API's journal records.
+const location = "service API"
+
+// journal appends rec with a fresh idempotency key. Receivers of forwarded
+// records drop duplicates by key, so each API record needs its own: the
+// journal sequence number the record is about to get is unique for good.
+func journal(tx *store.Tx, rec *store.Record, now time.Time) (uint64, error) {
+	next := tx.JournalLen() + 1
+	rec.Key = store.IdemKey{Terminal: Terminal, Batch: uint32(next >> 32), STAN: uint32(next)}
+	rec.Time = now
+	rec.Location = location
+	return tx.AppendJournal(rec)
+}
+
+// Idempotency kinds in the store's service bucket.
+const (
+	kindTopUp = "topup"
+	kindFee   = "fee"
+)
+
+// outcome is what is kept under an idempotency id: a digest of the
+// request (to tell a retry from a different request reusing the id) and
+// the answer given.
+type outcome struct {
+	V      int             `json:"v"`
+	Digest string          `json:"digest"`
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+const outcomeV1 = 1
+
+// digest fingerprints the fields that make a request what it is. The
+// parts are length-prefixed so that no two different requests collide.
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// remember stores the answer (success or a business refusal) under
+// (kind, id) and returns it as the reply.
+func remember(tx *store.Tx, kind, id, dig string, status int, v any) (*reply, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	val, err := json.Marshal(outcome{V: outcomeV1, Digest: dig, Status: status, Body: body})
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.PutServiceResult(kind, id, val); err != nil {
+		return nil, err
+	}
+	return &reply{status: status, body: body}, nil
+}
+
+// recall finds an earlier answer under (kind, id): the same answer again
+// for the same request, 409 conflict for a different one.
+func recall(tx *store.Tx, kind, id, dig string) (*reply, error) {
+	val, ok, err := tx.ServiceResult(kind, id)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var o outcome
+	if err := json.Unmarshal(val, &o); err != nil || o.V != outcomeV1 || o.Status < 200 || o.Status > 599 {
+		return nil, fmt.Errorf("%w: service result %s", store.ErrCorruptValue, kind)
+	}
+	if o.Digest != dig {
+		return nil, conflict("this id was already used for a different request")
+	}
+	return &reply{status: o.Status, body: o.Body, replayed: true}, nil
+}
+
+// settle separates a business answer from a store failure inside an
+// Update function: an *apiError is kept in *fail and the function returns
+// nil (its decision stands, the group commits); anything else fails the
+// transaction.
+func settle(err error, fail **apiError) error {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		*fail = ae
+		return nil
+	}
+	return err
+}
+
+// refuse journals a business refusal and remembers it under the id, so a
+// retry gets the same answer even if the account has changed since.
+func refuse(tx *store.Tx, kind, id, dig string, rec *store.Record, now time.Time, ae *apiError) (*reply, error) {
+	if _, err := journal(tx, rec, now); err != nil {
+		return nil, err
+	}
+	return remember(tx, kind, id, dig, ae.Status, ae)
+}
+
+// rfc3339 is the API's time format: UTC, to the second.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

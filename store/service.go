@@ -1,0 +1,182 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// The service API (gateway/service) keeps the outcome of each top-up and
+// fee payment under the caller's idempotency id (the channel trade number,
+// the request id), so that a retried call gets the original answer and
+// money never moves twice:
+//
+//	service: kind (u8 length · kind) · id -> opaque value (the service's encoding)
+//
+// The bucket is created on first use, so a store written before the
+// service API existed opens unchanged.
+var bktService = []byte("service")
+
+// MaxServiceID bounds an idempotency id (a channel trade number is at most
+// 64 characters).
+const MaxServiceID = 128
+
+func serviceKey(kind, id string) ([]byte, error) {
+	if kind == "" || len(kind) > 32 || id == "" || len(id) > MaxServiceID {
+		return nil, ErrBadKey
+	}
+	k := make([]byte, 0, 1+len(kind)+len(id))
+	k = append(k, byte(len(kind)))
+	k = append(k, kind...)
+	return append(k, id...), nil
+}
+
+// ServiceResult returns the value stored for (kind, id) by
+// PutServiceResult. The slice is a copy.
+func (tx *Tx) ServiceResult(kind, id string) ([]byte, bool, error) {
+	k, err := serviceKey(kind, id)
+	if err != nil {
+		return nil, false, err
+	}
+	b := tx.btx.Bucket(bktService)
+	if b == nil {
+		return nil, false, nil
+	}
+	v := b.Get(k)
+	if v == nil {
+		return nil, false, nil
+	}
+	return bytes.Clone(v), true, nil
+}
+
+// PutServiceResult stores v under (kind, id), replacing what was there.
+func (tx *Tx) PutServiceResult(kind, id string, v []byte) error {
+	k, err := serviceKey(kind, id)
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		return fmt.Errorf("%w: nil service result", ErrBadValue)
+	}
+	b, err := tx.btx.CreateBucketIfNotExists(bktService)
+	if err != nil {
+		return err
+	}
+	// bbolt keeps the value until commit: store a copy the caller cannot
+	// change underneath it.
+	return b.Put(k, bytes.Clone(v))
+}
+
+// AccountJournal calls fn with the records of account, newest first,
+// starting below sequence number before (0: from the newest). It stops when
+// fn returns false or an error; more then reports whether older records of
+// the account remain. The *Record is reused between calls. This pages a
+// person's history without scanning the whole journal.
+func (tx *Tx) AccountJournal(account, before uint64, fn func(*Record) (bool, error)) (more bool, err error) {
+	if account == 0 {
+		return false, fmt.Errorf("%w: account 0", ErrBadKey)
+	}
+	j, err := tx.bucket(bktJournal)
+	if err != nil {
+		return false, err
+	}
+	ix, err := tx.bucket(bktAcctJrnl)
+	if err != nil {
+		return false, err
+	}
+	c := ix.Cursor()
+	var k []byte
+	if before == 0 {
+		// Seek to the first key of the next account and step back.
+		if account == ^uint64(0) {
+			k, _ = c.Last()
+		} else if k, _ = c.Seek(u64key(account + 1)); k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+	} else {
+		var seek [16]byte
+		binary.BigEndian.PutUint64(seek[:8], account)
+		binary.BigEndian.PutUint64(seek[8:], before)
+		if k, _ = c.Seek(seek[:]); k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+	}
+	var r Record
+	for ; k != nil; k, _ = c.Prev() {
+		if len(k) != 16 {
+			return false, ErrCorruptValue
+		}
+		if binary.BigEndian.Uint64(k) != account {
+			return false, nil
+		}
+		v := j.Get(k[8:])
+		if v == nil {
+			return false, fmt.Errorf("%w: journal index dangles", ErrCorruptValue)
+		}
+		if err := DecodeRecord(v, &r); err != nil {
+			return false, err
+		}
+		goOn, err := fn(&r)
+		if err != nil {
+			return false, err
+		}
+		if !goOn {
+			k, _ = c.Prev()
+			return k != nil && len(k) == 16 && binary.BigEndian.Uint64(k) == account, nil
+		}
+	}
+	return false, nil
+}
+
+// ImportAccounts is DB.ImportAccounts inside a caller's transaction, so that
+// the service API can journal an import in the same commit as the import
+// itself. It has the same rules: one all-or-nothing change, idempotent by
+// account number, the balance set only when an account is created.
+func (tx *Tx) ImportAccounts(rows []Account, now time.Time) (created, updated int, err error) {
+	cards, err := tx.bucket(bktCards)
+	if err != nil {
+		return 0, 0, err
+	}
+	// Pass 1: free the old card numbers of accounts that change card, so
+	// that a card moving within the list is not refused as in use.
+	for i := range rows {
+		old, ok, err := tx.Account(rows[i].No)
+		if err != nil {
+			return 0, 0, err
+		}
+		if ok && old.CardNumber != "" && old.CardNumber != rows[i].CardNumber {
+			if err := deleteIfPoints(cards, []byte(old.CardNumber), u64key(old.No)); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		a, ok, err := tx.Account(r.No)
+		if err != nil {
+			return 0, 0, err
+		}
+		if !ok {
+			a = Account{No: r.No, BalanceFen: r.BalanceFen}
+		} else if sameImported(&a, r) {
+			continue
+		}
+		a.Name, a.StaffNo, a.Status = r.Name, r.StaffNo, r.Status
+		a.CardNumber, a.CardSerial = r.CardNumber, r.CardSerial
+		a.Updated = now.UTC()
+		if err := tx.PutAccount(&a); err != nil {
+			return 0, 0, fmt.Errorf("import account %d: %w", r.No, err)
+		}
+		if ok {
+			updated++
+		} else {
+			created++
+		}
+	}
+	return created, updated, nil
+}
