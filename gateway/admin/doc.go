@@ -6,5 +6,8 @@
 //
 // It is not the service API for the self-service front end, and it has no
 // authentication: it must listen on loopback or a management network only
-// (default 127.0.0.1:9100). Nothing it serves carries card numbers or keys.
+// (default 127.0.0.1:9100). Nothing it serves on every address carries card
+// numbers or keys. Routes in Options.Local (the journal export and the
+// store backup, whose copy holds the accounts' card numbers) are served
+// only on a loopback listener, like pprof.
 package admin

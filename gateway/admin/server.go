@@ -24,6 +24,10 @@ type Options struct {
 	Status       StatusFunc    // /status; nil: 404
 	Logger       *slog.Logger  // serve errors; slog.Default() when nil
 	CheckTimeout time.Duration // bound on /readyz and /status; 2 s when zero
+	// Local are extra routes ("GET /journal" -> handler) served only when
+	// the listener is bound to loopback, like pprof: journal exports and
+	// store backups are for an operator on the box, never the network.
+	Local map[string]http.Handler
 }
 
 // Server is the admin HTTP listener.
@@ -142,6 +146,9 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		for pattern, h := range s.opts.Local {
+			mux.Handle(pattern, h)
+		}
 	}
 	return mux
 }

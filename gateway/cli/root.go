@@ -30,6 +30,9 @@ var commands = []func() *cobra.Command{
 	newDemoCmd,
 	newCodeCmd,
 	newCardsCmd,
+	newStatusCmd,
+	newJournalCmd,
+	newStoreCmd,
 	newVersionCmd,
 }
 

@@ -34,7 +34,8 @@ func newServeCmd() *cobra.Command {
 			for _, w := range cfg.Warnings {
 				log.Warn("configuration: " + w)
 			}
-			d, err := daemon.New(cfg, keys, daemon.Options{ConfigPath: path, Version: versionString(), Logger: log})
+			_, revision, _ := BuildInfo()
+			d, err := daemon.New(cfg, keys, daemon.Options{ConfigPath: path, Version: versionString(), Revision: revision, Logger: log})
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,7 +14,9 @@ import (
 	"ecardgw/gateway/admin"
 	"ecardgw/gateway/campuscode"
 	"ecardgw/gateway/config"
+	"ecardgw/gateway/inspect"
 	"ecardgw/gateway/server"
+	"ecardgw/gateway/service"
 	"ecardgw/gateway/txn"
 	"ecardgw/metrics"
 	"ecardgw/store"
@@ -23,9 +26,13 @@ import (
 type Options struct {
 	ConfigPath string       // for Reload; "" disables reloading
 	Version    string       // reported in build info and /status
+	Revision   string       // VCS revision for build info ("" reads the binary's)
 	Logger     *slog.Logger // slog.Default() when nil
 	// ShutdownTimeout bounds the wait for in-flight requests (default 10 s).
 	ShutdownTimeout time.Duration
+	// StoreMaxSize caps the store file in bytes (store.Options.MaxSize), so
+	// that tests and drills can fill the "disk"; 0 in production.
+	StoreMaxSize int
 }
 
 // Daemon is one running gateway.
@@ -43,6 +50,7 @@ type Daemon struct {
 	Engine  *txn.Engine
 	POS     *server.Server
 	Admin   *admin.Server
+	Service *service.Server
 
 	posUp    atomic.Bool
 	stopOnce sync.Once
@@ -63,16 +71,16 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys, bgStop: make(chan struct{})}
-	d.Metrics = metrics.New(metrics.ReadBuildInfo(opts.Version))
+	bi := metrics.ReadBuildInfo(opts.Version)
+	if opts.Revision != "" {
+		bi.Revision = opts.Revision
+	}
+	d.Metrics = metrics.New(bi)
 
 	db, err := store.Open(cfg.Store.Path, store.Options{
 		StorageKey: keys.StorageKey,
-		OnCommit: func(n int, dur time.Duration, err error) {
-			d.Metrics.JournalCommit(dur, n)
-			if err != nil {
-				d.log.Error("journal commit failed: answering 96 until the store recovers", "err", err, "group", n)
-			}
-		},
+		OnCommit:   (&storeHealth{m: d.Metrics, log: d.log}).onCommit,
+		MaxSize:    opts.StoreMaxSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", cfg.Store.Path, err)
@@ -141,6 +149,12 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 			}},
 		},
 		Status: d.status,
+		// Journal exports and backups go through the daemon because bbolt's
+		// lock keeps every other process out of the store while it runs.
+		Local: map[string]http.Handler{
+			"GET /journal": inspect.JournalHandler(db, d.log),
+			"GET /backup":  inspect.BackupHandler(db, d.log),
+		},
 	})
 	return d, nil
 }
@@ -222,10 +236,20 @@ func (d *Daemon) Start() error {
 		_ = d.POS.Shutdown(context.Background())
 		return fmt.Errorf("admin listener %s: %w", d.cfg.Listen.Admin, err)
 	}
+	if err := d.startService(); err != nil {
+		_ = d.Admin.Shutdown(context.Background())
+		_ = d.POS.Shutdown(context.Background())
+		return err
+	}
+	if err := d.startCardIO(); err != nil {
+		_ = d.Admin.Shutdown(context.Background())
+		_ = d.POS.Shutdown(context.Background())
+		return fmt.Errorf("card readers: %w", err)
+	}
 	d.bg.Add(1)
 	go d.housekeeping()
 	d.log.Info("ecardgw serving", "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
-		"admin", d.Admin.Addr(), "terminals", len(d.cfg.Terminals), "store", d.DB.Path())
+		"admin", d.Admin.Addr(), "service", d.serviceAddr(), "terminals", len(d.cfg.Terminals), "store", d.DB.Path())
 	return nil
 }
 
@@ -289,6 +313,9 @@ func (d *Daemon) Stop() error {
 		d.posUp.Store(false)
 		close(d.bgStop)
 		d.bg.Wait()
+		if err := d.stopService(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("service shutdown: %w", err))
+		}
 		if err := d.Admin.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
 		}
@@ -350,6 +377,14 @@ func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
 	err := d.DB.View(func(tx *store.Tx) error {
 		v, err := tx.BlacklistVersion()
 		st.BlacklistVersion = v
+		if err != nil {
+			return err
+		}
+		n, oldest, err := inspect.Outbox(tx)
+		st.Outbox.Records = n
+		if n > 0 {
+			st.Outbox.OldestAgeSeconds = max(0, time.Since(oldest).Seconds())
+		}
 		return err
 	})
 	return st, err

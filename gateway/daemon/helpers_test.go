@@ -2,9 +2,9 @@ package daemon_test
 
 import (
 	"context"
-	"log/slog"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
