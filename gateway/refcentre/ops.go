@@ -1,0 +1,88 @@
+package refcentre
+
+import (
+	"time"
+
+	"ecardgw/gateway/centre"
+)
+
+// Sources of an op.
+const (
+	srcAuth   = "auth"   // authorized online
+	srcRecord = "record" // learnt from a delivered record
+)
+
+// op is what the centre did for one idempotency key: the answer it gave
+// (returned again on a retry) and the money it moved, so that a refund or
+// reversal can find and undo it.
+type op struct {
+	Source   string                `json:"source"`
+	Kind     string                `json:"kind"`
+	Account  uint64                `json:"account"`
+	Amount   int64                 `json:"amount"`
+	Delta    int64                 `json:"delta"`    // balance change applied (debit < 0)
+	Wallet   int64                 `json:"wallet"`   // small-wallet change applied
+	Refunded int64                 `json:"refunded"` // refunded since (purchases)
+	Reversed bool                  `json:"reversed"` // undone by a reversal
+	Orig     string                `json:"orig"`     // the original of a refund or reversal
+	Result   centre.WireAuthResult `json:"result"`   // the answer given
+	Time     time.Time             `json:"time"`
+}
+
+func (l ledgerTx) op(key string) (op, bool, error) {
+	var o op
+	ok, err := getJSON(l.tx.Bucket(bktOps), []byte(key), &o)
+	return o, ok, err
+}
+
+func (l ledgerTx) putOp(key string, o *op) error {
+	return putJSON(l.tx.Bucket(bktOps), []byte(key), o)
+}
+
+func (l ledgerTx) tombstoned(key string) bool {
+	return l.tx.Bucket(bktTombs).Get([]byte(key)) != nil
+}
+
+func (l ledgerTx) tombstone(key string) error {
+	return l.tx.Bucket(bktTombs).Put([]byte(key), []byte(l.now.Format(time.RFC3339Nano)))
+}
+
+// undo reverses the original op named by key (a reversal): the money it
+// moved goes back, less what refunds already gave back. It reports
+// whether there was anything to undo.
+func (l ledgerTx) undo(key string) (account, bool, error) {
+	o, ok, err := l.op(key)
+	if err != nil || !ok || o.Reversed || (o.Delta == 0 && o.Wallet == 0) {
+		return account{}, false, err
+	}
+	old, found, err := l.account(o.Account)
+	if err != nil || !found {
+		return account{}, false, err
+	}
+	a := old
+	back := -o.Delta
+	if o.Delta < 0 {
+		back -= o.Refunded // a purchase: refunds already returned part of it
+	}
+	a.BalanceFen += back
+	a.WalletFen -= o.Wallet
+	if a.WalletFen < 0 {
+		a.WalletFen = 0
+	}
+	if o.Kind == centre.KindRefund && o.Orig != "" {
+		// Undoing a refund makes that amount refundable again.
+		if p, ok, err := l.op(o.Orig); err != nil {
+			return account{}, false, err
+		} else if ok {
+			p.Refunded -= o.Amount
+			if err := l.putOp(o.Orig, &p); err != nil {
+				return account{}, false, err
+			}
+		}
+	}
+	o.Reversed = true
+	if err := l.putOp(key, &o); err != nil {
+		return account{}, false, err
+	}
+	return a, true, l.put(&a, &old)
+}

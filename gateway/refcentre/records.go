@@ -1,0 +1,131 @@
+package refcentre
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"ecardgw/gateway/centre"
+	"ecardgw/gateway/txn"
+)
+
+// recOutcome is what delivering one record did, for the counters.
+type recOutcome uint8
+
+const (
+	recAcked recOutcome = iota
+	recApplied
+	recDuplicate
+	recRejected
+)
+
+// Deliver stores a batch of journal records, deduplicated by idempotency
+// key, in one transaction. A record the centre already knows (it
+// authorized that key online, or the record came before) is acknowledged
+// and nothing more. A stand-in purchase is applied: the gateway approved
+// it while the centre was silent, so the account is debited now, even
+// below zero (the stand-in limits bound that). An approved reversal the
+// centre did not authorize undoes its original. Everything else is kept
+// as delivered and acknowledged.
+func (c *Centre) Deliver(recs []centre.WireRecord) ([]centre.WireDeliveryResult, error) {
+	if len(recs) > centre.MaxDelivery {
+		return nil, fmt.Errorf("%w: at most %d records a batch", ErrBadRequest, centre.MaxDelivery)
+	}
+	res := make([]centre.WireDeliveryResult, len(recs))
+	outs := make([]recOutcome, len(recs))
+	err := c.db.Batch(func(tx *bolt.Tx) error {
+		l := ledgerTx{tx: tx, now: c.now()}
+		for i := range recs {
+			r := &recs[i]
+			res[i] = centre.WireDeliveryResult{Seq: r.Seq, OK: true}
+			out, reason, err := l.deliver(r)
+			if err != nil {
+				return err
+			}
+			outs[i] = out
+			if out == recRejected {
+				res[i] = centre.WireDeliveryResult{Seq: r.Seq, Permanent: true, Reason: reason}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range outs {
+		switch o {
+		case recApplied:
+			c.stats.recApplied.Add(1)
+		case recDuplicate:
+			c.stats.recDuplicate.Add(1)
+		case recRejected:
+			c.stats.recRejected.Add(1)
+		default:
+			c.stats.recAcked.Add(1)
+		}
+	}
+	return res, nil
+}
+
+func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
+	if r.Key.Terminal == "" || len(r.Key.Terminal) > 16 {
+		return recRejected, "bad idempotency key", nil
+	}
+	if r.Kind == "" {
+		return recRejected, "record has no kind", nil
+	}
+	key := centre.KeyString(r.Key.IdemKey())
+	if _, ok, err := l.op(key); err != nil || ok {
+		return recDuplicate, "", err
+	}
+	o := op{Source: srcRecord, Kind: r.Kind, Account: r.Account, Amount: r.Amount, Time: l.now,
+		Result: centre.WireAuthResult{RC: r.Resp, Account: r.Account}}
+	out := recAcked
+	switch {
+	case r.Resp != txn.RCApproved:
+	case r.Kind == centre.KindReversal && r.Orig != nil:
+		origKey := centre.KeyString(r.Orig.IdemKey())
+		o.Orig = origKey
+		if _, ok, err := l.op(origKey); err != nil {
+			return 0, "", err
+		} else if !ok {
+			// The original may still be on its way: remember the reversal
+			// so that it is not applied when it comes.
+			if err := l.tombstone(origKey); err != nil {
+				return 0, "", err
+			}
+		} else {
+			// Whether the original was authorized online or applied from
+			// a record, this reversal (approved while the centre was
+			// silent) undoes it now.
+			if _, undone, err := l.undo(origKey); err != nil {
+				return 0, "", err
+			} else if undone {
+				out = recApplied
+			}
+		}
+	case r.StandIn && (r.Kind == centre.KindPurchase || r.Kind == centre.KindAdvice):
+		if l.tombstoned(key) {
+			break // reversed before it arrived: nothing to take
+		}
+		old, ok, err := l.account(r.Account)
+		if err != nil {
+			return 0, "", err
+		}
+		if !ok {
+			return recRejected, "stand-in purchase for an unknown account", nil
+		}
+		if r.Amount <= 0 {
+			return recRejected, "stand-in purchase without a positive amount", nil
+		}
+		a := old
+		a.BalanceFen -= r.Amount
+		o.Delta = -r.Amount
+		o.Result = a.result(r.Resp)
+		if err := l.put(&a, &old); err != nil {
+			return 0, "", err
+		}
+		out = recApplied
+	}
+	return out, "", l.putOp(key, &o)
+}
