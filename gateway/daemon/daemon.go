@@ -14,6 +14,7 @@ import (
 	"ecardgw/gateway/admin"
 	"ecardgw/gateway/campuscode"
 	"ecardgw/gateway/config"
+	"ecardgw/gateway/forward"
 	"ecardgw/gateway/inspect"
 	"ecardgw/gateway/server"
 	"ecardgw/gateway/service"
@@ -51,6 +52,9 @@ type Daemon struct {
 	POS     *server.Server
 	Admin   *admin.Server
 	Service *service.Server
+
+	up         *upstream
+	forwarders []*forward.Forwarder
 
 	posUp    atomic.Bool
 	stopOnce sync.Once
@@ -98,7 +102,23 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	up, err := newUpstream(cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	d.up = up
+	var shared txn.SharedReplay
+	if up.shared != nil {
+		shared = up.shared
+	}
 	eng, err := txn.New(txn.Config{
+		Centre:               up.centre,
+		Payments:             up.payments,
+		SharedReplay:         shared,
+		CentreTimeout:        cfg.Centre.Timeout,
+		StandIn:              txn.StandInLimits{PerTxnFen: cfg.StandIn.PerTxnFen, PerAccountFen: cfg.StandIn.PerAccountFen},
+		Poll:                 txn.PollPolicy{Limit: cfg.Payments.PollLimit, Interval: cfg.Payments.PollInterval},
 		DB:                   db,
 		Terminals:            terms,
 		Limits:               txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen},
@@ -138,6 +158,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	d.Admin = admin.New(cfg.Listen.Admin, d.Metrics, admin.Options{
 		Logger: d.log,
 		Checks: []admin.Check{
+			admin.CentreCheck(d.centreState),
 			{Name: "store", Func: func(context.Context) (string, error) {
 				return db.Path(), db.View(func(*store.Tx) error { return nil })
 			}},
@@ -246,6 +267,7 @@ func (d *Daemon) Start() error {
 		_ = d.POS.Shutdown(context.Background())
 		return fmt.Errorf("card readers: %w", err)
 	}
+	d.startUpstream()
 	d.bg.Add(1)
 	go d.housekeeping()
 	d.log.Info("ecardgw serving", "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
@@ -280,6 +302,9 @@ func (d *Daemon) refreshGauges() {
 		v, err := tx.BlacklistVersion()
 		if err == nil {
 			d.Metrics.SetBlacklistVersion(v)
+		}
+		if exp, err := tx.StandInTotal(); err == nil {
+			d.Metrics.SetStandInExposure(exp)
 		}
 		return nil
 	})
@@ -320,6 +345,7 @@ func (d *Daemon) Stop() error {
 			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
 		}
 		d.Engine.Close()
+		d.up.close()
 		if err := d.DB.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store close: %w", err))
 		}
@@ -373,11 +399,14 @@ func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
 	mode := string(d.cfg.Mode)
 	d.mu.Unlock()
 	st := admin.Status{Version: d.opts.Version, Mode: mode, StartedAt: d.started,
-		Connections: d.POS.Conns(), Sessions: d.Engine.Sessions(), Centre: metrics.CentreStandalone.String()}
+		Connections: d.POS.Conns(), Sessions: d.Engine.Sessions(), Centre: d.centreState().String()}
 	err := d.DB.View(func(tx *store.Tx) error {
 		v, err := tx.BlacklistVersion()
 		st.BlacklistVersion = v
 		if err != nil {
+			return err
+		}
+		if st.StandInExposure, err = tx.StandInTotal(); err != nil {
 			return err
 		}
 		n, oldest, err := inspect.Outbox(tx)
@@ -388,4 +417,12 @@ func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
 		return err
 	})
 	return st, err
+}
+
+// centreState is the gateway's view of the card centre.
+func (d *Daemon) centreState() metrics.CentreState {
+	if d.up == nil {
+		return metrics.CentreStandalone
+	}
+	return metrics.CentreState(d.up.reach.Load())
 }

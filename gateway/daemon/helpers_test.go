@@ -28,6 +28,7 @@ type gwOptions struct {
 	extra     string // appended to the YAML
 	accounts  int    // accounts 1..n with cards 1000000000NN (default 8)
 	balance   int64
+	mode      string // default standalone
 }
 
 type gateway struct {
@@ -48,7 +49,10 @@ func writeGatewayFiles(t testing.TB, dir string, o gwOptions) string {
 		o.terminals = 4
 	}
 	var cfg, keys strings.Builder
-	fmt.Fprintf(&cfg, "mode: standalone\nlisten: {pos: 127.0.0.1:0, admin: 127.0.0.1:0, service: 127.0.0.1:0}\n")
+	if o.mode == "" {
+		o.mode = "standalone"
+	}
+	fmt.Fprintf(&cfg, "mode: %s\nlisten: {pos: 127.0.0.1:0, admin: 127.0.0.1:0, service: 127.0.0.1:0}\n", o.mode)
 	fmt.Fprintf(&cfg, "store: {path: %s}\nkeys: {file: %s}\nlog: {level: warn}\n", filepath.Join(dir, "gw.db"), filepath.Join(dir, "keys.yaml"))
 	fmt.Fprintf(&cfg, "server: {max_conns: 20000, idle_timeout: 5m, workers: 4096, max_in_flight: 32}\nterminals:\n")
 	keys.WriteString("terminals:\n")

@@ -51,6 +51,9 @@ type Config struct {
 	CentreTimeout time.Duration
 	// StandIn limits what is approved while the centre does not answer.
 	StandIn StandInLimits
+	// SharedReplay, when set, is the campus-code replay record shared with
+	// the other campuses' gateways.
+	SharedReplay SharedReplay
 	// MaxMACFailures is how many consecutive MAC failures make a terminal
 	// sign in again (default 5).
 	MaxMACFailures int
@@ -85,6 +88,7 @@ type Engine struct {
 	payments       Payments
 	poll           PollPolicy
 	centre         Centre
+	shared         SharedReplay
 	centreTimeout  time.Duration
 	standInLim     StandInLimits
 
@@ -113,6 +117,7 @@ func New(cfg Config) (*Engine, error) {
 		payments:       cfg.Payments,
 		poll:           cfg.Poll,
 		centre:         cfg.Centre,
+		shared:         cfg.SharedReplay,
 		centreTimeout:  cfg.CentreTimeout,
 		standInLim:     cfg.StandIn,
 	}

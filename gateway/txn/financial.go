@@ -111,6 +111,9 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 	c := &call{e: e, w: w, term: term, st: st, mti: mti, proc: proc, now: e.now().UTC(),
 		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}
 	e.preverify(c)
+	if ans, ok := e.claimShared(ctx, c); ok {
+		return ans, "retransmission"
+	}
 	if ans, ok := e.prepay(ctx, c); ok {
 		return ans, "retransmission"
 	}

@@ -1,0 +1,326 @@
+package daemon
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"ecardgw/gateway/centre"
+	"ecardgw/gateway/config"
+	"ecardgw/gateway/forward"
+	"ecardgw/gateway/txn"
+	"ecardgw/metrics"
+	"ecardgw/store"
+)
+
+// upstream is everything beyond the box: the card centre (connected mode),
+// the payment service (standalone with payments.url), the record sinks and
+// the shared campus-code replay record.
+type upstream struct {
+	client   *centre.Client // the centre (connected) or the payment service
+	centre   txn.Centre     // nil in standalone mode
+	payments txn.Payments
+	shared   *forward.SharedReplay
+	sinks    []forward.Sink
+	reach    atomic.Int32 // metrics.CentreState
+}
+
+// newUpstream connects what the configuration names. Nothing is dialled
+// for HTTP until first use; NATS is connected here so a wrong URL fails at
+// start.
+func newUpstream(cfg *config.Config) (*upstream, error) {
+	u := &upstream{}
+	u.reach.Store(int32(metrics.CentreStandalone))
+	switch {
+	case cfg.Mode == config.ModeConnected:
+		c, err := centre.New(centre.OptionsFromConfig(cfg.Centre))
+		if err != nil {
+			return nil, fmt.Errorf("centre: %w", err)
+		}
+		u.client, u.centre, u.payments = c, centre.TxnCentre{Client: c}, c
+		u.sinks = append(u.sinks, forward.NewHTTPSink(c))
+		u.reach.Store(int32(metrics.CentreReachable))
+	case cfg.Payments.URL != "":
+		c, err := centre.New(centre.Options{URL: cfg.Payments.URL, Timeout: cfg.Centre.Timeout})
+		if err != nil {
+			return nil, fmt.Errorf("payments.url: %w", err)
+		}
+		u.client, u.payments = c, c
+	}
+	if n := cfg.Forward.NATS; n.URL != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		o := forward.NATSOptions{URL: n.URL, Stream: n.Stream, Subject: n.Subject, Name: "ecardgw"}
+		sink, err := forward.NewNATSSink(ctx, o)
+		if err != nil {
+			u.close()
+			return nil, fmt.Errorf("forward.nats: %w", err)
+		}
+		u.sinks = append(u.sinks, sink)
+		if n.ReplayBucket != "" {
+			ttl := 2 * (cfg.CampusCode.Validity + cfg.CampusCode.Skew + time.Minute)
+			sr, err := forward.NewSharedReplay(ctx, o, n.ReplayBucket, ttl)
+			if err != nil {
+				u.close()
+				return nil, fmt.Errorf("forward.nats.replay_bucket: %w", err)
+			}
+			u.shared = sr
+		}
+	}
+	return u, nil
+}
+
+func (u *upstream) close() {
+	for _, s := range u.sinks {
+		if c, ok := s.(interface{ Close() }); ok {
+			c.Close()
+		}
+	}
+	if u.shared != nil {
+		u.shared.Close()
+	}
+	if u.client != nil {
+		u.client.Close()
+	}
+}
+
+// confirmingSink tells the engine when the centre has accepted a stand-in
+// purchase, so it stops counting against the account's exposure.
+type confirmingSink struct {
+	forward.Sink
+	eng *txn.Engine
+	log interface {
+		Warn(string, ...any)
+	}
+}
+
+func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]forward.Result, error) {
+	res, err := s.Sink.Deliver(ctx, recs)
+	if err != nil {
+		return res, err
+	}
+	bySeq := make(map[uint64]*store.Record, len(recs))
+	for i := range recs {
+		bySeq[recs[i].Seq] = &recs[i]
+	}
+	for _, r := range res {
+		rec := bySeq[r.Seq]
+		if !r.OK || rec == nil || !rec.StandIn || rec.Kind != "purchase" || rec.Resp != txn.RCApproved {
+			continue
+		}
+		if cerr := s.eng.ConfirmStandIn(context.WithoutCancel(ctx), rec.Account, rec.Amount); cerr != nil {
+			s.log.Warn("stand-in confirmation not recorded", "seq", rec.Seq, "err", cerr)
+		}
+	}
+	return res, nil
+}
+
+// startUpstream runs the forwarders and, in connected mode, the replica
+// sync, until Stop.
+func (d *Daemon) startUpstream() {
+	u := d.up
+	for i, sink := range u.sinks {
+		if u.centre != nil && i == 0 {
+			sink = confirmingSink{Sink: sink, eng: d.Engine, log: d.log}
+		}
+		pos := ""
+		if i > 0 {
+			pos = sink.Name() // a second sink keeps its own journal position
+		}
+		f := forward.New(forward.Options{DB: d.DB, Sink: sink, Position: pos, Metrics: d.Metrics, Logger: d.log})
+		d.forwarders = append(d.forwarders, f)
+		d.runBG(f.Run)
+	}
+	if u.centre != nil {
+		d.runBG(d.syncReplica)
+	}
+}
+
+// runBG runs fn until Stop cancels its context.
+func (d *Daemon) runBG(fn func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	d.bg.Add(2)
+	go func() {
+		defer d.bg.Done()
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("background task stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer d.bg.Done()
+		<-d.bgStop
+		cancel()
+	}()
+}
+
+// Replica sync positions, in the store's settings.
+const (
+	metaSnapshotVersion  = "centre.snapshot.version"
+	metaBlacklistVersion = "centre.blacklist.version"
+)
+
+// syncReplica keeps the replica (accounts, balances, status, blacklist)
+// close to the centre: the blacklist every second (a lost card stops
+// within 1 s at stand-in too), the account snapshot every 30 s. Its
+// successes and failures are the centre's reachability.
+func (d *Daemon) syncReplica(ctx context.Context) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var lastSnap time.Time
+	for {
+		err := d.syncBlacklist(ctx)
+		if err == nil && time.Since(lastSnap) >= 30*time.Second {
+			if err = d.syncSnapshot(ctx); err == nil {
+				lastSnap = time.Now()
+			}
+		}
+		d.setReach(err == nil)
+		if err != nil && ctx.Err() == nil {
+			d.log.Debug("replica sync", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (d *Daemon) setReach(ok bool) {
+	st := metrics.CentreUnreachable
+	if ok {
+		st = metrics.CentreReachable
+	}
+	if old := metrics.CentreState(d.up.reach.Swap(int32(st))); old != st {
+		if ok {
+			d.log.Info("card centre reachable again")
+		} else {
+			d.log.Warn("card centre unreachable: standing in within the stand-in limits")
+		}
+	}
+	d.Metrics.SetCentreState(st)
+}
+
+func metaU64(tx *store.Tx, key string) uint64 {
+	v, _ := tx.Meta(key)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func (d *Daemon) syncBlacklist(ctx context.Context) error {
+	var since uint64
+	if err := d.DB.View(func(tx *store.Tx) error { since = metaU64(tx, metaBlacklistVersion); return nil }); err != nil {
+		return err
+	}
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		entries, more, err := d.up.client.Blacklist(cctx, uint32(since))
+		cancel()
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		now := time.Now().UTC()
+		var ver uint32
+		err = d.DB.Update(ctx, func(tx *store.Tx) error {
+			for _, e := range entries {
+				v, err := tx.BlacklistAdd(e.Card, e.Add, now)
+				if err != nil {
+					return err
+				}
+				ver = v
+				a, ok, err := tx.AccountByCard(e.Card)
+				if err != nil {
+					return err
+				}
+				if ok && (a.Status == store.StatusActive || a.Status == store.StatusLost) {
+					a.Status = store.StatusActive
+					if e.Add {
+						a.Status = store.StatusLost
+					}
+					if err := tx.PutAccount(&a); err != nil {
+						return err
+					}
+				}
+			}
+			last := uint64(entries[len(entries)-1].Version)
+			return tx.PutMeta(metaBlacklistVersion, binary.BigEndian.AppendUint64(nil, last))
+		})
+		if err != nil {
+			return err
+		}
+		d.Engine.BlacklistChanged(ver)
+		since = uint64(entries[len(entries)-1].Version)
+		if !more {
+			return nil
+		}
+	}
+}
+
+func (d *Daemon) syncSnapshot(ctx context.Context) error {
+	var since uint64
+	if err := d.DB.View(func(tx *store.Tx) error { since = metaU64(tx, metaSnapshotVersion); return nil }); err != nil {
+		return err
+	}
+	var batch []centre.AccountSnapshot
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		rows := batch
+		batch = nil
+		return d.DB.Update(ctx, func(tx *store.Tx) error {
+			for _, s := range rows {
+				a, ok, err := tx.Account(s.No)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					a = store.Account{No: s.No}
+				}
+				a.Name, a.StaffNo, a.CardNumber, a.CardSerial = s.Name, s.StaffNo, s.CardNumber, s.CardSerial
+				a.BalanceFen = s.BalanceFen
+				if st, err := store.ParseStatus(s.Status); err == nil {
+					a.Status = st
+				}
+				a.ECardActive = a.ECardActive || s.ECardActive
+				a.Updated = time.Now().UTC()
+				if err := tx.PutAccount(&a); err != nil {
+					return fmt.Errorf("replica account %d: %w", s.No, err)
+				}
+			}
+			return nil
+		})
+	}
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	ver, err := d.up.client.Snapshot(cctx, since, func(s centre.AccountSnapshot) error {
+		batch = append(batch, s)
+		if len(batch) >= 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	return d.DB.Update(ctx, func(tx *store.Tx) error {
+		return tx.PutMeta(metaSnapshotVersion, binary.BigEndian.AppendUint64(nil, ver))
+	})
+}
+
+// Backlog is the number of journal records not yet delivered by the
+// primary forwarder (0 when nothing is forwarded).
+func (d *Daemon) Backlog() (int, error) {
+	if len(d.forwarders) == 0 {
+		return 0, nil
+	}
+	n, _, err := d.forwarders[0].Pending()
+	return n, err
+}
