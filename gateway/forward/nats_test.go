@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"ecardgw/store"
 )
 
-const syscallTERM = syscall.SIGTERM
 
 // streamRecords reads the whole stream back: each message's Nats-Msg-Id
 // and the record's sequence number.
@@ -60,7 +58,7 @@ func TestNATSSinkAcrossServerRestart(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- f.Run(runCtx) }()
 	require.Eventually(t, func() bool { return pending(t, db) < 80 }, 20*time.Second, time.Millisecond)
-	srv.restart() // mid-stream
+	srv.Restart() // mid-stream
 	journal(t, db, 121, 30, 4)
 	f.Kick()
 	require.Eventually(t, func() bool { return pending(t, db) == 0 }, 30*time.Second, 10*time.Millisecond)
@@ -155,7 +153,7 @@ func TestSharedReplayAcrossGateways(t *testing.T) {
 	}
 	require.Equal(t, 1, n)
 
-	srv.stop()
+	srv.Stop()
 	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancelShort()
 	_, err = east.Claim(short, 3003, 1, 1)

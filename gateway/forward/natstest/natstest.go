@@ -1,0 +1,81 @@
+// Package natstest runs a real `nats-server -js` (Debian package
+// nats-server) on a free loopback port with its store in a temp dir, for
+// tests of the JetStream sink and the shared replay record. A test fails,
+// never skips, when nats-server is not installed.
+package natstest
+
+import (
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Server is one nats-server process, stopped at the end of the test.
+type Server struct {
+	t    testing.TB
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// Start runs a JetStream server for t.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		t.Fatalf("nats-server is required (Debian package nats-server): %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	s := &Server{t: t, port: port, dir: t.TempDir()}
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// URL is the client URL.
+func (s *Server) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", s.port) }
+
+func (s *Server) start() {
+	s.t.Helper()
+	s.cmd = exec.Command("nats-server", "-js", "-a", "127.0.0.1", "-p", strconv.Itoa(s.port), "-sd", s.dir)
+	require.NoError(s.t, s.cmd.Start())
+	require.Eventually(s.t, func() bool {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), 100*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond, "nats-server did not start")
+}
+
+// Stop ends the server gracefully (its file store is flushed), waiting
+// for it to exit.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	s.cmd = nil
+}
+
+// Restart stops the server and starts it again on the same port and store.
+func (s *Server) Restart() {
+	s.Stop()
+	s.start()
+}
