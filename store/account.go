@@ -63,12 +63,17 @@ type Account struct {
 	DayFen      int64  // spent on Day, for the optional daily limit
 	Day         string // YYYYMMDD, UTC
 	Updated     time.Time
+	// LastSeq is the account's newest journal record; each record links to
+	// the one before it (Record.PrevSeq), so a person's history is read
+	// without a separate index. The store maintains it: AppendJournal sets
+	// it, and PutAccount never moves it backwards.
+	LastSeq uint64
 }
 
-const accountV1 = 1
+const accountV2 = 2
 
 func (e *enc) account(a *Account) {
-	e.u8(accountV1)
+	e.u8(accountV2)
 	e.u64(a.No)
 	e.str(a.Name)
 	e.str(a.StaffNo)
@@ -86,6 +91,7 @@ func (e *enc) account(a *Account) {
 	e.i64(a.DayFen)
 	e.str(a.Day)
 	e.time(a.Updated)
+	e.u64(a.LastSeq)
 }
 
 // AppendAccount appends the stored encoding of a.
@@ -98,7 +104,7 @@ func AppendAccount(dst []byte, a *Account) ([]byte, error) {
 // DecodeAccount decodes a stored account; ErrCorruptValue on bad bytes.
 func DecodeAccount(b []byte, a *Account) error {
 	d := dec{b: b}
-	d.version(accountV1)
+	d.version(accountV2)
 	*a = Account{
 		No:          d.u64(),
 		Name:        d.str(),
@@ -120,6 +126,7 @@ func DecodeAccount(b []byte, a *Account) error {
 	a.DayFen = d.i64()
 	a.Day = d.str()
 	a.Updated = d.time()
+	a.LastSeq = d.u64()
 	if a.Status >= statusCount {
 		d.bad = true
 	}

@@ -116,6 +116,11 @@ func (tx *Tx) PutAccount(a *Account) error {
 			return ErrCardInUse
 		}
 	}
+	if existed && old.LastSeq > a.LastSeq {
+		// A copy read before this transaction's journal append must not
+		// move the history head backwards.
+		a.LastSeq = old.LastSeq
+	}
 	e := tx.scratch()
 	e.account(a)
 	if e.err != nil {

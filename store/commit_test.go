@@ -27,6 +27,15 @@ func TestGroupCommitManyCallersDurable(t *testing.T) {
 		}
 	}})
 	const callers = 200
+	update(t, db, func(tx *Tx) error {
+		for i := range callers {
+			if err := tx.PutAccount(&Account{No: uint64(i + 1), Name: "caller"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	groups.Store(0)
 	var wg sync.WaitGroup
 	seqs := make([]uint64, callers)
 	for i := range callers {

@@ -17,7 +17,7 @@ import (
 // SchemaVersion is the layout this code writes. Open refuses a file with a
 // higher version: an older gateway must not write into a layout it does
 // not know.
-const SchemaVersion uint32 = 1
+const SchemaVersion uint32 = 2
 
 var keySchema = []byte("schema")
 
@@ -151,8 +151,15 @@ func (db *DB) checkSchema(v []byte) error {
 	if len(v) != 4 {
 		return fmt.Errorf("%w: %s: schema version unreadable", ErrCorrupt, db.path)
 	}
-	if got := binary.BigEndian.Uint32(v); got > SchemaVersion {
+	got := binary.BigEndian.Uint32(v)
+	if got > SchemaVersion {
 		return fmt.Errorf("%w: %s: file schema %d, this gateway knows %d", ErrNewerSchema, db.path, got, SchemaVersion)
+	}
+	if got < SchemaVersion {
+		// Schema 1 was a pre-release layout (transaction states in their
+		// own bucket, a per-account journal index); no store of it was
+		// ever deployed, so there is no migration.
+		return fmt.Errorf("%w: %s: file schema %d is a pre-release layout; this gateway reads schema %d", ErrOlderSchema, db.path, got, SchemaVersion)
 	}
 	return nil
 }

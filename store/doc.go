@@ -1,9 +1,20 @@
 // Package store is the gateway's durable state on a single bbolt file:
 // accounts and their card index, the append-only journal and its outbox,
-// idempotency answers, approved transactions (for refunds and reversals),
-// reversal tombstones, terminal sessions (working keys sealed with
-// AES-256-GCM), batch totals, the campus-code replay record and small
-// settings.
+// idempotency answers together with the state of approved transactions
+// (for refunds, reversals and settlement totals), reversal tombstones,
+// terminal sessions (working keys sealed with AES-256-GCM), batches, the
+// campus-code replay record, the blacklist, stand-in exposure, dead
+// letters and small settings.
+//
+// # Layout for throughput
+//
+// Every page a commit touches is written and fsynced, so an approval is
+// laid out to dirty as few pages as it can: its answer and transaction
+// state share one idempotency value; the journal and the outbox only grow
+// at their ends; a person's history is a chain through the journal
+// (Record.PrevSeq, Account.LastSeq) rather than a separate index; batch
+// totals are added up at settlement from the transaction states instead of
+// being rewritten per request.
 //
 // # Use
 //
@@ -14,8 +25,9 @@
 //
 // Inside a Tx: accounts (Account, AccountByCard, AccountByNameStaff,
 // PutAccount, ForEachAccount), the journal (AppendJournal, JournalSince,
-// LastJournal, JournalLen, Outbox, DeleteOutbox), idempotency (Idem,
-// PutIdem), approved transactions (Txn, PutTxn), reversal tombstones,
+// LastJournal, AccountJournal, JournalLen, Outbox, DeleteOutbox),
+// idempotency (Idem, PutIdem), approved transactions (Txn, PutTxn,
+// TxnsOfBatch), reversal tombstones,
 // sessions, batch totals, the RRN counter, the replay record and small
 // settings (Meta, PutMeta). Accounts are imported with DB.ImportAccounts
 // and the replay record is purged with DB.PurgeReplay.

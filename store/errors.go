@@ -13,6 +13,9 @@ var (
 	ErrNewerSchema = errors.New("store: file has a newer schema version than this gateway understands")
 	// ErrCorrupt means bbolt cannot open or validate the file.
 	ErrCorrupt = errors.New("store: file is not a valid store (corrupt or not a bbolt file)")
+	// ErrOlderSchema means the file was written by a pre-release layout
+	// that this gateway cannot read.
+	ErrOlderSchema = errors.New("store: file has an older, unsupported schema")
 	// ErrLocked means another process holds the file open.
 	ErrLocked = errors.New("store: file is locked by another process")
 	// ErrCorruptValue means a stored value cannot be decoded.

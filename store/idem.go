@@ -1,42 +1,96 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"time"
 )
 
-const idemV1 = 1
+// An idempotency value holds the answer given to a request and, for an
+// approved money movement, its transaction state (what a refund or
+// reversal needs). Both live in one value under one key so that an
+// approval dirties one random page of the file, not two: under load every
+// bbolt page a commit touches is written and fsynced.
+//
+//	idem value: version (1) · answer (u16 length + bytes; empty while the
+//	            transaction is being decided) · state present (1) · state
+const idemV2 = 2
 
-// Idem returns the exact answer frame recorded for request k (promise 2: a
-// retransmission gets the original answer). The slice is a copy.
-func (tx *Tx) Idem(k IdemKey) ([]byte, bool, error) {
-	v, err := tx.get(bktIdem, k)
-	if v == nil || err != nil {
-		return nil, false, err
-	}
-	ans, err := DecodeIdem(v)
-	if err != nil {
-		return nil, false, err
-	}
-	return append([]byte(nil), ans...), true, nil
+// idemValue is a decoded idempotency value; slices alias the input.
+type idemValue struct {
+	answer []byte
+	state  []byte // a TxnState encoding, nil when none
 }
 
-// PutIdem records the answer frame for request k.
-func (tx *Tx) PutIdem(k IdemKey, answer []byte) error {
+func decodeIdemValue(b []byte) (idemValue, error) {
+	var v idemValue
+	d := dec{b: b}
+	d.version(idemV2)
+	v.answer = d.bytes()
+	if d.bool() && !d.bad {
+		v.state = d.b[d.off:]
+		d.off = len(d.b)
+	}
+	if err := d.done(); err != nil {
+		return idemValue{}, err
+	}
+	return v, nil
+}
+
+func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
+	raw, err := tx.get(bktIdem, k)
+	if raw == nil || err != nil {
+		return idemValue{}, false, err
+	}
+	v, err := decodeIdemValue(raw)
+	return v, err == nil, err
+}
+
+func (tx *Tx) putIdem(k IdemKey, answer, state []byte) error {
 	e := tx.scratch()
-	e.u8(idemV1)
-	e.b = append(e.b, answer...)
+	e.u8(idemV2)
+	e.bytes(answer)
+	e.bool(state != nil)
+	e.b = append(e.b, state...)
+	if e.err != nil {
+		return e.err
+	}
 	tx.keep(e)
 	return tx.put(bktIdem, k, e.b)
 }
 
-// DecodeIdem returns the answer inside a stored idempotency value (an
-// alias of b).
-func DecodeIdem(b []byte) ([]byte, error) {
-	if len(b) < 1 || b[0] != idemV1 {
-		return nil, ErrCorruptValue
+// Idem returns the exact answer frame recorded for request k (promise 2: a
+// retransmission gets the original answer). The slice is a copy.
+func (tx *Tx) Idem(k IdemKey) ([]byte, bool, error) {
+	v, ok, err := tx.getIdem(k)
+	if !ok || len(v.answer) == 0 {
+		return nil, false, err
 	}
-	return b[1:], nil
+	return append([]byte(nil), v.answer...), true, nil
+}
+
+// PutIdem records the answer frame for request k, keeping its transaction
+// state if one was stored.
+func (tx *Tx) PutIdem(k IdemKey, answer []byte) error {
+	if len(answer) == 0 {
+		return fmt.Errorf("%w: empty answer", ErrBadValue)
+	}
+	v, _, err := tx.getIdem(k)
+	if err != nil {
+		return err
+	}
+	return tx.putIdem(k, answer, v.state)
+}
+
+// DecodeIdem returns the answer inside a stored idempotency value (an
+// alias of b; empty while the transaction is being decided).
+func DecodeIdem(b []byte) ([]byte, error) {
+	v, err := decodeIdemValue(b)
+	if err != nil {
+		return nil, err
+	}
+	return v.answer, nil
 }
 
 // TxnState is an approved financial transaction, kept so a refund or
@@ -111,26 +165,67 @@ func DecodeTxnState(b []byte, s *TxnState) error {
 
 // Txn returns the approved transaction with key k.
 func (tx *Tx) Txn(k IdemKey) (TxnState, bool, error) {
-	v, err := tx.get(bktTxns, k)
-	if v == nil || err != nil {
+	v, ok, err := tx.getIdem(k)
+	if !ok || v.state == nil {
 		return TxnState{}, false, err
 	}
 	s := TxnState{Key: k}
-	if err := DecodeTxnState(v, &s); err != nil {
+	if err := DecodeTxnState(v.state, &s); err != nil {
 		return TxnState{}, false, err
 	}
 	return s, true, nil
 }
 
-// PutTxn stores s under s.Key.
+// PutTxn stores s with the idempotency record of s.Key (the answer, if
+// already recorded, is kept).
 func (tx *Tx) PutTxn(s *TxnState) error {
-	e := tx.scratch()
+	v, _, err := tx.getIdem(s.Key)
+	if err != nil {
+		return err
+	}
+	answer := append([]byte(nil), v.answer...)
+	e := enc{}
 	e.txn(s)
 	if e.err != nil {
 		return e.err
 	}
-	tx.keep(e)
-	return tx.put(bktTxns, s.Key, e.b)
+	return tx.putIdem(s.Key, answer, e.b)
+}
+
+// TxnsOfBatch calls fn with every transaction state of one terminal's
+// batch (settlement totals), in STAN order.
+func (tx *Tx) TxnsOfBatch(term string, batch uint32, fn func(*TxnState) error) error {
+	b, err := tx.bucket(bktIdem)
+	if err != nil {
+		return err
+	}
+	prefix, err := appendTerminal(make([]byte, 0, IdemKeySize), term)
+	if err != nil {
+		return err
+	}
+	prefix = binary.BigEndian.AppendUint32(prefix, batch)
+	c := b.Cursor()
+	for k, raw := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, raw = c.Next() {
+		v, err := decodeIdemValue(raw)
+		if err != nil {
+			return err
+		}
+		if v.state == nil {
+			continue
+		}
+		key, err := ParseIdemKey(k)
+		if err != nil {
+			return err
+		}
+		s := TxnState{Key: key}
+		if err := DecodeTxnState(v.state, &s); err != nil {
+			return err
+		}
+		if err := fn(&s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const tombV1 = 1

@@ -29,9 +29,12 @@ type Record struct {
 	StandIn      bool
 	Location     string
 	Note         string
+	// PrevSeq is the previous journal record of the same account (0: none);
+	// AppendJournal sets it.
+	PrevSeq uint64
 }
 
-const recordV1 = 1
+const recordV2 = 2
 
 const (
 	recOrig = 1 << iota
@@ -41,7 +44,7 @@ const (
 )
 
 func (e *enc) record(r *Record) {
-	e.u8(recordV1)
+	e.u8(recordV2)
 	e.u64(r.Seq)
 	e.time(r.Time)
 	e.idem(r.Key)
@@ -71,6 +74,7 @@ func (e *enc) record(r *Record) {
 	}
 	e.str(r.Location)
 	e.str(r.Note)
+	e.u64(r.PrevSeq)
 }
 
 // AppendRecord appends the stored encoding of r.
@@ -84,7 +88,7 @@ func AppendRecord(dst []byte, r *Record) ([]byte, error) {
 // bytes.
 func DecodeRecord(b []byte, r *Record) error {
 	d := dec{b: b}
-	d.version(recordV1)
+	d.version(recordV2)
 	*r = Record{
 		Seq:          d.u64(),
 		Time:         d.time(),
@@ -112,5 +116,6 @@ func DecodeRecord(b []byte, r *Record) error {
 	r.StandIn = flags&recStandIn != 0
 	r.Location = d.str()
 	r.Note = d.str()
+	r.PrevSeq = d.u64()
 	return d.done()
 }

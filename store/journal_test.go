@@ -57,6 +57,11 @@ func TestLastJournalOrder(t *testing.T) {
 	// Accounts 7, 8 and the largest account number, interleaved.
 	accts := []uint64{7, 8, ^uint64(0), 7, 8, 7}
 	update(t, db, func(tx *Tx) error {
+		for _, no := range []uint64{7, 8, ^uint64(0)} {
+			if err := tx.PutAccount(&Account{No: no, Name: "chain"}); err != nil {
+				return err
+			}
+		}
 		for i, a := range accts {
 			r := sampleRecord(a, uint32(i+1))
 			if _, err := tx.AppendJournal(&r); err != nil {
@@ -111,4 +116,38 @@ func TestRecordOrigAndFlagsRoundTrip(t *testing.T) {
 	for i := range len(b) {
 		require.ErrorIs(t, DecodeRecord(b[:i], &got), ErrCorruptValue, "truncated at %d", i)
 	}
+}
+
+func TestAccountChainSurvivesStaleAccountCopy(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	update(t, db, func(tx *Tx) error {
+		return tx.PutAccount(&Account{No: 9, Name: "chain", BalanceFen: 100})
+	})
+	update(t, db, func(tx *Tx) error {
+		// The engine's pattern: read the account, append the journal,
+		// then write its (now stale) copy back.
+		a, _, err := tx.Account(9)
+		if err != nil {
+			return err
+		}
+		for i := range 3 {
+			r := sampleRecord(9, uint32(i+1))
+			if _, err := tx.AppendJournal(&r); err != nil {
+				return err
+			}
+		}
+		a.BalanceFen = 40
+		return tx.PutAccount(&a)
+	})
+	view(t, db, func(tx *Tx) error {
+		a, _, err := tx.Account(9)
+		require.NoError(t, err)
+		require.Equal(t, uint64(3), a.LastSeq, "a stale copy does not move the history head back")
+		require.Equal(t, int64(40), a.BalanceFen)
+		rs, err := tx.LastJournal(10, 9)
+		require.NoError(t, err)
+		require.Len(t, rs, 3)
+		require.Equal(t, []uint64{2, 1, 0}, []uint64{rs[0].PrevSeq, rs[1].PrevSeq, rs[2].PrevSeq})
+		return nil
+	})
 }

@@ -10,8 +10,10 @@ import (
 const MaxLastJournal = 1000
 
 // AppendJournal assigns the next sequence number to r (r.Seq is set),
-// stores it, adds it to the per-account index and to the outbox for the
-// forwarder. It returns the sequence number.
+// links it to the account's previous record (r.PrevSeq, Account.LastSeq),
+// stores it and adds it to the outbox for the forwarder. It returns the
+// sequence number. The journal and the outbox grow at their ends, so a
+// commit of many records writes few pages.
 func (tx *Tx) AppendJournal(r *Record) (uint64, error) {
 	j, err := tx.bucket(bktJournal)
 	if err != nil {
@@ -26,6 +28,19 @@ func (tx *Tx) AppendJournal(r *Record) (uint64, error) {
 		return 0, err
 	}
 	r.Seq = seq
+	r.PrevSeq = 0
+	var acct Account
+	linked := false
+	if r.Account != 0 {
+		a, ok, err := tx.Account(r.Account)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			acct, linked = a, true
+			r.PrevSeq = a.LastSeq
+		}
+	}
 	e := tx.scratch()
 	e.record(r)
 	if e.err != nil {
@@ -34,29 +49,50 @@ func (tx *Tx) AppendJournal(r *Record) (uint64, error) {
 	}
 	tx.keep(e)
 	// The outbox value is the account so the forwarder can keep per-account
-	// order without decoding every record; the index key is account | seq.
-	var small [24]byte
-	binary.BigEndian.PutUint64(small[0:], r.Account)
-	binary.BigEndian.PutUint64(small[8:], r.Account)
-	binary.BigEndian.PutUint64(small[16:], seq)
-	acct, key := small[0:8:8], small[8:24]
+	// order without decoding every record.
 	skey := u64key(seq)
 	if err := j.Put(skey, e.b); err != nil {
 		return 0, err
 	}
-	if err := out.Put(skey, acct); err != nil {
+	if err := out.Put(skey, u64key(r.Account)); err != nil {
 		return 0, err
 	}
-	if r.Account != 0 {
-		ix, err := tx.bucket(bktAcctJrnl)
-		if err != nil {
-			return 0, err
-		}
-		if err := ix.Put(key, nil); err != nil {
+	if linked {
+		acct.LastSeq = seq
+		if err := tx.PutAccount(&acct); err != nil {
 			return 0, err
 		}
 	}
 	return seq, nil
+}
+
+// accountChain calls fn with the account's records newest first, starting
+// at seq and following PrevSeq, until fn returns false or the chain ends.
+// It reports whether an older record remained.
+func (tx *Tx) accountChain(account, seq uint64, fn func(*Record) (bool, error)) (bool, error) {
+	j, err := tx.bucket(bktJournal)
+	if err != nil {
+		return false, err
+	}
+	var r Record
+	for seq != 0 {
+		v := j.Get(u64key(seq))
+		if v == nil {
+			return false, fmt.Errorf("%w: journal chain of account %d dangles at %d", ErrCorruptValue, account, seq)
+		}
+		if err := DecodeRecord(v, &r); err != nil {
+			return false, err
+		}
+		if r.Account != account || r.PrevSeq >= seq {
+			return false, fmt.Errorf("%w: journal chain of account %d broken at %d", ErrCorruptValue, account, seq)
+		}
+		seq = r.PrevSeq
+		goOn, err := fn(&r)
+		if err != nil || !goOn {
+			return seq != 0, err
+		}
+	}
+	return false, nil
 }
 
 // JournalSince calls fn for every record with Seq > afterSeq in order,
@@ -82,68 +118,39 @@ func (tx *Tx) JournalSince(afterSeq uint64, fn func(*Record) error) error {
 	return nil
 }
 
-// LastJournal returns up to n records of the account, newest first, from
-// the per-account index (no scan of the journal). Account 0 means every
-// account. n is capped at MaxLastJournal.
+// LastJournal returns up to n records of the account, newest first,
+// following the account's chain (no scan of the journal). Account 0 means
+// every account. n is capped at MaxLastJournal.
 func (tx *Tx) LastJournal(n int, account uint64) ([]Record, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	n = min(n, MaxLastJournal)
-	j, err := tx.bucket(bktJournal)
-	if err != nil {
-		return nil, err
-	}
 	var out []Record
-	add := func(v []byte) error {
-		if v == nil {
-			return fmt.Errorf("%w: journal index dangles", ErrCorruptValue)
-		}
-		var r Record
-		if err := DecodeRecord(v, &r); err != nil {
-			return err
-		}
-		out = append(out, r)
-		return nil
-	}
 	if account == 0 {
+		j, err := tx.bucket(bktJournal)
+		if err != nil {
+			return nil, err
+		}
 		c := j.Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			if err := add(v); err != nil {
+			var r Record
+			if err := DecodeRecord(v, &r); err != nil {
 				return nil, err
 			}
+			out = append(out, r)
 		}
 		return out, nil
 	}
-	ix, err := tx.bucket(bktAcctJrnl)
-	if err != nil {
+	a, ok, err := tx.Account(account)
+	if err != nil || !ok {
 		return nil, err
 	}
-	c := ix.Cursor()
-	var k []byte
-	if account == ^uint64(0) {
-		k, _ = c.Last()
-	} else {
-		// Seek to the first key of the next account and step back.
-		k, _ = c.Seek(u64key(account + 1))
-		if k == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev()
-		}
-	}
-	for ; k != nil && len(out) < n; k, _ = c.Prev() {
-		if len(k) != 16 {
-			return nil, ErrCorruptValue
-		}
-		if binary.BigEndian.Uint64(k) != account {
-			break
-		}
-		if err := add(j.Get(k[8:])); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	_, err = tx.accountChain(account, a.LastSeq, func(r *Record) (bool, error) {
+		out = append(out, *r)
+		return len(out) < n, nil
+	})
+	return out, err
 }
 
 // JournalLen is the number of records ever appended (the journal is

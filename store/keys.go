@@ -13,10 +13,8 @@ var (
 	bktCards      = []byte("cards")      // card number -> account no
 	bktNames      = []byte("names")      // name NUL staff no -> account no
 	bktJournal    = []byte("journal")    // seq (u64) -> Record
-	bktAcctJrnl   = []byte("acctjrnl")   // account (u64) seq (u64) -> nil
 	bktOutbox     = []byte("outbox")     // seq (u64) -> account (u64), for the forwarder
-	bktIdem       = []byte("idem")       // IdemKey -> answer frame
-	bktTxns       = []byte("txns")       // IdemKey -> TxnState
+	bktIdem       = []byte("idem")       // IdemKey -> answer frame + transaction state
 	bktTombstones = []byte("tombstones") // IdemKey -> time
 	bktSessions   = []byte("sessions")   // terminal -> sealed Session
 	bktBatches    = []byte("batches")    // terminal (16) batch (u32) -> BatchTotals
@@ -26,7 +24,7 @@ var (
 
 var allBuckets = [][]byte{
 	bktMeta, bktSettings, bktAccounts, bktCards, bktNames, bktJournal,
-	bktAcctJrnl, bktOutbox, bktIdem, bktTxns, bktTombstones, bktSessions,
+	bktOutbox, bktIdem, bktTombstones, bktSessions,
 	bktBatches, bktReplay, bktReplayExp,
 }
 

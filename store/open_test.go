@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,9 +23,22 @@ func TestNewerSchemaRefused(t *testing.T) {
 	require.NoError(t, b.Close())
 	_, err = Open(path, Options{})
 	require.ErrorIs(t, err, ErrNewerSchema)
-	require.Contains(t, err.Error(), "schema 2")
+	require.Contains(t, err.Error(), fmt.Sprintf("schema %d", SchemaVersion+1))
 	_, err = Open(path, Options{ReadOnly: true})
 	require.ErrorIs(t, err, ErrNewerSchema)
+}
+
+func TestOlderSchemaRefused(t *testing.T) {
+	db, path := openTest(t, Options{})
+	require.NoError(t, db.Close())
+	b, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion-1))
+	}))
+	require.NoError(t, b.Close())
+	_, err = Open(path, Options{})
+	require.ErrorIs(t, err, ErrOlderSchema)
 }
 
 func writeAt(t *testing.T, path string, off int64, data []byte) {

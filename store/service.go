@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"time"
 )
@@ -77,60 +76,42 @@ func (tx *Tx) AccountJournal(account, before uint64, fn func(*Record) (bool, err
 	if account == 0 {
 		return false, fmt.Errorf("%w: account 0", ErrBadKey)
 	}
-	j, err := tx.bucket(bktJournal)
-	if err != nil {
+	a, ok, err := tx.Account(account)
+	if err != nil || !ok {
 		return false, err
 	}
-	ix, err := tx.bucket(bktAcctJrnl)
-	if err != nil {
-		return false, err
-	}
-	c := ix.Cursor()
-	var k []byte
-	if before == 0 {
-		// Seek to the first key of the next account and step back.
-		if account == ^uint64(0) {
-			k, _ = c.Last()
-		} else if k, _ = c.Seek(u64key(account + 1)); k == nil {
-			k, _ = c.Last()
+	start := a.LastSeq
+	if before != 0 {
+		// Page on from the record the caller saw last when it is this
+		// account's (the usual case: O(page)); otherwise walk the chain.
+		start = 0
+		if before <= a.LastSeq {
+			if v := tx.btx.Bucket(bktJournal).Get(u64key(before)); v != nil {
+				var r Record
+				if err := DecodeRecord(v, &r); err != nil {
+					return false, err
+				}
+				if r.Account == account {
+					start = r.PrevSeq
+				}
+			}
+			if start == 0 {
+				_, err := tx.accountChain(account, a.LastSeq, func(r *Record) (bool, error) {
+					if r.Seq < before {
+						start = r.Seq
+						return false, nil
+					}
+					return true, nil
+				})
+				if err != nil {
+					return false, err
+				}
+			}
 		} else {
-			k, _ = c.Prev()
-		}
-	} else {
-		var seek [16]byte
-		binary.BigEndian.PutUint64(seek[:8], account)
-		binary.BigEndian.PutUint64(seek[8:], before)
-		if k, _ = c.Seek(seek[:]); k == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev()
+			start = a.LastSeq
 		}
 	}
-	var r Record
-	for ; k != nil; k, _ = c.Prev() {
-		if len(k) != 16 {
-			return false, ErrCorruptValue
-		}
-		if binary.BigEndian.Uint64(k) != account {
-			return false, nil
-		}
-		v := j.Get(k[8:])
-		if v == nil {
-			return false, fmt.Errorf("%w: journal index dangles", ErrCorruptValue)
-		}
-		if err := DecodeRecord(v, &r); err != nil {
-			return false, err
-		}
-		goOn, err := fn(&r)
-		if err != nil {
-			return false, err
-		}
-		if !goOn {
-			k, _ = c.Prev()
-			return k != nil && len(k) == 16 && binary.BigEndian.Uint64(k) == account, nil
-		}
-	}
-	return false, nil
+	return tx.accountChain(account, start, fn)
 }
 
 // ImportAccounts is DB.ImportAccounts inside a caller's transaction, so that

@@ -58,6 +58,11 @@ func TestAccountJournalPages(t *testing.T) {
 	// Accounts 1, 2 and 3 interleaved, so that the index has neighbours on
 	// both sides of account 2.
 	update(t, db, func(tx *Tx) error {
+		for no := uint64(1); no <= 3; no++ {
+			if err := tx.PutAccount(&Account{No: no, Name: "chain"}); err != nil {
+				return err
+			}
+		}
 		for i := range 30 {
 			r := sampleRecord(uint64(1+i%3), uint32(i+1))
 			if _, err := tx.AppendJournal(&r); err != nil {

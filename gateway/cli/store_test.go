@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"ecardgw/store"
 )
 
 func checkOut(t *testing.T, args ...string) string {
@@ -93,7 +96,7 @@ func TestStoreCheck(t *testing.T) {
 	seedStore(t, db, 4)
 	out := checkOut(t, "--config", cfg)
 	require.Contains(t, out, db+": ok")
-	require.Contains(t, out, "schema version  1 (this gateway writes 1)")
+	require.Contains(t, out, fmt.Sprintf("schema version  %d (this gateway writes %d)", store.SchemaVersion, store.SchemaVersion))
 	require.Contains(t, out, "outbox          4 records, oldest journaled 2026-11-25T08:00:00Z")
 
 	startOpsDaemon(t, cfg)

@@ -50,7 +50,6 @@ func (e *Engine) advice(c *call) error {
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
 	c.channel = "CAMPUS"
-	c.debitFen, c.debitCount = amt, 1
 	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
 		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now})
 }

@@ -233,14 +233,27 @@ func (e *Engine) applyOnline(c *call) error {
 	}
 	switch kind := c.centreKind(); kind {
 	case "purchase":
-		c.debitFen, c.debitCount = c.rec.Amount, 1
 		return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "purchase",
 			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
 	case "fee":
 		c.rec.Note = "online " + string(c.w.req.Bytes(63))
-		c.debitFen, c.debitCount = c.rec.Amount, 1
+		return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "fee",
+			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
 	case "refund":
-		c.creditFen, c.creditCount = c.rec.Amount, 1
+		if f61, err := c.w.req.F61(); err == nil {
+			orig := store.IdemKey{Terminal: c.term.ID, Batch: f61.Batch, STAN: f61.STAN, MTI: mti0200}
+			c.rec.Orig = &orig
+			if ts, ok, err := c.tx.Txn(orig); err != nil {
+				return err
+			} else if ok {
+				ts.Refunded += c.rec.Amount
+				if err := c.tx.PutTxn(&ts); err != nil {
+					return err
+				}
+			}
+		}
+		return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "refund",
+			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, Orig: c.rec.Orig})
 	case "load":
 		return e.walletLoadOnline(c)
 	case "reversal":
@@ -309,7 +322,6 @@ func (e *Engine) standIn(c *call) error {
 	c.bal = a.BalanceFen - pending - amt
 	c.rec.BalanceAfter = c.bal
 	c.channel = ChannelCampus
-	c.debitFen, c.debitCount = amt, 1
 	e.obs.StandIn()
 	if err := c.consumeCode(); err != nil {
 		return err
@@ -328,7 +340,6 @@ func (e *Engine) reverseLocalState(c *call) error {
 		return err
 	}
 	ts.Reversed = true
-	c.debitFen, c.debitCount = -ts.Amount, -1
 	return c.tx.PutTxn(&ts)
 }
 
@@ -379,7 +390,6 @@ func (e *Engine) standInReversal(c *call) error {
 		}
 	}
 	ts.Reversed = true
-	c.debitFen, c.debitCount = -ts.Amount, -1
 	return c.tx.PutTxn(&ts)
 }
 

@@ -45,10 +45,7 @@ type call struct {
 	f62     []byte
 	f63     []byte
 
-	debitFen, creditFen     int64
-	debitCount, creditCount int
-	closeBatch              bool
-	totals                  *store.BatchTotals
+	closeBatch bool
 }
 
 func (c *call) reset(tx *store.Tx) {
@@ -307,29 +304,18 @@ func (c *call) finish() ([]byte, error) {
 			return nil, err
 		}
 	}
-	if c.debitCount != 0 || c.creditCount != 0 || c.debitFen != 0 || c.creditFen != 0 || c.closeBatch {
-		bt := c.totals
-		if bt == nil {
-			b, _, err := tx.Batch(c.term.ID, c.key.Batch)
-			if err != nil {
-				return nil, err
-			}
-			b.Terminal, b.Batch = c.term.ID, c.key.Batch
-			bt = &b
+	if c.closeBatch {
+		bt, _, err := tx.Batch(c.term.ID, c.key.Batch)
+		if err != nil {
+			return nil, err
 		}
-		bt.DebitFen += c.debitFen
-		bt.DebitCount += c.debitCount
-		bt.CreditFen += c.creditFen
-		bt.CreditCount += c.creditCount
-		if c.closeBatch {
-			bt.Closed = true
-			ns := *c.st
-			ns.batchOpen = false
-			if err := persistSession(tx, c.term.ID, &ns); err != nil {
-				return nil, err
-			}
+		bt.Terminal, bt.Batch, bt.Closed = c.term.ID, c.key.Batch, true
+		if err := tx.PutBatch(&bt); err != nil {
+			return nil, err
 		}
-		if err := tx.PutBatch(bt); err != nil {
+		ns := *c.st
+		ns.batchOpen = false
+		if err := persistSession(tx, c.term.ID, &ns); err != nil {
 			return nil, err
 		}
 	}

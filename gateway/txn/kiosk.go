@@ -43,7 +43,6 @@ func (e *Engine) topUp(c *call) error {
 	c.rc = RCApproved
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
-	c.creditFen, c.creditCount = amt, 1
 	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "topup",
 		ProcCode: c.proc, Channel: ch, Time: c.now, RRN: c.pay.channelTxn})
 }
@@ -58,7 +57,6 @@ func (e *Engine) topUpReversal(c *call, ts *store.TxnState, a *store.Account) er
 	}
 	c.rec.Exception = true
 	c.rec.Note += "; top-up reversed: channel refund due for " + ts.RRN
-	c.creditFen, c.creditCount = -ts.Amount, -1
 	if err := c.tx.PutAccount(a); err != nil {
 		return err
 	}
@@ -102,7 +100,6 @@ func (e *Engine) fee(c *call) error {
 	c.channel = ChannelCampus
 	c.rec.BalanceAfter = a.BalanceFen
 	c.rec.Note = target
-	c.debitFen, c.debitCount = amt, 1
 	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "fee",
 		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
 }

@@ -55,7 +55,6 @@ func (e *Engine) refund(c *call) error {
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
 	c.channel = "CAMPUS"
-	c.creditFen, c.creditCount = amt, 1
 	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "refund",
 		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now, Orig: &orig})
 }
@@ -110,11 +109,9 @@ func (e *Engine) reversal(c *call) error {
 	switch ts.Kind {
 	case "purchase", "fee":
 		a.BalanceFen += undo
-		c.debitFen, c.debitCount = -ts.Amount, -1
 	case "load":
 		a.BalanceFen += ts.Amount
 		undo = ts.Amount
-		c.debitFen, c.debitCount = -ts.Amount, -1
 		if a.Wallet.Loaded && a.Wallet.Counter > 0 {
 			// The card did not take the credit: its wallet and online
 			// counter are as they were before this load, and the next load
@@ -129,7 +126,6 @@ func (e *Engine) reversal(c *call) error {
 	case "refund":
 		a.BalanceFen -= ts.Amount
 		undo = -ts.Amount
-		c.creditFen, c.creditCount = -ts.Amount, -1
 		if a.BalanceFen < 0 {
 			c.rec.Exception = true
 		}

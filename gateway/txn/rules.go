@@ -135,7 +135,6 @@ func (e *Engine) purchase(c *call) error {
 	if c.channel == "" {
 		c.channel = "CAMPUS"
 	}
-	c.debitFen, c.debitCount = amt, 1
 	if err := c.consumeCode(); err != nil {
 		return err
 	}

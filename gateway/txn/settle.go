@@ -27,11 +27,10 @@ func (e *Engine) settle(c *call) error {
 	credit, _ := strconv.ParseInt(string(d[15:27]), 10, 64)
 	creditN, _ := strconv.Atoi(string(d[27:30]))
 
-	bt, _, err := c.tx.Batch(c.term.ID, c.key.Batch)
+	bt, err := batchTotals(c.tx, c.term.ID, c.key.Batch)
 	if err != nil {
 		return err
 	}
-	bt.Terminal, bt.Batch = c.term.ID, c.key.Batch
 	flag := byte('1')
 	if bt.DebitFen != debit || bt.DebitCount != debitN || bt.CreditFen != credit || bt.CreditCount != creditN {
 		flag = '2'
@@ -46,7 +45,6 @@ func (e *Engine) settle(c *call) error {
 	c.f48 = out
 	c.rc = RCApproved
 	c.closeBatch = true
-	c.totals = &bt
 	c.rec.Amount = bt.DebitFen - bt.CreditFen
 	return nil
 }
@@ -74,4 +72,28 @@ func appendPadded(dst []byte, v int64, n int) []byte {
 		dst = append(dst, '0')
 	}
 	return append(dst, s...)
+}
+
+// batchTotals adds up a terminal's batch from the transaction states kept
+// with its idempotency records: approved debits (purchases, offline
+// advice, small-wallet loads, fees) and credits (refunds, top-ups), less
+// what was reversed. Nothing is counted per request, so an approval writes
+// no batch record.
+func batchTotals(tx *store.Tx, term string, batch uint32) (store.BatchTotals, error) {
+	bt := store.BatchTotals{Terminal: term, Batch: batch}
+	err := tx.TxnsOfBatch(term, batch, func(s *store.TxnState) error {
+		if s.Reversed {
+			return nil
+		}
+		switch s.Kind {
+		case "purchase", "load", "fee":
+			bt.DebitFen += s.Amount
+			bt.DebitCount++
+		case "refund", "topup":
+			bt.CreditFen += s.Amount
+			bt.CreditCount++
+		}
+		return nil
+	})
+	return bt, err
 }

@@ -30,6 +30,12 @@ func (en *sessionEntry) allowSignIn(now time.Time) bool {
 	for {
 		old := en.lastSign.Load()
 		tat := max(old, t)
+		if tat-t > tau+int64(signInInterval) {
+			// Never more than one interval beyond the limit unless the
+			// wall clock was set back (NTP step, operator): start afresh
+			// rather than refuse every sign-in until the clock catches up.
+			tat = t
+		}
 		if tat-t > tau {
 			return false
 		}

@@ -85,3 +85,21 @@ func TestRefusedSignInKeepsCurrentKeys(t *testing.T) {
 	require.Equal(t, "00", posclient.RC(resp))
 	require.Equal(t, int64(10000-250), f.balance(1001))
 }
+
+// TestSignInLimitSurvivesClockStepBack: a wall clock set back (an NTP
+// step) does not lock terminals out of signing in until it catches up.
+func TestSignInLimitSurvivesClockStepBack(t *testing.T) {
+	f := newFixture(t)
+	p := f.pos("T0000001")
+	for range 5 {
+		_, err := p.SignIn(context.Background(), 1)
+		require.NoError(t, err)
+	}
+	_, err := p.SignIn(context.Background(), 1)
+	require.Error(t, err, "the burst is used up")
+	f.advance(-time.Hour)
+	_, err = p.SignIn(context.Background(), 1)
+	require.NoError(t, err, "refused for an hour after the clock stepped back")
+	_, err = p.SignIn(context.Background(), 1)
+	require.NoError(t, err, "a fresh burst")
+}

@@ -85,7 +85,6 @@ func (e *Engine) thirdPartyPurchase(c *call, channel string) error {
 	if c.rc != RCApproved {
 		return nil
 	}
-	c.debitFen, c.debitCount = c.rec.Amount, 1
 	return c.tx.PutTxn(&store.TxnState{Key: c.key, Amount: c.rec.Amount, Kind: "purchase",
 		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn})
 }
@@ -110,7 +109,6 @@ func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) erro
 	if err := c.tx.PutTxn(orig); err != nil {
 		return err
 	}
-	c.creditFen, c.creditCount = amt, 1
 	k := orig.Key
 	return c.tx.PutTxn(&store.TxnState{Key: c.key, Amount: amt, Kind: "refund", ProcCode: c.proc,
 		Channel: orig.Channel, Time: c.now, Orig: &k, RRN: c.pay.channelTxn})
@@ -127,6 +125,5 @@ func (e *Engine) thirdPartyReversal(c *call, orig *store.TxnState) error {
 		return nil
 	}
 	orig.Reversed = true
-	c.debitFen, c.debitCount = -orig.Amount, -1
 	return c.tx.PutTxn(orig)
 }

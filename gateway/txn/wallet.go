@@ -151,7 +151,6 @@ func (e *Engine) applyLoad(c *call, in *loadInput, balanceAfter int64) error {
 	c.rec.BalanceAfter = a.BalanceFen
 	c.rec.Note = "wallet " + strconv.FormatInt(before, 10) + "->" + strconv.FormatInt(before+amt, 10)
 	c.channel = ChannelCampus
-	c.debitFen, c.debitCount = amt, 1
 	c.extra = append(c.extra, store.Record{Kind: "water", ProcCode: c.proc, Account: a.No,
 		CardMasked: c.rec.CardMasked, Amount: water, Resp: RCApproved, BalanceAfter: before})
 	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "load",
