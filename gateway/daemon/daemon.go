@@ -53,6 +53,7 @@ type Daemon struct {
 	Admin   *admin.Server
 	Service *service.Server
 
+	health     *storeHealth
 	up         *upstream
 	forwarders []*forward.Forwarder
 
@@ -75,15 +76,17 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys, bgStop: make(chan struct{})}
+	d.health = &storeHealth{log: d.log}
 	bi := metrics.ReadBuildInfo(opts.Version)
 	if opts.Revision != "" {
 		bi.Revision = opts.Revision
 	}
 	d.Metrics = metrics.New(bi)
+	d.health.m = d.Metrics
 
 	db, err := store.Open(cfg.Store.Path, store.Options{
 		StorageKey: keys.StorageKey,
-		OnCommit:   (&storeHealth{m: d.Metrics, log: d.log}).onCommit,
+		OnCommit:   d.health.onCommit,
 		MaxSize:    opts.StoreMaxSize,
 	})
 	if err != nil {
@@ -160,6 +163,9 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Checks: []admin.Check{
 			admin.CentreCheck(d.centreState),
 			{Name: "store", Func: func(context.Context) (string, error) {
+				if d.health.down.Load() {
+					return db.Path(), errors.New("the store cannot write (disk full or I/O error): financial requests answered 96, inquiries served")
+				}
 				return db.Path(), db.View(func(*store.Tx) error { return nil })
 			}},
 			{Name: "pos_listener", Func: func(context.Context) (string, error) {

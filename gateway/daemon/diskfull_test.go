@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,6 +66,7 @@ func TestDiskFull(t *testing.T) {
 	require.Equal(t, 0.0, metric(m, "ecardgw_store_up"))
 	require.Positive(t, metric(m, "ecardgw_pos_requests_total", `mti="0200"`, `code="96"`))
 	require.Equal(t, 1, countLines(logs.String(), "the store cannot write"), "the failure is logged once, not per commit")
+	require.Equal(t, http.StatusServiceUnavailable, readyz(t, g), "not ready while nothing can be approved")
 
 	// An inquiry is answered: journaled when its small record still fits,
 	// otherwise from a read transaction (TestInquiryWithoutJournal in
@@ -79,9 +81,18 @@ func TestDiskFull(t *testing.T) {
 	// Space returns.
 	require.NoError(t, g.d.DB.SetMaxSize(0))
 	require.Eventually(t, func() bool { return metric(g.scrape(), "ecardgw_store_up") == 1 }, 5*time.Second, 20*time.Millisecond)
+	require.Equal(t, http.StatusOK, readyz(t, g))
 	resp, _, err = p.Send(ctx, p.CardPurchase(cardOf(2), 500, nil), true)
 	require.NoError(t, err)
 	require.Equal(t, "00", posclient.RC(resp))
 	require.Equal(t, int64(100000-500), g.balance(2))
 	require.Contains(t, logs.String(), "store writable again")
+}
+
+func readyz(t *testing.T, g *gateway) int {
+	t.Helper()
+	res, err := http.Get("http://" + g.d.Admin.Addr() + "/readyz")
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	return res.StatusCode
 }

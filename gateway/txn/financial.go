@@ -144,7 +144,9 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 				return ans, c.rc
 			}
 		}
-		e.log.Error("request not committed; answering 96", "terminal", term.ID, "mti", mti, "err", err)
+		// The store's health logs the failure once per outage; one line per
+		// request would flood the very disk that is full.
+		e.log.Debug("request not committed; answering 96", "terminal", term.ID, "mti", mti, "err", err)
 		return e.plainAnswer(w, RCSystem, st.mak), RCSystem
 	}
 	if retrans {
