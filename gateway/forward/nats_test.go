@@ -15,7 +15,6 @@ import (
 	"ecardgw/store"
 )
 
-
 // streamRecords reads the whole stream back: each message's Nats-Msg-Id
 // and the record's sequence number.
 func streamRecords(t *testing.T, url, stream string) (ids []string, seqs []uint64) {
