@@ -83,6 +83,23 @@ func (tx *Tx) PutIdem(k IdemKey, answer []byte) error {
 	return tx.putIdem(k, answer, v.state)
 }
 
+// PutIdemTxn records the answer frame for request k together with its
+// transaction state (nil: none) in one write: what an approval costs.
+func (tx *Tx) PutIdemTxn(k IdemKey, answer []byte, s *TxnState) error {
+	if len(answer) == 0 {
+		return fmt.Errorf("%w: empty answer", ErrBadValue)
+	}
+	if s == nil {
+		return tx.PutIdem(k, answer)
+	}
+	e := enc{}
+	e.txn(s)
+	if e.err != nil {
+		return e.err
+	}
+	return tx.putIdem(k, answer, e.b)
+}
+
 // DecodeIdem returns the answer inside a stored idempotency value (an
 // alias of b; empty while the transaction is being decided).
 func DecodeIdem(b []byte) ([]byte, error) {

@@ -95,3 +95,31 @@ func TestBadTerminalRefused(t *testing.T) {
 	})
 	require.ErrorIs(t, err, ErrBadKey)
 }
+
+func TestPutIdemTxnOneWrite(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	k := IdemKey{Terminal: "T0000001", Batch: 3, STAN: 9, MTI: 200}
+	update(t, db, func(tx *Tx) error {
+		return tx.PutIdemTxn(k, []byte("answer"), &TxnState{Key: k, Account: 7, Amount: 120, Kind: "purchase"})
+	})
+	view(t, db, func(tx *Tx) error {
+		ans, ok, err := tx.Idem(k)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, "answer", string(ans))
+		s, ok, err := tx.Txn(k)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, int64(120), s.Amount)
+		var n int
+		require.NoError(t, tx.TxnsOfBatch("T0000001", 3, func(*TxnState) error { n++; return nil }))
+		require.Equal(t, 1, n)
+		require.NoError(t, tx.TxnsOfBatch("T0000001", 4, func(*TxnState) error { n++; return nil }))
+		require.Equal(t, 1, n, "another batch is another prefix")
+		return nil
+	})
+	update(t, db, func(tx *Tx) error {
+		require.ErrorIs(t, tx.PutIdemTxn(k, nil, nil), ErrBadValue)
+		return nil
+	})
+}

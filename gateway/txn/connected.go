@@ -233,11 +233,11 @@ func (e *Engine) applyOnline(c *call) error {
 	}
 	switch kind := c.centreKind(); kind {
 	case "purchase":
-		return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "purchase",
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "purchase",
 			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
 	case "fee":
 		c.rec.Note = "online " + string(c.w.req.Bytes(63))
-		return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "fee",
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "fee",
 			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
 	case "refund":
 		if f61, err := c.w.req.F61(); err == nil {
@@ -252,7 +252,7 @@ func (e *Engine) applyOnline(c *call) error {
 				}
 			}
 		}
-		return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "refund",
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "refund",
 			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, Orig: c.rec.Orig})
 	case "load":
 		return e.walletLoadOnline(c)
@@ -326,7 +326,7 @@ func (e *Engine) standIn(c *call) error {
 	if err := c.consumeCode(); err != nil {
 		return err
 	}
-	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
 		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, RRN: "standin"})
 }
 

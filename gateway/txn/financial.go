@@ -32,6 +32,8 @@ type call struct {
 	code        *preverified // campus code verified before the transaction
 	codeReason  string       // campus code result label for metrics
 
+	state *store.TxnState // this request's approved transaction, stored with its answer
+
 	rc      string
 	rec     store.Record
 	extra   []store.Record // further journal records (e.g. water consumption)
@@ -52,6 +54,16 @@ func (c *call) reset(tx *store.Tx) {
 	*c = call{e: c.e, tx: tx, w: c.w, term: c.term, st: c.st, key: c.key, mti: c.mti, proc: c.proc, now: c.now, code: c.code, pay: c.pay, readOnly: c.readOnly,
 		online: c.online, unreachable: c.unreachable, codeClaimed: c.codeClaimed}
 	c.rec = store.Record{Time: c.now, Key: c.key, ProcCode: c.proc, Location: c.term.Location}
+}
+
+// putState keeps an approved transaction's state to be stored with this
+// request's answer (one write of one key), or updates another request's.
+func (c *call) putState(s *store.TxnState) error {
+	if s.Key == c.key {
+		c.state = s
+		return nil
+	}
+	return c.tx.PutTxn(s)
 }
 
 // decline sets the response code of a refused request.
@@ -236,10 +248,10 @@ func (e *Engine) execute(c *call) error {
 func (c *call) finish() ([]byte, error) {
 	e, w, tx := c.e, c.w, c.tx
 	req, r := &w.req, &w.resp
-	rrn, err := tx.NextRRN()
-	if err != nil {
-		return nil, err
-	}
+	// The retrieval reference number is the journal sequence number the
+	// request's record is about to get: unique for ever, and no counter to
+	// write.
+	rrn := tx.JournalLen() + 1
 	var rrnBuf [12]byte
 	rrnB := appendRRN(rrnBuf[:0], rrn)
 
@@ -282,7 +294,7 @@ func (c *call) finish() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.PutIdem(c.key, answer); err != nil {
+	if err := tx.PutIdemTxn(c.key, answer, c.state); err != nil {
 		return nil, err
 	}
 	c.rec.Resp = c.rc

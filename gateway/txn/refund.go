@@ -55,7 +55,7 @@ func (e *Engine) refund(c *call) error {
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
 	c.channel = "CAMPUS"
-	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "refund",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "refund",
 		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now, Orig: &orig})
 }
 

@@ -138,7 +138,7 @@ func (e *Engine) purchase(c *call) error {
 	if err := c.consumeCode(); err != nil {
 		return err
 	}
-	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
 		ProcCode: c.proc, Channel: c.channel, Time: c.now})
 }
 

@@ -85,7 +85,7 @@ func (e *Engine) thirdPartyPurchase(c *call, channel string) error {
 	if c.rc != RCApproved {
 		return nil
 	}
-	return c.tx.PutTxn(&store.TxnState{Key: c.key, Amount: c.rec.Amount, Kind: "purchase",
+	return c.putState(&store.TxnState{Key: c.key, Amount: c.rec.Amount, Kind: "purchase",
 		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn})
 }
 
@@ -110,7 +110,7 @@ func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) erro
 		return err
 	}
 	k := orig.Key
-	return c.tx.PutTxn(&store.TxnState{Key: c.key, Amount: amt, Kind: "refund", ProcCode: c.proc,
+	return c.putState(&store.TxnState{Key: c.key, Amount: amt, Kind: "refund", ProcCode: c.proc,
 		Channel: orig.Channel, Time: c.now, Orig: &k, RRN: c.pay.channelTxn})
 }
 

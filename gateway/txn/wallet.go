@@ -153,6 +153,6 @@ func (e *Engine) applyLoad(c *call, in *loadInput, balanceAfter int64) error {
 	c.channel = ChannelCampus
 	c.extra = append(c.extra, store.Record{Kind: "water", ProcCode: c.proc, Account: a.No,
 		CardMasked: c.rec.CardMasked, Amount: water, Resp: RCApproved, BalanceAfter: before})
-	return c.tx.PutTxn(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "load",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "load",
 		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
 }
