@@ -137,3 +137,10 @@ func (g *gateway) balance(acct uint64) int64 {
 func iso8583AppendFrame(m *iso8583.Message, mak []byte) ([]byte, error) {
 	return iso8583.AppendFrame(nil, m, mak)
 }
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
