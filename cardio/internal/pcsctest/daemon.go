@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -175,10 +176,13 @@ func (d *Daemon) Stop() error {
 // Restart stops and starts the daemon this process owns, as an operator
 // restarting the service would.
 func (d *Daemon) Restart() error {
-	if !d.Owned() {
-		return ErrNotOwned
-	}
-	if err := d.Stop(); err != nil {
+	if d.Owned() {
+		if err := d.Stop(); err != nil {
+			return err
+		}
+	} else if err := stopForeign(); err != nil {
+		// A pcscd started outside the tests (CI's, the system's): stop it
+		// as an operator restarting the service would, then start ours.
 		return err
 	}
 	// pcscd removes its socket on a clean exit; make sure no stale one
@@ -203,4 +207,36 @@ func (d *Daemon) tail() string {
 		s = s[len(s)-2000:]
 	}
 	return s
+}
+
+// PIDFile is where pcscd records its process id.
+const PIDFile = "/run/pcscd/pcscd.pid"
+
+// stopForeign stops a pcscd this process did not start (found by its pid
+// file) and waits until it has exited and released the vpcd ports.
+func stopForeign() error {
+	b, err := os.ReadFile(PIDFile)
+	if err != nil {
+		return fmt.Errorf("%w: no pid file: %v", ErrNotOwned, err)
+	}
+	pid, err := strconv.Atoi(strings.Trim(string(b), " \t\r\n\x00"))
+	if err != nil || pid <= 1 {
+		return fmt.Errorf("%w: bad pid file", ErrNotOwned)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("pcsctest: stop pcscd %d: %w", pid, err)
+	}
+	// Wait for it to go (a zombie that its parent has not reaped yet still
+	// answers signal 0, so the wait is bounded; the ports tell the rest).
+	deadline := time.Now().Add(stopTimeout)
+	for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if syscall.Kill(pid, 0) == nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if err := os.Remove(Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("pcsctest: stale socket: %w", err)
+	}
+	return waitPortsFree()
 }
