@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"ecardgw/gateway/logging/logtest"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -10,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -124,19 +124,4 @@ func freeAddr(t *testing.T) string {
 }
 
 // syncBuffer is written by a command's goroutine while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = logtest.Buffer

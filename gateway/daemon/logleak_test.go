@@ -3,12 +3,12 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"ecardgw/gateway/logging/logtest"
 	"encoding/hex"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,22 +22,7 @@ import (
 )
 
 // lockedBuffer collects the log written by many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = logtest.Buffer
 
 // secrets collects what must never reach the log, and the frames sent and
 // received, in every spelling a careless log line could use.

@@ -2,14 +2,13 @@ package daemon_test
 
 import (
 	"bufio"
-	"bytes"
+	"ecardgw/gateway/logging/logtest"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,22 +19,7 @@ import (
 )
 
 // logBuf collects a gateway's log lines for assertions.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type logBuf = logtest.Buffer
 
 // startLogged starts a gateway like startGateway, with daemon options
 // changed by mod and its log (debug level) collected.

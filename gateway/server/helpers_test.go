@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"ecardgw/gateway/logging/logtest"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -202,19 +203,4 @@ func (r *reasons) frames() []string {
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger used from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = logtest.Buffer

@@ -1,8 +1,8 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
+	"ecardgw/gateway/logging/logtest"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -210,19 +209,4 @@ func (p *Prom) WaitFor(expr string, ok func(float64) bool, timeout time.Duration
 
 // syncBuffer collects the prometheus log; the exec package writes it from
 // its own goroutine while a failing test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = logtest.Buffer
