@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // call is one queued Update.
@@ -156,8 +154,12 @@ func (db *DB) runOnce(calls []*call) (failed int, err error) {
 		db.observe(len(calls), start, err)
 		return -1, err
 	}
+	// One Tx for the whole group: its scratch space for encoding values is
+	// carved up between the functions (bbolt keeps each value until the
+	// commit), so a group of hundreds allocates a few buffers, not one each.
+	tx := &Tx{btx: btx, db: db}
 	for i, c := range calls {
-		ferr := db.invoke(c, btx)
+		ferr := db.invoke(c, tx)
 		if ferr == nil {
 			continue
 		}
@@ -174,7 +176,7 @@ func (db *DB) runOnce(calls []*call) (failed int, err error) {
 
 // invoke runs one function, turning a panic into a failure whose value is
 // re-raised by Update in the caller's goroutine.
-func (db *DB) invoke(c *call, btx *bolt.Tx) (err error) {
+func (db *DB) invoke(c *call, tx *Tx) (err error) {
 	c.hasPanic, c.panicked = false, nil
 	defer func() {
 		if r := recover(); r != nil {
@@ -182,7 +184,7 @@ func (db *DB) invoke(c *call, btx *bolt.Tx) (err error) {
 			err = errPanicked
 		}
 	}()
-	return c.fn(&Tx{btx: btx, db: db})
+	return c.fn(tx)
 }
 
 func (db *DB) finish(c *call, err error) {

@@ -32,7 +32,7 @@ func (tx *Tx) bucket(name []byte) (*bolt.Bucket, error) {
 // scratch returns tx.buf emptied, for building one value.
 func (tx *Tx) scratch() *enc {
 	if cap(tx.buf) < 512 {
-		tx.buf = make([]byte, 0, 2048)
+		tx.buf = make([]byte, 0, 16<<10)
 	}
 	return &enc{b: tx.buf[:0]}
 }

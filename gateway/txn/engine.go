@@ -200,6 +200,7 @@ func (e *Engine) SetTerminals(list []Terminal) error {
 // work is the per-request scratch space, pooled so that the hot path does
 // not allocate messages or buffers.
 type work struct {
+	call call
 	mac  mac.Key
 	req  iso8583.Message
 	resp iso8583.Message

@@ -117,7 +117,8 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 		return e.plainAnswerProc(w, RCSignIn, st.mak, procSignIn), RCSignIn
 	}
 
-	c := &call{e: e, w: w, term: term, st: st, mti: mti, proc: proc, now: e.now().UTC(),
+	c := &w.call // pooled with the work: no allocation per request
+	*c = call{e: e, w: w, term: term, st: st, mti: mti, proc: proc, now: e.now().UTC(),
 		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}
 	e.preverify(c)
 	if ans, ok := e.claimShared(ctx, c); ok {
