@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"time"
+
 	"bytes"
 	"crypto/rand"
+	"ecardgw/gateway/campuscode"
+	"ecardgw/gateway/campuscode/issuer"
 	"encoding/base64"
 	"encoding/csv"
 	"errors"
@@ -59,8 +63,9 @@ directory, so run the gateway from where you ran this.`,
 // something an earlier part made (a public key for the configuration)
 // finds it here.
 type demoSetup struct {
-	dir   string // as the user gave it, cleaned
-	force bool
+	dir    string // as the user gave it, cleaned
+	force  bool
+	issuer *issuer.Key // the demo campus-code issuer (made or loaded)
 }
 
 // path names a file in the demo directory the way it is written into the
@@ -85,8 +90,72 @@ type demoPart struct {
 
 var demoParts = []demoPart{
 	{"keys.yaml", 0o600, demoKeys},
+	{demoIssuerFile, 0o600, demoIssuer},
 	{"ecardgw.yaml", 0o644, demoConfig},
 	{"accounts.csv", 0o644, demoAccountsCSV},
+	{demoDeviceFile, 0o600, demoDevice},
+}
+
+// The demo's campus-code issuing side. In production the issuer's private
+// key lives with the app's back end and never on the gateway box; the
+// demo keeps it in the demo directory so that codes can be made on the
+// spot with "ecardgw code show".
+const (
+	demoIssuerFile = "issuer-ed25519.key"
+	demoDeviceFile = "device-20260001.key"
+)
+
+// demoIssuerKey returns the demo issuer, loading a kept key file.
+func (d *demoSetup) demoIssuerKey() (*issuer.Key, error) {
+	if d.issuer != nil {
+		return d.issuer, nil
+	}
+	k, err := issuer.LoadKey(filepath.Join(d.dir, demoIssuerFile))
+	if err != nil {
+		return nil, err
+	}
+	d.issuer = k
+	return k, nil
+}
+
+// saved runs save into a scratch file and returns what it wrote, so the
+// issuer package's own file format is used.
+func saved(save func(path string) error) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "ecardgw-demo-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "f")
+	if err := save(path); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+}
+
+func demoIssuer(d *demoSetup) ([]byte, string, error) {
+	k, err := issuer.GenerateKey(campuscode.Ed25519, 1, rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
+	d.issuer = k
+	b, err := saved(k.Save)
+	return b, "campus-code issuer key (Ed25519, key id 1), for the demo only", err
+}
+
+func demoDevice(d *demoSetup) ([]byte, string, error) {
+	k, err := d.demoIssuerKey()
+	if err != nil {
+		return nil, "", err
+	}
+	now := time.Now().UTC()
+	dev, err := issuer.NewDevice(k, 1, demoAccounts[0].no, now.Add(-time.Hour), now.AddDate(1, 0, 0), rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := saved(dev.Save)
+	return b, fmt.Sprintf("a phone's campus-code key for account %d (ecardgw code show --cert %s)",
+		demoAccounts[0].no, d.path(demoDeviceFile)), err
 }
 
 // writeDemo creates dir and writes every demo part into it, leaving
@@ -226,12 +295,13 @@ terminals:
 	for _, t := range demoTerminals {
 		fmt.Fprintf(&b, "  - {id: %q, merchant: %q, type: %s, location: %q}\n", t.ID, t.Merchant, t.Type, t.Location)
 	}
-	b.WriteString(`campuscode:
-  validity: 60s
-  skew: 30s
-  algorithms: [ed25519, sm2]
-  issuers: []
-log:
+	k, err := d.demoIssuerKey()
+	if err != nil {
+		return nil, "", err
+	}
+	fmt.Fprintf(&b, "campuscode:\n  validity: 60s\n  skew: 30s\n  algorithms: [ed25519, sm2]\n"+
+		"  issuers:\n    - {key_id: 1, algorithm: ed25519, public_key: %x}\n", k.PublicKey())
+	b.WriteString(`log:
   level: info
   format: text
 `)
