@@ -1,0 +1,124 @@
+package benchsuite
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+)
+
+// cumOf reads the cumulative seconds of the named functions from a
+// go tool pprof -top -cum listing ("0  0%  0%  2.94s 56.11%  name").
+func cumOf(top string, names ...string) map[string]float64 {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(top, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 {
+			continue
+		}
+		name := strings.TrimSuffix(strings.Join(f[5:], " "), " (inline)")
+		if !want[name] {
+			continue
+		}
+		if d, err := time.ParseDuration(f[3]); err == nil {
+			out[name] = d.Seconds()
+		}
+	}
+	return out
+}
+
+const (
+	fnCommitter  = "ecardgw/store.(*DB).committer"
+	fnBoltCommit = "go.etcd.io/bbolt.(*Tx).Commit"
+	fnInvoke     = "ecardgw/store.(*DB).invoke"
+	fnFinish     = "ecardgw/gateway/txn.(*call).finish"
+	fnWorker     = "ecardgw/gateway/server.(*Server).worker"
+	fnUpdate     = "ecardgw/store.(*DB).Update"
+	fnPop        = "ecardgw/gateway/server.(*workQueue).pop"
+)
+
+// blockProfiled runs fn with the block profile on and writes it to path.
+func blockProfiled(path string, fn func() error) error {
+	runtime.SetBlockProfileRate(10_000) // one event per 10 µs blocked
+	defer runtime.SetBlockProfileRate(0)
+	err := fn()
+	f, ferr := os.Create(path)
+	if ferr != nil {
+		return err
+	}
+	defer f.Close()
+	_ = pprof.Lookup("block").WriteTo(f, 0)
+	return err
+}
+
+// commitLoad is the group commits of a run from the gateway's metrics.
+type commitLoad struct {
+	busy  float64 // share of the run's time the committer spent in commits
+	group float64 // approvals per commit
+	ms    float64 // mean commit time
+	ok    bool
+}
+
+func commitLoadOf(c0, c1 commits, runSeconds float64) commitLoad {
+	n := c1.n - c0.n
+	if !c0.ok || !c1.ok || n <= 0 || runSeconds <= 0 {
+		return commitLoad{}
+	}
+	sec := c1.seconds - c0.seconds
+	return commitLoad{busy: sec / runSeconds, group: (c1.group - c0.group) / n, ms: 1000 * sec / n, ok: true}
+}
+
+// committerNote explains a durable-purchase figure from its CPU and block
+// profiles and the gateway's commit metrics: how busy the store's group
+// commit is, what one approval costs inside it, and where the workers wait.
+func (s *Suite) committerNote(ctx context.Context, cpuProf, blockProf string, approvals int64, runSeconds float64,
+	cl commitLoad, target float64) string {
+	if approvals <= 0 || runSeconds <= 0 {
+		return ""
+	}
+	top, err := PprofTop(ctx, s.GoBin, s.Root, cpuProf, "-cum", "-nodecount=400", `-focus=store\.\(\*DB\)\.committer`)
+	if err != nil {
+		return ""
+	}
+	c := cumOf(top, fnCommitter, fnBoltCommit, fnInvoke, fnFinish)
+	if c[fnCommitter] == 0 {
+		return ""
+	}
+	us := func(sec float64) float64 { return sec / float64(approvals) * 1e6 }
+	note := "Where the time goes: the store's committer goroutine runs every `Update` function of a group one " +
+		"after another inside the one bbolt write transaction, then commits it with one fdatasync; the next " +
+		"group waits."
+	if cl.ok {
+		note += fmt.Sprintf(" Over the run it was in a commit %.0f%% of the time.", 100*min(cl.busy, 1))
+	}
+	note += fmt.Sprintf(" On CPU it spent %.0f µs per approval (profile of %.1f s): the engine's functions inside "+
+		"the transaction %.0f µs (building the answer in `txn.(*call).finish` %.0f µs of them) and bbolt's commit "+
+		"(spilling and writing the dirty pages) %.0f µs; the rest of each commit is the fdatasync.",
+		us(c[fnCommitter]), runSeconds, us(c[fnInvoke]), us(c[fnFinish]), us(c[fnBoltCommit]))
+	if btop, err := PprofTop(ctx, s.GoBin, s.Root, blockProf, "-cum", "-nodecount=400"); err == nil {
+		b := cumOf(btop, fnWorker, fnUpdate, fnPop)
+		if b[fnWorker] > 0 {
+			note += fmt.Sprintf(" Of the time the gateway's workers spent blocked (block profile), %.0f%% was in "+
+				"`store.(*DB).Update` waiting for their group and %.0f%% waiting for work: every worker is "+
+				"parked on the commit, so the pool bounds how many approvals one group can carry.",
+				100*b[fnUpdate]/b[fnWorker], 100*b[fnPop]/b[fnWorker])
+		}
+	}
+	if target > 0 && cl.ok && cl.busy > 0.8 {
+		note += fmt.Sprintf(" With the committer busy all the time, purchases/s = approvals per group ÷ commit "+
+			"time. Reaching the goal (%s/s) takes groups of %.0f at today's %.1f ms, or commits of %.1f ms at "+
+			"today's groups of %.0f: bigger groups (more requests allowed to wait on a commit, see the probe "+
+			"row) spread the fdatasync over more approvals, and less work per approval inside the transaction "+
+			"(the answer's encoding and MAC, the record encoding) shortens each commit. That code is in "+
+			"`gateway/server`, `store` and `gateway/txn`, not in this suite.",
+			num(target), target*cl.ms/1000, cl.ms, 1000*cl.group/target, cl.group)
+	}
+	return note
+}

@@ -1,0 +1,12 @@
+package benchsuite
+
+import "errors"
+
+var (
+	// ErrParse: go test output that has no benchmark line where one was expected.
+	ErrParse = errors.New("benchsuite: cannot parse benchmark output")
+	// ErrMissing: a benchmark the suite needs did not report.
+	ErrMissing = errors.New("benchsuite: benchmark missing from the output")
+	// ErrChild: the child gateway process did not become ready.
+	ErrChild = errors.New("benchsuite: child gateway failed")
+)

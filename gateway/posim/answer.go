@@ -1,0 +1,67 @@
+package posim
+
+import (
+	"fmt"
+
+	"ecardgw/codec/iso8583"
+	"ecardgw/codec/mac"
+)
+
+// roundTrip sends st.req and returns the response code, or an error
+// when no proper answer came.
+func (st *simTerm) roundTrip(p *pending) (string, error) {
+	var mak []byte
+	if p.macd {
+		mak = st.term.MAK
+	}
+	req, err := iso8583.AppendFrame(st.wbuf[:0], &st.req, mak)
+	if err != nil {
+		return "", err
+	}
+	st.wbuf = req
+	ans, err := st.exchange(req)
+	if err != nil {
+		return "", err
+	}
+	if st.raw {
+		return rcApproved, nil
+	}
+	resp := &st.resp
+	if err := iso8583.DecodeFrame(resp, ans); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrAnswer, err)
+	}
+	if resp.MTI != st.req.MTI+10 {
+		return "", fmt.Errorf("%w: MTI %v answers %v", ErrAnswer, resp.MTI, st.req.MTI)
+	}
+	if s0, _ := st.req.STAN(); resp.Has(11) {
+		if s1, _ := resp.STAN(); s1 != s0 {
+			return "", fmt.Errorf("%w: STAN %d answers %d", ErrAnswer, s1, s0)
+		}
+	}
+	if p.macd && resp.Has(64) {
+		want := mac.ECB(st.term.MAK, resp.MAB())
+		if !mac.Equal(want[:], resp.Raw(64)) {
+			return "", fmt.Errorf("%w: answer MAC", ErrAnswer)
+		}
+	}
+	rc := rcOf(resp.Bytes(39))
+	switch {
+	case rc == rcApproved:
+		if err := p.settle(&st.req, resp); err != nil {
+			return rc, err
+		}
+	case rc == "12" && p.kind == KindWallet:
+		p.skipCounter()
+	}
+	return rc, nil
+}
+
+const rcApproved = "00"
+
+// rcOf avoids a string allocation for the answer nearly every request gets.
+func rcOf(b []byte) string {
+	if len(b) == 2 && b[0] == '0' && b[1] == '0' {
+		return rcApproved
+	}
+	return string(b)
+}

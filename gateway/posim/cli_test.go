@@ -1,0 +1,84 @@
+package posim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseRunArgs(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  []string
+		err   error
+		check func(t *testing.T, p *RunPlan)
+	}{
+		{"defaults", []string{"--duration", "60s"}, nil, func(t *testing.T, p *RunPlan) {
+			require.Equal(t, "./var/ecardgw.yaml", p.Config)
+			require.Len(t, p.Runs, 1)
+			require.Equal(t, 100, p.Runs[0].Terminals)
+			require.Equal(t, LunchPeak, p.Runs[0].Mix)
+			require.Zero(t, p.Runs[0].Think, "closed loop unless --think")
+			require.Equal(t, int64(1), p.Runs[0].Amount)
+		}},
+		{"several counts, think, count", []string{"--terminals", "100,1000,5000", "--think", "2s", "--count", "9000",
+			"--mix", "card=1", "--json", "-", "--png", "x.png", "--baseline", "--addr", "127.0.0.1:8583"}, nil,
+			func(t *testing.T, p *RunPlan) {
+				require.Len(t, p.Runs, 3)
+				require.Equal(t, 5000, p.Runs[2].Terminals)
+				require.Equal(t, 2*time.Second, p.Runs[1].Think)
+				require.Equal(t, int64(9000), p.Runs[0].Count)
+				require.Equal(t, Mix{KindCard: 1}, p.Runs[0].Mix)
+				require.True(t, p.Baseline)
+				require.Equal(t, "-", p.JSON)
+				require.Equal(t, "x.png", p.PNG)
+				require.Equal(t, "127.0.0.1:8583", p.Addr)
+			}},
+		{"closed loop flag", []string{"--closed-loop", "--count", "10", "--terminals", "20000"}, nil, func(t *testing.T, p *RunPlan) {
+			require.Equal(t, MaxTerminals, p.Runs[0].Terminals)
+			require.Equal(t, MaxDuration, p.Runs[0].Duration, "one count-only run may take the whole bound")
+		}},
+		{"neither duration nor count", []string{"--terminals", "5"}, ErrLimit, nil},
+		{"closed loop and think", []string{"--closed-loop", "--think", "1s", "--count", "1"}, ErrLimit, nil},
+		{"too many terminals", []string{"--terminals", "20001", "--count", "1"}, ErrLimit, nil},
+		{"zero terminals", []string{"--terminals", "0", "--count", "1"}, ErrLimit, nil},
+		{"bad count list", []string{"--terminals", "10,x", "--count", "1"}, ErrLimit, nil},
+		{"too long", []string{"--duration", "11m"}, ErrLimit, nil},
+		{"too long in all", []string{"--duration", "4m", "--terminals", "10,20", "--baseline"}, ErrLimit, nil},
+		{"count-only share", []string{"--count", "5", "--terminals", "10,20", "--baseline"}, nil, func(t *testing.T, p *RunPlan) {
+			require.Equal(t, MaxDuration/4, p.Runs[1].Duration)
+			require.Equal(t, int64(5), p.Runs[1].Count)
+		}},
+		{"bad mix", []string{"--mix", "card=1,foo=2", "--count", "1"}, ErrMix, nil},
+		{"remote address", []string{"--addr", "10.0.0.5:8583", "--count", "1"}, ErrNotLoopback, nil},
+		{"zero amount", []string{"--amount", "0", "--count", "1"}, ErrLimit, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := ParseRunArgs(c.args)
+			if c.err != nil {
+				require.ErrorIs(t, err, c.err)
+				return
+			}
+			require.NoError(t, err)
+			c.check(t, p)
+		})
+	}
+	_, err := ParseRunArgs([]string{"--no-such-flag"})
+	require.Error(t, err)
+}
+
+func TestCheckLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:1": true, "[::1]:80": true, "localhost:9": true, "127.8.9.10:1": true,
+		"0.0.0.0:80": false, "192.168.1.2:80": false, "example.com:80": false, "nonsense": false,
+	} {
+		err := CheckLoopback(addr)
+		if ok {
+			require.NoError(t, err, addr)
+		} else {
+			require.ErrorIs(t, err, ErrNotLoopback, addr)
+		}
+	}
+}
