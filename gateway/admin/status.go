@@ -31,6 +31,10 @@ type Status struct {
 type OutboxStatus struct {
 	Records          int     `json:"records"`
 	OldestAgeSeconds float64 `json:"oldest_age_seconds"`
+	// Forwarded is false when no centre or stream is configured: the
+	// records then stay in the journal for reconciliation exports and the
+	// outbox is not a backlog.
+	Forwarded bool `json:"forwarded"`
 }
 
 // StatusFunc returns the current status.

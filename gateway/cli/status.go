@@ -123,15 +123,19 @@ state, stand-in exposure, blacklist version, version and uptime.`,
 func printStatus(w io.Writer, st admin.Status) error {
 	up := st.Now.Sub(st.StartedAt).Round(time.Second)
 	oldest := time.Duration(st.Outbox.OldestAgeSeconds * float64(time.Second)).Round(time.Second)
+	outbox := fmt.Sprintf("%d records, oldest %s", st.Outbox.Records, oldest)
+	if !st.Outbox.Forwarded {
+		outbox = "not forwarded (no centre or stream configured; the journal keeps every record)"
+	}
 	_, err := fmt.Fprintf(w, `ecardgw %s (%s mode)
 uptime             %s (since %s)
 connections        %d
 sessions           %d
-outbox             %d records, oldest %s
+outbox             %s
 centre             %s
 stand-in exposure  %d fen
 blacklist version  %d
 `, st.Version, st.Mode, up, st.StartedAt.UTC().Format(time.RFC3339), st.Connections, st.Sessions,
-		st.Outbox.Records, oldest, st.Centre, st.StandInExposure, st.BlacklistVersion)
+		outbox, st.Centre, st.StandInExposure, st.BlacklistVersion)
 	return err
 }

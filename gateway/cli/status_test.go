@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,7 @@ func TestStatusFromConfiguredAdmin(t *testing.T) {
 	require.Contains(t, out, "ecardgw v0.0.0-test (standalone mode)")
 	require.Contains(t, out, "connections        0\n")
 	require.Contains(t, out, "sessions           0\n")
-	require.Contains(t, out, "outbox             3 records, oldest ")
+	require.Contains(t, out, "outbox             not forwarded", "standalone without a centre or stream forwards nothing")
 	require.Contains(t, out, "centre             standalone\n")
 	require.Contains(t, out, "stand-in exposure  0 fen\n")
 
@@ -29,6 +30,7 @@ func TestStatusFromConfiguredAdmin(t *testing.T) {
 	var st admin.Status
 	require.NoError(t, json.Unmarshal([]byte(out), &st))
 	require.Equal(t, 3, st.Outbox.Records)
+	require.False(t, st.Outbox.Forwarded)
 	require.Greater(t, st.Outbox.OldestAgeSeconds, 0.0, "the seeded records were journaled in the past")
 	require.Equal(t, "standalone", st.Mode)
 	require.False(t, st.StartedAt.IsZero())
@@ -40,7 +42,14 @@ func TestStatusAdminFlag(t *testing.T) {
 	_, addr := startOpsDaemon(t, cfg)
 	code, out, errOut := runCLI(t, "status", "--config", "/nonexistent.yaml", "--admin", addr)
 	require.Equal(t, 0, code, errOut)
-	require.Contains(t, out, "outbox             0 records")
+	require.Contains(t, out, "outbox             not forwarded")
+}
+
+func TestPrintStatusForwardedOutbox(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, printStatus(&b, admin.Status{Mode: "connected", Centre: "reachable",
+		Outbox: admin.OutboxStatus{Records: 3, OldestAgeSeconds: 2, Forwarded: true}}))
+	require.Contains(t, b.String(), "outbox             3 records, oldest 2s")
 }
 
 func TestStatusWithoutGateway(t *testing.T) {

@@ -417,6 +417,7 @@ func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
 		}
 		n, oldest, err := inspect.Outbox(tx)
 		st.Outbox.Records = n
+		st.Outbox.Forwarded = len(d.forwarders) > 0
 		if n > 0 {
 			st.Outbox.OldestAgeSeconds = max(0, time.Since(oldest).Seconds())
 		}
