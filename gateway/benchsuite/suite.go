@@ -258,7 +258,14 @@ func (s *Suite) Run(ctx context.Context) error {
 		}
 	}
 	rep.Duration = time.Since(start)
-	rep.Machine.Load = load0 + " → " + LoadAvg()
+	load1 := LoadAvg()
+	rep.Machine.Load = load0 + " → " + load1
+	// Other work may start during the run: judge by the end too.
+	if l, err := strconv.ParseFloat(load1, 64); err == nil && l > float64(runtime.NumCPU()) && rep.Shared == "" {
+		rep.Shared = fmt.Sprintf("The machine was shared with other work during the run (load average %s on %d "+
+			"cores at the end), so absolute figures are lower and noisier than on an idle machine; the figures' "+
+			"notes say where the machine's CPU was busy with other work.", load1, runtime.NumCPU())
+	}
 	out, err := os.Create(s.Out)
 	if err != nil {
 		return err
