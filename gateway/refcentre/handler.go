@@ -123,74 +123,43 @@ func queryUint(r *http.Request, name string, def, max uint64) (uint64, error) {
 	return v, nil
 }
 
-func (c *Centre) hAuthorize(w http.ResponseWriter, r *http.Request) {
-	var req centre.WireAuthRequest
+// serveJSON decodes the request body into a Req, runs do and writes its
+// answer as JSON; errors are mapped as fail does.
+func serveJSON[Req, Res any](w http.ResponseWriter, r *http.Request, do func(*Req) (Res, error)) {
+	var req Req
 	if err := readJSON(r, &req); err != nil {
 		fail(w, err)
 		return
 	}
-	res, _, err := c.Authorize(&req)
+	res, err := do(&req)
 	if err != nil {
 		fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+func (c *Centre) hAuthorize(w http.ResponseWriter, r *http.Request) {
+	serveJSON(w, r, func(q *centre.WireAuthRequest) (centre.WireAuthResult, error) {
+		res, _, err := c.Authorize(q)
+		return res, err
+	})
 }
 
 func (c *Centre) hPay(w http.ResponseWriter, r *http.Request) {
-	var req centre.WirePayRequest
-	if err := readJSON(r, &req); err != nil {
-		fail(w, err)
-		return
-	}
-	res, err := c.Pay(r.Context(), &req)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	serveJSON(w, r, func(q *centre.WirePayRequest) (centre.WirePayResult, error) { return c.Pay(r.Context(), q) })
 }
 
 func (c *Centre) hQuery(w http.ResponseWriter, r *http.Request) {
-	var req centre.WireTradeRequest
-	if err := readJSON(r, &req); err != nil {
-		fail(w, err)
-		return
-	}
-	res, err := c.Query(req.TradeNo)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	serveJSON(w, r, func(q *centre.WireTradeRequest) (centre.WirePayResult, error) { return c.Query(q.TradeNo) })
 }
 
 func (c *Centre) hCancel(w http.ResponseWriter, r *http.Request) {
-	var req centre.WireTradeRequest
-	if err := readJSON(r, &req); err != nil {
-		fail(w, err)
-		return
-	}
-	res, err := c.Cancel(req.TradeNo)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	serveJSON(w, r, func(q *centre.WireTradeRequest) (centre.WirePayResult, error) { return c.Cancel(q.TradeNo) })
 }
 
 func (c *Centre) hRefund(w http.ResponseWriter, r *http.Request) {
-	var req centre.WireRefundRequest
-	if err := readJSON(r, &req); err != nil {
-		fail(w, err)
-		return
-	}
-	res, err := c.Refund(&req)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	serveJSON(w, r, c.Refund)
 }
 
 func (c *Centre) hAccounts(w http.ResponseWriter, r *http.Request) {
@@ -232,17 +201,10 @@ func (c *Centre) hBlacklist(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Centre) hRecords(w http.ResponseWriter, r *http.Request) {
-	var req centre.WireRecords
-	if err := readJSON(r, &req); err != nil {
-		fail(w, err)
-		return
-	}
-	res, err := c.Deliver(req.Records)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, centre.WireDeliveryResults{Results: res})
+	serveJSON(w, r, func(q *centre.WireRecords) (centre.WireDeliveryResults, error) {
+		res, err := c.Deliver(q.Records)
+		return centre.WireDeliveryResults{Results: res}, err
+	})
 }
 
 func (c *Centre) hHealth(w http.ResponseWriter, _ *http.Request) {
