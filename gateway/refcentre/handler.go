@@ -216,17 +216,13 @@ func (c *Centre) hGetFaults(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (c *Centre) hPutFaults(w http.ResponseWriter, r *http.Request) {
-	var f Faults
-	if err := readJSON(r, &f); err != nil {
-		fail(w, err)
-		return
-	}
-	if f.LatencyMS < 0 || f.FlapEvery < 0 {
-		fail(w, errors.Join(ErrBadRequest, errors.New("negative fault setting")))
-		return
-	}
-	c.SetFaults(f)
-	writeJSON(w, http.StatusOK, f)
+	serveJSON(w, r, func(f *Faults) (Faults, error) {
+		if f.LatencyMS < 0 || f.FlapEvery < 0 {
+			return Faults{}, errors.Join(ErrBadRequest, errors.New("negative fault setting"))
+		}
+		c.SetFaults(*f)
+		return *f, nil
+	})
 }
 
 // LossRequest is the body of POST /admin/loss.
@@ -236,17 +232,10 @@ type LossRequest struct {
 }
 
 func (c *Centre) hLoss(w http.ResponseWriter, r *http.Request) {
-	var req LossRequest
-	if err := readJSON(r, &req); err != nil {
-		fail(w, err)
-		return
-	}
-	ver, err := c.ReportLoss(req.Card, req.Lost)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]uint32{"blacklist_version": ver})
+	serveJSON(w, r, func(q *LossRequest) (map[string]uint32, error) {
+		ver, err := c.ReportLoss(q.Card, q.Lost)
+		return map[string]uint32{"blacklist_version": ver}, err
+	})
 }
 
 // StatusRequest is the body of POST /admin/status.
@@ -256,17 +245,7 @@ type StatusRequest struct {
 }
 
 func (c *Centre) hStatus(w http.ResponseWriter, r *http.Request) {
-	var req StatusRequest
-	if err := readJSON(r, &req); err != nil {
-		fail(w, err)
-		return
-	}
-	a, err := c.SetStatus(req.Account, req.Status)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	serveJSON(w, r, func(q *StatusRequest) (centre.WireAccount, error) { return c.SetStatus(q.Account, q.Status) })
 }
 
 func (c *Centre) hAccount(w http.ResponseWriter, r *http.Request) {
