@@ -50,8 +50,8 @@ func (q *feeRequest) validate(maxFen int64) (uint64, error) {
 	if !strings.HasPrefix(q.Target, prefix) || !txn.ValidFeeTarget(q.Target) {
 		return 0, badRequest(`target must be "NET:<account digits>" for net or "ELEC:<building>-<room>" for elec`)
 	}
-	if q.AmountFen <= 0 || q.AmountFen > maxFen {
-		return 0, unprocessable(CodeLimit, "amount_fen must be from 1 to "+strconv.FormatInt(maxFen, 10))
+	if err := checkAmount(q.AmountFen, maxFen); err != nil {
+		return 0, err
 	}
 	return no, nil
 }
@@ -129,4 +129,12 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 	s.log.Info("service fee", "account", no, "amount_fen", q.AmountFen, "type", q.Type,
 		"status", rep.status, "replayed", rep.replayed)
 	return rep, nil
+}
+
+// checkAmount refuses an amount outside 1..maxFen fen (422 limit).
+func checkAmount(fen, maxFen int64) error {
+	if fen <= 0 || fen > maxFen {
+		return unprocessable(CodeLimit, "amount_fen must be from 1 to "+strconv.FormatInt(maxFen, 10))
+	}
+	return nil
 }

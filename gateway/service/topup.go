@@ -100,8 +100,8 @@ func (q *topUpRequest) validate(maxFen int64) (payee, error) {
 	if named != 1 {
 		return p, badRequest("name the account by exactly one of: account, card_number, or name with staff_no")
 	}
-	if q.AmountFen <= 0 || q.AmountFen > maxFen {
-		return p, unprocessable(CodeLimit, "amount_fen must be from 1 to "+strconv.FormatInt(maxFen, 10))
+	if err := checkAmount(q.AmountFen, maxFen); err != nil {
+		return p, err
 	}
 	return p, nil
 }
