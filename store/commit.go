@@ -169,7 +169,23 @@ func (db *DB) runOnce(calls []*call) (failed int, err error) {
 		}
 		return i, nil
 	}
+	merged, err := db.mergeIdem(tx)
+	if err != nil {
+		_ = btx.Rollback()
+		db.observe(len(calls), start, err)
+		return -1, err
+	}
+	if db.opt.commitFault != nil {
+		if err = db.opt.commitFault(); err != nil {
+			_ = btx.Rollback()
+			db.observe(len(calls), start, err)
+			return -1, err
+		}
+	}
 	err = btx.Commit()
+	if err == nil {
+		db.committedIdem(tx, merged)
+	}
 	db.observe(len(calls), start, err)
 	return -1, err
 }

@@ -17,7 +17,13 @@ import (
 // SchemaVersion is the layout this code writes. Open refuses a file with a
 // higher version: an older gateway must not write into a layout it does
 // not know.
-const SchemaVersion uint32 = 2
+//
+// Schema 3 added the idempotency logs (idemlog.go); a schema 2 file is the
+// same layout without them and is upgraded by the first writable open.
+const SchemaVersion uint32 = 3
+
+// schemaUpgradable is the oldest schema Open still accepts.
+const schemaUpgradable uint32 = 2
 
 var keySchema = []byte("schema")
 
@@ -33,6 +39,7 @@ type DB struct {
 	queue  chan *call
 	done   chan struct{} // closed when the committer has drained and exited
 	timer  *time.Timer   // MaxDelay wait; committer goroutine only
+	mem    *idemMem      // the idempotency logs as committed; committer goroutine only
 }
 
 // Open opens or creates the store at path, creates missing buckets and
@@ -72,6 +79,10 @@ func Open(path string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	if !opt.ReadOnly {
+		if err := db.loadIdemMem(); err != nil {
+			_ = bdb.Close()
+			return nil, err
+		}
 		db.queue = make(chan *call, opt.MaxBatch)
 		db.done = make(chan struct{})
 		go db.committer()
@@ -135,6 +146,12 @@ func (db *DB) prepare() (err error) {
 					return fmt.Errorf("%w: %s: bucket %s: %v", ErrCorrupt, db.path, name, err)
 				}
 			}
+			logs := tx.Bucket(bktIdemLog)
+			for r := range idemRanges {
+				if _, err := logs.CreateBucketIfNotExists(idemLogName(r)); err != nil {
+					return fmt.Errorf("%w: %s: idempotency log %d: %v", ErrCorrupt, db.path, r, err)
+				}
+			}
 			return tx.Bucket(bktMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
 		})
 	}
@@ -155,11 +172,11 @@ func (db *DB) checkSchema(v []byte) error {
 	if got > SchemaVersion {
 		return fmt.Errorf("%w: %s: file schema %d, this gateway knows %d", ErrNewerSchema, db.path, got, SchemaVersion)
 	}
-	if got < SchemaVersion {
+	if got < schemaUpgradable {
 		// Schema 1 was a pre-release layout (transaction states in their
 		// own bucket, a per-account journal index); no store of it was
 		// ever deployed, so there is no migration.
-		return fmt.Errorf("%w: %s: file schema %d is a pre-release layout; this gateway reads schema %d", ErrOlderSchema, db.path, got, SchemaVersion)
+		return fmt.Errorf("%w: %s: file schema %d is a pre-release layout; this gateway reads schema %d and %d", ErrOlderSchema, db.path, got, schemaUpgradable, SchemaVersion)
 	}
 	return nil
 }

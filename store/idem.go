@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -39,7 +40,12 @@ func decodeIdemValue(b []byte) (idemValue, error) {
 }
 
 func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
-	raw, err := tx.get(bktIdem, k)
+	var kb [IdemKeySize]byte
+	key, err := k.AppendKey(kb[:0])
+	if err != nil {
+		return idemValue{}, false, err
+	}
+	raw, err := tx.idemRaw(key)
 	if raw == nil || err != nil {
 		return idemValue{}, false, err
 	}
@@ -47,8 +53,14 @@ func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
 	return v, err == nil, err
 }
 
+// putIdem logs the value (see idemlog.go); a later commit merges it into
+// the idem bucket.
 func (tx *Tx) putIdem(k IdemKey, answer, state []byte) error {
 	e := tx.scratch()
+	var err error
+	if e.b, err = k.AppendKey(e.b); err != nil {
+		return err
+	}
 	e.u8(idemV2)
 	e.bytes(answer)
 	e.bool(state != nil)
@@ -57,7 +69,7 @@ func (tx *Tx) putIdem(k IdemKey, answer, state []byte) error {
 		return e.err
 	}
 	tx.keep(e)
-	return tx.put(bktIdem, k, e.b)
+	return tx.logIdem(e.b)
 }
 
 // Idem returns the exact answer frame recorded for request k (promise 2: a
@@ -221,28 +233,67 @@ func (tx *Tx) TxnsOfBatch(term string, batch uint32, fn func(*TxnState) error) e
 		return err
 	}
 	prefix = binary.BigEndian.AppendUint32(prefix, batch)
+	// The batch's values still in the idempotency log override and add to
+	// the bucket's; both are walked in key order.
+	logged, err := tx.idemOverlay(idemRange(prefix))
+	if err != nil {
+		return err
+	}
+	var extra []string
+	for k := range logged {
+		if bytes.HasPrefix([]byte(k), prefix) {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
 	c := b.Cursor()
-	for k, raw := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, raw = c.Next() {
-		v, err := decodeIdemValue(raw)
-		if err != nil {
-			return err
+	k, raw := c.Seek(prefix)
+	if k != nil && !bytes.HasPrefix(k, prefix) {
+		k = nil
+	}
+	for k != nil || len(extra) > 0 {
+		var key, val []byte
+		switch {
+		case k == nil || (len(extra) > 0 && extra[0] < string(k)):
+			key, val = []byte(extra[0]), logged[extra[0]]
+			extra = extra[1:]
+		case len(extra) > 0 && extra[0] == string(k):
+			key, val = []byte(extra[0]), logged[extra[0]]
+			extra = extra[1:]
+			k, raw = c.Next()
+		default:
+			key, val = k, raw
+			k, raw = c.Next()
 		}
-		if v.state == nil {
-			continue
+		if k != nil && !bytes.HasPrefix(k, prefix) {
+			k = nil
 		}
-		key, err := ParseIdemKey(k)
-		if err != nil {
-			return err
-		}
-		s := TxnState{Key: key}
-		if err := DecodeTxnState(v.state, &s); err != nil {
-			return err
-		}
-		if err := fn(&s); err != nil {
+		if err := batchState(key, val, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// batchState calls fn with the transaction state in an idempotency value,
+// if it has one.
+func batchState(k, raw []byte, fn func(*TxnState) error) error {
+	v, err := decodeIdemValue(raw)
+	if err != nil {
+		return err
+	}
+	if v.state == nil {
+		return nil
+	}
+	key, err := ParseIdemKey(k)
+	if err != nil {
+		return err
+	}
+	s := TxnState{Key: key}
+	if err := DecodeTxnState(v.state, &s); err != nil {
+		return err
+	}
+	return fn(&s)
 }
 
 const tombV1 = 1

@@ -25,7 +25,7 @@ var (
 var allBuckets = [][]byte{
 	bktMeta, bktSettings, bktAccounts, bktCards, bktNames, bktJournal,
 	bktOutbox, bktIdem, bktTombstones, bktSessions,
-	bktBatches, bktReplay, bktReplayExp,
+	bktBatches, bktReplay, bktReplayExp, bktIdemLog,
 }
 
 // TerminalMax is the longest terminal id a key can hold (field 41 is 8).

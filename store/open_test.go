@@ -34,11 +34,60 @@ func TestOlderSchemaRefused(t *testing.T) {
 	b, err := bolt.Open(path, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bktMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion-1))
+		return tx.Bucket(bktMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, schemaUpgradable-1))
 	}))
 	require.NoError(t, b.Close())
 	_, err = Open(path, Options{})
 	require.ErrorIs(t, err, ErrOlderSchema)
+}
+
+// A schema 2 file (no idempotency logs, every value in the idem bucket) is
+// read as it is, read-only too, and upgraded by a writable open.
+func TestSchema2Upgraded(t *testing.T) {
+	db, path := openTest(t, Options{})
+	require.NoError(t, db.Close())
+	k := IdemKey{Terminal: "T0000001", Batch: 1, STAN: 7, MTI: 200}
+	b, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, b.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bktIdemLog); err != nil {
+			return err
+		}
+		key, _ := k.key()
+		if err := tx.Bucket(bktIdem).Put(key, []byte{idemV2, 0, 3, 'o', 'l', 'd', 0}); err != nil {
+			return err
+		}
+		return tx.Bucket(bktMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 2))
+	}))
+	require.NoError(t, b.Close())
+
+	ro, err := Open(path, Options{ReadOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, ro.View(func(tx *Tx) error {
+		ans, ok, err := tx.Idem(k)
+		require.True(t, ok)
+		require.Equal(t, "old", string(ans))
+		return err
+	}))
+	require.NoError(t, ro.Close())
+
+	db, err = Open(path, Options{})
+	require.NoError(t, err)
+	update(t, db, func(tx *Tx) error {
+		ans, ok, err := tx.Idem(k)
+		require.True(t, ok)
+		require.Equal(t, "old", string(ans))
+		return err
+	})
+	require.NoError(t, db.Close())
+	b, err = bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, b.View(func(tx *bolt.Tx) error {
+		require.Equal(t, SchemaVersion, binary.BigEndian.Uint32(tx.Bucket(bktMeta).Get(keySchema)))
+		require.NotNil(t, tx.Bucket(bktIdemLog))
+		return nil
+	}))
+	require.NoError(t, b.Close())
 }
 
 func writeAt(t *testing.T, path string, off int64, data []byte) {

@@ -34,6 +34,13 @@ type Options struct {
 	// reads every page (about a second per GB); skip it only for tools that
 	// open the file repeatedly.
 	SkipCheck bool
+
+	// mergeFloor overrides idemMergeFloor (tests: 0 uses the default, a
+	// negative value merges at every commit).
+	mergeFloor int
+	// commitFault, if set, is asked before each commit; an error fails
+	// that commit as a full disk would (tests).
+	commitFault func() error
 }
 
 const (

@@ -14,6 +14,9 @@ type Tx struct {
 	btx *bolt.Tx
 	db  *DB
 	buf []byte // spare capacity for encoding values (see keep)
+	// pending holds the idempotency values this (committer) transaction
+	// logged, by encoded key (see idemlog.go).
+	pending map[string][]byte
 }
 
 // Writable reports whether the transaction can write (inside Update).

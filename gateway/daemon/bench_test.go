@@ -105,8 +105,9 @@ func BenchmarkGatewayPurchase1000(b *testing.B) {
 
 // pace makes a closed-loop config an offered load of rate requests per
 // second spread evenly over its connections: each connection sends its
-// seq-th request at start + phase + seq·interval (latency is measured from
-// the write, so the wait is not counted).
+// seq-th request at start + phase + seq·interval, and its latency is
+// measured from that scheduled time (a late answer also delays the next
+// request; that wait is counted, as a terminal would see it).
 func pace(cfg *loadgen.Config, rate float64) {
 	interval := time.Duration(float64(cfg.Conns) / rate * float64(time.Second))
 	next := cfg.Next
@@ -126,6 +127,9 @@ func pace(cfg *loadgen.Config, rate float64) {
 			time.Sleep(d)
 		}
 		return next(conn, seq, dst)
+	}
+	cfg.Scheduled = func(conn int, seq uint64) time.Time {
+		return starts[conn].Add(time.Duration(seq) * interval)
 	}
 }
 

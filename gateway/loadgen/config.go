@@ -27,6 +27,11 @@ type Config struct {
 	// connection conn to dst and returns it: one complete frame, LEN
 	// included. Required. Called from that connection's goroutine only.
 	Next func(conn int, seq uint64, dst []byte) []byte
+	// Scheduled, if set, is when request seq of conn was due (a paced
+	// load); its latency is measured from then, so a gateway that falls
+	// behind shows the wait its terminals see. Unset: from the moment
+	// Next returned it, just before the write.
+	Scheduled func(conn int, seq uint64) time.Time
 	// Check judges an answer (LEN included; valid only during the call).
 	// A non-nil error counts in Result.Errors; the run goes on. Optional.
 	Check func(conn int, answer []byte) error

@@ -211,8 +211,12 @@ func (w *worker) loop(ctx context.Context, conn net.Conn, deadline time.Time, bu
 				stopping = true
 				break
 			}
+			at := time.Now() // Next may have waited (a paced load)
+			if cfg.Scheduled != nil {
+				at = cfg.Scheduled(w.idx, seq)
+			}
 			seq++
-			sent[(head+out)%cfg.Pipeline] = now
+			sent[(head+out)%cfg.Pipeline] = at
 			out++
 		}
 		if len(wbuf) > 0 {

@@ -236,3 +236,24 @@ func TestReadFrameReusesBuffer(t *testing.T) {
 	_, err = readFrame(bufio.NewReader(bytes.NewReader([]byte{0x10, 0x00})), buf, 2048)
 	require.ErrorIs(t, err, ErrFrame)
 }
+
+// A paced Next waits before it returns the request; that wait is not the
+// server's latency. With Scheduled, latency runs from the due time, so a
+// request due long ago shows its lateness.
+func TestRunLatencyFromSendOrSchedule(t *testing.T) {
+	addr := echoServer(t)
+	const wait = 40 * time.Millisecond
+	paced := func(conn int, seq uint64, dst []byte) []byte {
+		time.Sleep(wait)
+		return echoFrame(conn, seq, dst)
+	}
+	res, err := Run(context.Background(), Config{Addr: addr, Conns: 2, Requests: 10, Next: paced, Check: inOrder(2)})
+	require.NoError(t, err)
+	require.Less(t, res.P50, wait/2, "the pacing wait was counted as latency")
+
+	due := time.Now().Add(-time.Second)
+	res, err = Run(context.Background(), Config{Addr: addr, Conns: 2, Requests: 10, Next: echoFrame, Check: inOrder(2),
+		Scheduled: func(int, uint64) time.Time { return due }})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, res.Min, time.Second, "latency not measured from the scheduled time")
+}

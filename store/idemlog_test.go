@@ -1,0 +1,246 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+)
+
+// idemModel is what the idempotency record must say: the answer and state
+// last written for each key.
+type idemModel struct {
+	answer map[IdemKey]string
+	state  map[IdemKey]TxnState
+}
+
+func newIdemModel() *idemModel {
+	return &idemModel{answer: map[IdemKey]string{}, state: map[IdemKey]TxnState{}}
+}
+
+// write is one random write to key k: PutIdemTxn (an approval), PutIdem
+// (a new answer keeping the state) or PutTxn (a refund updating the
+// original's state). It applies to m only when apply is set.
+func (m *idemModel) write(tx *Tx, rng *rand.Rand, k IdemKey, apply bool) error {
+	answer := fmt.Sprintf("answer %d", rng.IntN(1_000_000))
+	s := TxnState{Key: k, Account: uint64(rng.IntN(50) + 1), Amount: int64(rng.IntN(10_000) + 1), Kind: "purchase", Time: t0}
+	switch rng.IntN(4) {
+	case 0:
+		if err := tx.PutIdem(k, []byte(answer)); err != nil {
+			return err
+		}
+		if apply {
+			m.answer[k] = answer
+		}
+	case 1:
+		s.Refunded = int64(rng.IntN(100))
+		if err := tx.PutTxn(&s); err != nil {
+			return err
+		}
+		if apply {
+			m.state[k] = s
+		}
+	default:
+		if err := tx.PutIdemTxn(k, []byte(answer), &s); err != nil {
+			return err
+		}
+		if apply {
+			m.answer[k] = answer
+			m.state[k] = s
+		}
+	}
+	return nil
+}
+
+// check compares what tx sees with the model: every key, and every batch's
+// states in STAN order.
+func (m *idemModel) check(t *testing.T, tx *Tx, terms []string) {
+	t.Helper()
+	for k, want := range m.answer {
+		got, ok, err := tx.Idem(k)
+		require.NoError(t, err)
+		require.True(t, ok, "answer of %+v", k)
+		require.Equal(t, want, string(got), "answer of %+v", k)
+	}
+	for k, want := range m.state {
+		got, ok, err := tx.Txn(k)
+		require.NoError(t, err)
+		require.True(t, ok, "state of %+v", k)
+		require.Equal(t, want.Amount, got.Amount, "state of %+v", k)
+		require.Equal(t, want.Refunded, got.Refunded, "state of %+v", k)
+		require.Equal(t, want.Account, got.Account, "state of %+v", k)
+	}
+	for _, term := range terms {
+		for batch := uint32(1); batch <= 2; batch++ {
+			var want []IdemKey
+			for k := range m.state {
+				if k.Terminal == term && k.Batch == batch {
+					want = append(want, k)
+				}
+			}
+			slices.SortFunc(want, func(a, b IdemKey) int {
+				if a.STAN != b.STAN {
+					return int(a.STAN) - int(b.STAN)
+				}
+				return int(a.MTI) - int(b.MTI)
+			})
+			var got []IdemKey
+			require.NoError(t, tx.TxnsOfBatch(term, batch, func(s *TxnState) error {
+				require.Equal(t, m.state[s.Key].Amount, s.Amount)
+				got = append(got, s.Key)
+				return nil
+			}))
+			require.Equal(t, want, got, "batch %d of %s", batch, term)
+		}
+	}
+	_, ok, err := tx.Idem(IdemKey{Terminal: "NOBODY", Batch: 1, STAN: 1, MTI: 200})
+	require.NoError(t, err)
+	require.False(t, ok)
+}
+
+// logged counts the keys in the idempotency logs and in the idem bucket.
+func logged(t *testing.T, db *DB) (inLog, inBucket int) {
+	t.Helper()
+	require.NoError(t, db.bolt.View(func(tx *bolt.Tx) error {
+		p := tx.Bucket(bktIdemLog)
+		for r := range idemRanges {
+			seen := map[string]bool{}
+			_ = p.Bucket(idemLogName(r)).ForEach(func(_, v []byte) error {
+				seen[string(v[:IdemKeySize])] = true
+				return nil
+			})
+			inLog += len(seen)
+		}
+		inBucket = tx.Bucket(bktIdem).Stats().KeyN
+		return nil
+	}))
+	return inLog, inBucket
+}
+
+// TestIdemLogModel drives random idempotency writes from concurrent callers
+// (so they share group commits, with some functions failing and their
+// groups rerun) and checks, after every round, that the committer, views,
+// a reopened store and a read-only open all see exactly the model — while
+// values move from the logs into the idem bucket.
+func TestIdemLogModel(t *testing.T) {
+	for _, floor := range []int{-1, 40, 0} {
+		t.Run(fmt.Sprintf("floor=%d", floor), func(t *testing.T) {
+			db, _ := openTest(t, Options{mergeFloor: floor})
+			terms := make([]string, 40)
+			for i := range terms {
+				terms[i] = fmt.Sprintf("T%07d", i+1)
+			}
+			m := newIdemModel()
+			var mu sync.Mutex
+			errBoom := errors.New("boom")
+			for round := range 12 {
+				var wg sync.WaitGroup
+				for w := range 24 {
+					wg.Go(func() {
+						rng := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+						for range 10 {
+							k := IdemKey{Terminal: terms[rng.IntN(len(terms))], Batch: uint32(rng.IntN(2) + 1), STAN: uint32(rng.IntN(60) + 1), MTI: []uint16{200, 220, 400}[rng.IntN(3)]}
+							fail := rng.IntN(8) == 0
+							seed := rng.Uint64()
+							err := db.Update(context.Background(), func(tx *Tx) error {
+								r := rand.New(rand.NewPCG(seed, 0))
+								// Written before failing: the rollback must drop it.
+								if err := m.write(tx, r, k, false); err != nil {
+									return err
+								}
+								if fail {
+									return errBoom
+								}
+								mu.Lock()
+								defer mu.Unlock()
+								r = rand.New(rand.NewPCG(seed, 0))
+								return m.write(tx, r, k, true)
+							})
+							if fail {
+								require.ErrorIs(t, err, errBoom)
+							} else {
+								require.NoError(t, err)
+							}
+						}
+					})
+				}
+				wg.Wait()
+				update(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
+				view(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
+				if round%4 == 3 {
+					db = reopen(t, db, Options{mergeFloor: floor})
+					update(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
+					inLog, _ := logged(t, db)
+					require.Equal(t, inLog, db.mem.n, "the committer's mirror after open")
+				}
+			}
+			inLog, inBucket := logged(t, db)
+			require.NotZero(t, inBucket, "nothing was merged")
+			t.Logf("values in the logs %d, in the idem bucket %d", inLog, inBucket)
+
+			path := db.Path()
+			require.NoError(t, db.Close())
+			ro, err := Open(path, Options{ReadOnly: true, StorageKey: testKey})
+			require.NoError(t, err)
+			defer ro.Close()
+			view(t, ro, func(tx *Tx) error { m.check(t, tx, terms); return nil })
+		})
+	}
+}
+
+// A failed commit leaves the committer's mirror as it was: later commits
+// neither see the lost values nor miss the committed ones.
+func TestIdemLogFailedCommit(t *testing.T) {
+	var fail atomic.Bool
+	errDisk := errors.New("disk full")
+	db, _ := openTest(t, Options{mergeFloor: 3, commitFault: func() error {
+		if fail.Load() {
+			return errDisk
+		}
+		return nil
+	}})
+	keys := make([]IdemKey, 40)
+	for i := range keys {
+		keys[i] = IdemKey{Terminal: fmt.Sprintf("T%07d", i%7+1), Batch: 1, STAN: uint32(i + 1), MTI: 200}
+	}
+	for _, k := range keys[:20] {
+		update(t, db, func(tx *Tx) error { return tx.PutIdem(k, []byte("kept")) })
+	}
+	fail.Store(true)
+	for _, k := range keys[:30] {
+		err := db.Update(context.Background(), func(tx *Tx) error { return tx.PutIdem(k, []byte("lost")) })
+		require.ErrorIs(t, err, errDisk)
+	}
+	fail.Store(false)
+	for _, k := range keys[30:] {
+		update(t, db, func(tx *Tx) error { return tx.PutIdem(k, []byte("later")) })
+	}
+	checkAll := func(tx *Tx) error {
+		for i, k := range keys {
+			got, ok, err := tx.Idem(k)
+			require.NoError(t, err)
+			switch {
+			case i < 20:
+				require.Equal(t, "kept", string(got))
+			case i < 30:
+				require.False(t, ok, "a value of a failed commit is visible")
+			default:
+				require.Equal(t, "later", string(got))
+			}
+		}
+		return nil
+	}
+	update(t, db, checkAll)
+	view(t, db, checkAll)
+	inLog, _ := logged(t, db)
+	require.Equal(t, inLog, db.mem.n)
+	db = reopen(t, db, Options{})
+	update(t, db, checkAll)
+}
