@@ -76,4 +76,3 @@ func BenchmarkJournalAppendTerminals(b *testing.B) {
 		b.ReportMetric(float64(busy.Load())/float64(g)/1e6, "ms/commit")
 	}
 }
-
