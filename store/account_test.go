@@ -126,3 +126,48 @@ func TestStatusStringParse(t *testing.T) {
 	require.ErrorIs(t, err, ErrBadValue)
 	require.Equal(t, "status(9)", Status(9).String())
 }
+
+// The transaction's account cache hands out copies: changing what Account
+// returned changes nothing stored, and a PutAccount is what later reads
+// (also by card, and after a failed PutAccount) see.
+func TestAccountCacheCopies(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	a := sampleAccount(1, "100000000001")
+	b := sampleAccount(2, "100000000002")
+	update(t, db, func(tx *Tx) error {
+		require.NoError(t, tx.PutAccount(&a))
+		return tx.PutAccount(&b)
+	})
+	update(t, db, func(tx *Tx) error {
+		got, ok, err := tx.Account(1)
+		require.True(t, ok)
+		require.NoError(t, err)
+		got.CardUID[0] = 99
+		got.BalanceFen = 1
+		again, _, _ := tx.Account(1)
+		require.Equal(t, a.CardUID, again.CardUID)
+		require.Equal(t, a.BalanceFen, again.BalanceFen)
+
+		again.BalanceFen -= 100
+		require.NoError(t, tx.PutAccount(&again))
+		byCard, ok, err := tx.AccountByCard("100000000001")
+		require.True(t, ok)
+		require.NoError(t, err)
+		require.Equal(t, a.BalanceFen-100, byCard.BalanceFen)
+
+		// Taking account 2's card is refused and changes nothing.
+		byCard.CardNumber = "100000000002"
+		require.ErrorIs(t, tx.PutAccount(&byCard), ErrCardInUse)
+		now, _, _ := tx.Account(1)
+		require.Equal(t, "100000000001", now.CardNumber)
+		two, _, _ := tx.Account(2)
+		require.Equal(t, "100000000002", two.CardNumber)
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		got, _, err := tx.Account(1)
+		require.Equal(t, a.BalanceFen-100, got.BalanceFen)
+		require.Equal(t, a.CardUID, got.CardUID)
+		return err
+	})
+}

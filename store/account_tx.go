@@ -14,7 +14,37 @@ func (tx *Tx) Account(no uint64) (Account, bool, error) {
 	if err != nil {
 		return Account{}, false, err
 	}
-	return getAccount(b, no)
+	return tx.getAccount(b, no)
+}
+
+// getAccount is getAccount through the transaction's one-account cache.
+func (tx *Tx) getAccount(b *bolt.Bucket, no uint64) (Account, bool, error) {
+	if tx.acctOK && tx.acct.No == no {
+		return tx.acct.clone(), true, nil
+	}
+	a, ok, err := getAccount(b, no)
+	if ok && err == nil {
+		tx.remember(&a)
+	}
+	return a, ok, err
+}
+
+// remember caches a copy of a (writable transactions only: a read
+// transaction is short and reads each account once).
+func (tx *Tx) remember(a *Account) {
+	if !tx.btx.Writable() {
+		return
+	}
+	tx.acct, tx.acctOK = a.clone(), true
+}
+
+// clone copies a, including the bytes of CardUID.
+func (a *Account) clone() Account {
+	c := *a
+	if a.CardUID != nil {
+		c.CardUID = bytes.Clone(a.CardUID)
+	}
+	return c
 }
 
 func getAccount(b *bolt.Bucket, no uint64) (Account, bool, error) {
@@ -61,7 +91,7 @@ func (tx *Tx) byIndex(index, key []byte) (Account, bool, error) {
 	if err != nil {
 		return Account{}, false, err
 	}
-	a, ok, err := getAccount(accts, binary.BigEndian.Uint64(v))
+	a, ok, err := tx.getAccount(accts, binary.BigEndian.Uint64(v))
 	if err == nil && !ok {
 		// The index points at nothing: only a damaged file does that.
 		err = fmt.Errorf("%w: %s index dangles", ErrCorruptValue, index)
@@ -106,12 +136,13 @@ func (tx *Tx) PutAccount(a *Account) error {
 	if err != nil {
 		return err
 	}
-	old, existed, err := getAccount(accts, a.No)
+	old, existed, err := tx.getAccount(accts, a.No)
 	if err != nil {
 		return err
 	}
 	no := u64key(a.No)
-	if a.CardNumber != "" {
+	// The card index already points here when the card did not change.
+	if a.CardNumber != "" && (!existed || old.CardNumber != a.CardNumber) {
 		if v := cards.Get([]byte(a.CardNumber)); v != nil && !bytes.Equal(v, no) {
 			return ErrCardInUse
 		}
@@ -152,7 +183,11 @@ func (tx *Tx) PutAccount(a *Account) error {
 			return err
 		}
 	}
-	return accts.Put(no, e.b)
+	if err := accts.Put(no, e.b); err != nil {
+		return err
+	}
+	tx.remember(a)
+	return nil
 }
 
 func deleteIfPoints(b *bolt.Bucket, key, no []byte) error {

@@ -182,9 +182,10 @@ func (db *DB) runOnce(calls []*call) (failed int, err error) {
 			return -1, err
 		}
 	}
+	id := uint64(btx.ID())
 	err = btx.Commit()
 	if err == nil {
-		db.committedIdem(tx, merged)
+		db.committedIdem(tx, id, merged)
 	}
 	db.observe(len(calls), start, err)
 	return -1, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -19,39 +20,54 @@ import (
 // So an idempotency value is first appended to a small log instead:
 // idemlog holds idemRanges sub-buckets, one per range of terminals (a hash
 // of the terminal id), each keyed by its own sequence number, so a commit
-// writes only the tail page of each log it appends to. Each commit (once
-// enough is logged) also merges one range, round robin: every value logged
-// for that range goes into the idem bucket in key order and that range's
-// log is dropped, all in the same transaction. A range is merged every
-// idemRanges commits, when each of its terminals has several new values,
-// and those share a leaf page instead of taking one each. Nothing is ever
-// only in memory: the log is part of the same fsynced commit.
+// writes only the tail page of each log it appends to (at most
+// idemRanges). Once a range has logged idemMergeAt keys, a commit also
+// merges it: every value logged for that range goes into the idem bucket
+// in key order and that range's log is dropped, in the same transaction.
+// By then each terminal of the range has several new values, and those
+// share a leaf page instead of taking one each. Nothing is ever only in
+// memory: the log is part of the same fsynced commit.
 //
 // Reads see the log first, then the bucket:
 //   - inside Update (the committer), from db.mem, the committer's mirror of
 //     what the logs hold as committed, plus the transaction's own writes
 //     (Tx.pending): a map lookup;
-//   - inside View, from the log in the view's own snapshot, newest first
-//     (a range's log holds about one commit's worth), so a view is exactly
-//     consistent without locks, also in a read-only process.
+//   - inside View, from the same mirror (under its lock) when it is known
+//     to cover the view's snapshot: it was updated for every commit up to
+//     the snapshot (applied ≥ the snapshot's txid) and the key's range was
+//     not merged since (cleared ≤ txid). A value the mirror has is then the
+//     newest committed one (a view may see a value committed after it
+//     began, never one that was not committed); a key it lacks is looked
+//     up in the snapshot's bucket. Otherwise — a commit is between its
+//     fsync and the mirror update, or a merge raced the view, or the store
+//     is open read-only in another process — the view scans its own
+//     snapshot's log of that range, newest first (at most idemMergeAt
+//     keys).
 
-// idemRanges is how many logs the idempotency values are spread over.
-const idemRanges = 32
+// idemRanges is how many logs the idempotency values are spread over: few,
+// since a commit writes the tail page of each log it appends to; enough
+// that merging one range rewrites only a slice of the idem bucket.
+const idemRanges = 8
 
-// idemMergeFloor: below this many logged values nothing is merged (at low
-// load a merge would write as many pages as it saves).
-const idemMergeFloor = 1024
+// idemMergeAt is how many keys a range logs before a commit merges it:
+// with a thousand terminals, about four values per leaf page rewritten. It
+// also bounds what a view scans (one range) and what the committer keeps
+// in memory (idemRanges × idemMergeAt values).
+const idemMergeAt = 1024
 
 // bktIdemLog holds the logs: range (1 byte) -> bucket: seq (u64) ->
 // encoded IdemKey · idem value.
 var bktIdemLog = []byte("idemlog")
 
-// idemMem mirrors the committed logs for the committer goroutine (no lock:
-// only the committer reads or writes it).
+// idemMem mirrors the committed logs. Only the committer writes it, under
+// mu; the committer reads it without the lock, views with mu held for
+// reading.
 type idemMem struct {
-	ranges [idemRanges]map[string][]byte
-	n      int // values in all ranges
-	next   int // the range the next merge starts looking at
+	mu      sync.RWMutex
+	ranges  [idemRanges]map[string][]byte
+	n       int                // values in all ranges
+	applied uint64             // txid of the last commit applied
+	cleared [idemRanges]uint64 // txid of the commit that last merged each range
 }
 
 func newIdemMem() *idemMem {
@@ -100,7 +116,9 @@ func (tx *Tx) idemRaw(key []byte) ([]byte, error) {
 		if v, ok := tx.db.mem.ranges[r][string(key)]; ok {
 			return v, nil
 		}
-	} else {
+	} else if v, ok, covers := tx.memLookup(r, key); ok {
+		return v, nil
+	} else if !covers {
 		log, err := tx.idemLog(r)
 		if err != nil {
 			return nil, err
@@ -122,6 +140,24 @@ func (tx *Tx) idemRaw(key []byte) ([]byte, error) {
 		return nil, err
 	}
 	return b.Get(key), nil
+}
+
+// memLookup looks key up in the committer's mirror for a view. covers is
+// false when the mirror cannot be trusted to cover the view's snapshot
+// (see the top of this file); the view must then read its own log.
+func (tx *Tx) memLookup(r int, key []byte) (v []byte, ok, covers bool) {
+	m := tx.db.mem
+	if m == nil {
+		return nil, false, false
+	}
+	id := uint64(tx.btx.ID())
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.applied < id || m.cleared[r] > id {
+		return nil, false, false
+	}
+	v, ok = m.ranges[r][string(key)]
+	return v, ok, true
 }
 
 // logIdem appends rec (encoded key · value, kept until commit) to its
@@ -166,6 +202,18 @@ func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 		}
 		return out, nil
 	}
+	if m := tx.db.mem; m != nil {
+		id := uint64(tx.btx.ID())
+		m.mu.RLock()
+		if m.applied >= id && m.cleared[r] <= id {
+			for k, v := range m.ranges[r] {
+				out[k] = v
+			}
+			m.mu.RUnlock()
+			return out, nil
+		}
+		m.mu.RUnlock()
+	}
 	log, err := tx.idemLog(r)
 	if err != nil || log == nil {
 		return out, err
@@ -181,27 +229,23 @@ func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 }
 
 // mergeIdem runs on the committer after the group's functions, in their
-// transaction: it moves one range's logged values into the idem bucket
-// and empties that log. It returns the range merged, or -1.
+// transaction: if the fullest range has logged idemMergeAt keys, it moves
+// that range's values into the idem bucket and empties its log. It
+// returns the range merged, or -1.
 func (db *DB) mergeIdem(tx *Tx) (int, error) {
 	m := db.mem
-	floor := idemMergeFloor
-	if db.opt.mergeFloor != 0 {
-		floor = max(db.opt.mergeFloor, 0)
+	at := idemMergeAt
+	if db.opt.mergeAt != 0 {
+		at = max(db.opt.mergeAt, 1)
 	}
-	if m.n+len(tx.pending) < floor {
-		return -1, nil
-	}
-	r := -1
-	for i := range idemRanges {
-		c := (m.next + i) % idemRanges
-		if len(m.ranges[c]) > 0 {
+	r := 0
+	for c := range idemRanges {
+		if len(m.ranges[c]) > len(m.ranges[r]) {
 			r = c
-			break
 		}
 	}
-	if r < 0 {
-		return -1, nil // everything logged is this transaction's own
+	if len(m.ranges[r]) < at {
+		return -1, nil
 	}
 	vals, err := tx.idemOverlay(r)
 	if err != nil {
@@ -234,10 +278,14 @@ func (db *DB) mergeIdem(tx *Tx) (int, error) {
 	return r, nil
 }
 
-// committedIdem updates the committer's mirror after tx committed: its own
-// values join the logs' mirror, and the merged range (if any) is empty.
-func (db *DB) committedIdem(tx *Tx, merged int) {
+// committedIdem updates the committer's mirror after tx (txid id)
+// committed: its own values join the logs' mirror, and the merged range
+// (if any) is empty.
+func (db *DB) committedIdem(tx *Tx, id uint64, merged int) {
 	m := db.mem
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.applied = id
 	for k, v := range tx.pending {
 		rm := m.ranges[idemRange([]byte(k))]
 		if _, ok := rm[k]; !ok {
@@ -248,7 +296,7 @@ func (db *DB) committedIdem(tx *Tx, merged int) {
 	if merged >= 0 {
 		m.n -= len(m.ranges[merged])
 		clear(m.ranges[merged])
-		m.next = (merged + 1) % idemRanges
+		m.cleared[merged] = id
 	}
 }
 
@@ -256,7 +304,8 @@ func (db *DB) committedIdem(tx *Tx, merged int) {
 func (db *DB) loadIdemMem() error {
 	m := newIdemMem()
 	err := db.bolt.View(func(btx *bolt.Tx) error {
-		tx := &Tx{btx: btx, db: db}
+		m.applied = uint64(btx.ID())
+		tx := &Tx{btx: btx, db: db} // db.mem is nil yet: reads the logs
 		for r := range idemRanges {
 			vals, err := tx.idemOverlay(r)
 			if err != nil {

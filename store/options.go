@@ -35,9 +35,8 @@ type Options struct {
 	// open the file repeatedly.
 	SkipCheck bool
 
-	// mergeFloor overrides idemMergeFloor (tests: 0 uses the default, a
-	// negative value merges at every commit).
-	mergeFloor int
+	// mergeAt overrides idemMergeAt (tests; 0: the default).
+	mergeAt int
 	// commitFault, if set, is asked before each commit; an error fails
 	// that commit as a full disk would (tests).
 	commitFault func() error

@@ -17,6 +17,11 @@ type Tx struct {
 	// pending holds the idempotency values this (committer) transaction
 	// logged, by encoded key (see idemlog.go).
 	pending map[string][]byte
+	// acct is the account this (writable) transaction last read or stored,
+	// while acctOK: an approval reads and writes its account several times
+	// (debit, journal link) and each read would decode it again.
+	acct   Account
+	acctOK bool
 }
 
 // Writable reports whether the transaction can write (inside Update).

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/codec/iso8583"
+	"ecardgw/codec/mac"
 )
 
 // TestDecodeAllocatesNothing locks the hot path: decoding a purchase into
@@ -50,4 +51,36 @@ func TestEncodeAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 	require.Equal(t, want, buf)
+}
+
+// TestAppendFrameKey: a session's prepared key gives the frame AppendFrame
+// gives with the raw MAK, shared by several Messages without re-keying or
+// allocating; nil means no MAC.
+func TestAppendFrameKey(t *testing.T) {
+	card := sampleCardData()
+	var m, m2 iso8583.Message
+	require.NoError(t, fillPurchase(&m, card))
+	want, err := iso8583.AppendFrame(nil, &m, sampleMAK)
+	require.NoError(t, err)
+	key, err := mac.NewKey(sampleMAK)
+	require.NoError(t, err)
+	got, err := iso8583.AppendFrameKey(nil, &m, key)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	require.NoError(t, fillPurchase(&m2, card))
+	buf := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(100, func() {
+		if buf, err = iso8583.AppendFrameKey(buf[:0], &m2, key); err != nil {
+			panic(err)
+		}
+	})
+	require.Zero(t, allocs)
+	require.Equal(t, want, buf)
+
+	plain, err := iso8583.AppendFrame(nil, &m, nil)
+	require.NoError(t, err)
+	got, err = iso8583.AppendFrameKey(nil, &m, nil)
+	require.NoError(t, err)
+	require.Equal(t, plain, got)
 }

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"ecardgw/codec/frame"
+	"ecardgw/codec/mac"
 )
 
 // Append appends m's body (MTI to the end) to dst. Field 64 is written as
@@ -22,14 +23,31 @@ func Append(dst []byte, m *Message) ([]byte, error) {
 // MAC of the MAB is computed under mak (8-byte DES, or 16/24-byte 3DES)
 // and written as field 64. On error dst is returned unchanged.
 func AppendFrame(dst []byte, m *Message, mak []byte) ([]byte, error) {
+	if mak == nil {
+		return m.appendFrame(dst, false)
+	}
+	if err := m.macKey.Reset(mak); err != nil {
+		return dst, err
+	}
+	return m.appendFrame(dst, true)
+}
+
+// AppendFrameKey is AppendFrame with the MAC key already prepared (a
+// session's), so no cipher schedule is built per frame. key nil: no MAC.
+func AppendFrameKey(dst []byte, m *Message, key *mac.Key) ([]byte, error) {
+	if key == nil {
+		return m.appendFrame(dst, false)
+	}
+	m.macKey.CopyFrom(key)
+	return m.appendFrame(dst, true)
+}
+
+func (m *Message) appendFrame(dst []byte, withMAC bool) ([]byte, error) {
 	out, start := frame.Begin(dst, m.Header)
 	var err error
-	if mak == nil {
+	if !withMAC {
 		out, err = m.appendBody(out, m.bitmap, 64)
 	} else {
-		if err = m.macKey.Reset(mak); err != nil {
-			return dst, err
-		}
 		body := len(out)
 		out, err = m.appendBody(out, m.bitmap|bit(64), 63)
 		if err == nil {

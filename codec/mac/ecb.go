@@ -43,6 +43,13 @@ func (k *Key) Reset(mak []byte) error {
 	return nil
 }
 
+// CopyFrom makes k hold src's key, sharing its prepared schedule (the
+// cipher is only read when MACing, so many Keys can share one): how a
+// per-worker Key takes a session's key without preparing it again.
+func (k *Key) CopyFrom(src *Key) {
+	k.block, k.key, k.keyLen = src.block, src.key, src.keyLen
+}
+
 // Matches reports whether k was prepared from mak.
 func (k *Key) Matches(mak []byte) bool {
 	return k.block != nil && len(mak) == k.keyLen &&

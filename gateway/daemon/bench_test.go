@@ -71,7 +71,7 @@ func benchBaseline(b *testing.B, conns int) {
 
 // benchGateway starts a standalone gateway with one terminal and one card
 // per connection.
-func benchGateway(b *testing.B, conns int) *gateway {
+func benchGateway(b testing.TB, conns int) *gateway {
 	dir := b.TempDir()
 	path := writeGatewayFiles(b, dir, gwOptions{terminals: conns})
 	importAccounts(b, filepath.Join(dir, "gw.db"), conns, 1_000_000_000)

@@ -6,6 +6,7 @@ import (
 
 	"ecardgw/codec/frame"
 	"ecardgw/codec/iso8583"
+	"ecardgw/codec/mac"
 )
 
 // formatError answers a frame that did not decode: 30 when its header, MTI
@@ -125,3 +126,19 @@ func encodeResp(w *work, mak []byte) ([]byte, error) {
 	w.buf = out
 	return clone(out), nil
 }
+
+// encodeRespKey is encodeResp under a session's prepared MAC key (an
+// answer to a financial request always carries a MAC).
+func encodeRespKey(w *work, key *mac.Key) ([]byte, error) {
+	if key == nil {
+		return nil, errNoMACKey
+	}
+	out, err := iso8583.AppendFrameKey(w.buf[:0], &w.resp, key)
+	if err != nil {
+		return nil, err
+	}
+	w.buf = out
+	return clone(out), nil
+}
+
+var errNoMACKey = errors.New("txn: the session has no usable MAC key")

@@ -99,7 +99,7 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 	if st == nil {
 		return e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
 	}
-	if !e.macOK(w, st.mak) {
+	if !e.macOK(w, st) {
 		e.obs.MACFailure()
 		if n := en.macFails.Add(1); int(n) >= e.maxMACFa {
 			e.dropSession(en, term.ID)
@@ -178,17 +178,15 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 }
 
 // macOK checks field 64 against the MAC of the request's MAB.
-func (e *Engine) macOK(w *work, mak []byte) bool {
+func (e *Engine) macOK(w *work, st *sessionState) bool {
 	req := &w.req
 	mab := req.MAB()
-	if mab == nil || !req.Has(64) {
+	if mab == nil || !req.Has(64) || st.macKey == nil {
 		return false
 	}
-	// The work's key keeps its DES schedule between requests of the same
-	// terminal, so checking a MAC allocates nothing.
-	if err := w.mac.Reset(mak); err != nil {
-		return false
-	}
+	// The session's schedule was prepared at sign-in; the work's key only
+	// borrows it, so checking a MAC neither allocates nor re-keys.
+	w.mac.CopyFrom(st.macKey)
 	want := w.mac.ECB(mab)
 	return mac.Equal(want[:], req.Raw(64))
 }
@@ -291,7 +289,7 @@ func (c *call) finish() ([]byte, error) {
 	if c.f63 != nil {
 		_ = r.SetBytes(63, c.f63)
 	}
-	answer, err := encodeResp(w, c.st.mak)
+	answer, err := encodeRespKey(w, c.st.macKey)
 	if err != nil {
 		return nil, err
 	}

@@ -183,7 +183,7 @@ func (e *Engine) inquiryReadOnly(c *call) ([]byte, bool) {
 		if c.hasBal {
 			_ = r.SetBytes(54, appendBalances(nil, c))
 		}
-		out, err := encodeResp(w, c.st.mak)
+		out, err := encodeRespKey(w, c.st.macKey)
 		ans = out
 		return err
 	})

@@ -14,6 +14,7 @@ import (
 // replaces the pointer, so request paths read it without locks.
 type sessionState struct {
 	mak, pik     []byte
+	macKey       *mac.Key // mak's prepared schedule, shared read-only (nil: mak unusable)
 	batch        uint32
 	batchOpen    bool
 	blacklistVer uint32
@@ -73,7 +74,7 @@ func (e *Engine) session(term string) (*sessionEntry, *sessionState, error) {
 		if err != nil || !ok || len(s.MAK) == 0 {
 			return err
 		}
-		st = &sessionState{mak: s.MAK, pik: s.PIK, batch: s.Batch, batchOpen: s.BatchOpen,
+		st = &sessionState{mak: s.MAK, macKey: prepared(s.MAK), pik: s.PIK, batch: s.Batch, batchOpen: s.BatchOpen,
 			blacklistVer: s.BlacklistVersion, signedIn: s.SignedIn}
 		return nil
 	})
@@ -141,7 +142,7 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 	now := e.now().UTC()
 	en := e.sessions.entry(term.ID)
 	prev := en.st.Load()
-	st := &sessionState{mak: mak, pik: pik, batch: batch, batchOpen: true, signedIn: now}
+	st := &sessionState{mak: mak, macKey: prepared(mak), pik: pik, batch: batch, batchOpen: true, signedIn: now}
 	if prev != nil {
 		st.blacklistVer = prev.blacklistVer
 	}
@@ -241,4 +242,14 @@ func (e *Engine) Sessions() int {
 		}
 	}
 	return n
+}
+
+// prepared builds a session MAK's cipher schedule once, for every request
+// of the session to share (nil if the key is unusable: MACs then fail).
+func prepared(mak []byte) *mac.Key {
+	k, err := mac.NewKey(mak)
+	if err != nil {
+		return nil
+	}
+	return k
 }
