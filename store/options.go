@@ -30,6 +30,12 @@ type Options struct {
 	// would grow the file beyond it fails like a full disk: every caller
 	// of that group gets the error.
 	MaxSize int
+	// MmapSize is the address space mapped for the file at open (default
+	// 1 GiB, at least the file's size); the file grows within it without
+	// bbolt remapping. The file then grows in 16 MiB steps from the start;
+	// with MaxSize set the default is bbolt's own (remap as it grows, the
+	// file exactly as large as its data below 16 MiB).
+	MmapSize int
 	// SkipCheck skips bbolt's full consistency check at Open. The check
 	// reads every page (about a second per GB); skip it only for tools that
 	// open the file repeatedly.
@@ -45,11 +51,15 @@ type Options struct {
 const (
 	defaultMaxBatch    = 1024
 	defaultLockTimeout = 2 * time.Second
+	defaultMmapSize    = 1 << 30
 )
 
 func (o Options) withDefaults() Options {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = defaultMaxBatch
+	}
+	if o.MmapSize <= 0 && o.MaxSize <= 0 {
+		o.MmapSize = defaultMmapSize
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = defaultLockTimeout

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/codec/iso8583"
-	"ecardgw/gateway/daemon"
 	"ecardgw/gateway/posclient"
 )
 
@@ -21,12 +20,9 @@ import (
 // the log says so once; when space returns the gateway serves again by
 // itself and says so.
 func TestDiskFull(t *testing.T) {
-	var capBytes int
-	g, logs := startLogged(t, gwOptions{}, func(o *daemon.Options) {
-		// Room for the sign-in and a few hundred purchases, not more.
-		capBytes = 1 << 20
-		o.StoreMaxSize = capBytes
-	})
+	// Room for the sign-in and a few hundred purchases, not more.
+	capBytes := 1 << 20
+	g, logs := startLogged(t, gwOptions{maxSize: capBytes}, nil)
 	info, err := os.Stat(filepath.Join(g.dir, "gw.db"))
 	require.NoError(t, err)
 	require.Less(t, info.Size(), int64(capBytes), "the imported store must start below the cap")

@@ -29,6 +29,7 @@ type gwOptions struct {
 	accounts  int    // accounts 1..n with cards 1000000000NN (default 8)
 	balance   int64
 	mode      string // default standalone
+	maxSize   int    // caps the store file (daemon.Options.StoreMaxSize), from the import on
 }
 
 type gateway struct {
@@ -71,8 +72,12 @@ func writeGatewayFiles(t testing.TB, dir string, o gwOptions) string {
 }
 
 // importAccounts puts n accounts with balance into the store at path.
-func importAccounts(t testing.TB, dbPath string, n int, balance int64) {
-	db, err := store.Open(dbPath, store.Options{})
+func importAccounts(t testing.TB, dbPath string, n int, balance int64, opt ...store.Options) {
+	var o store.Options
+	if len(opt) > 0 {
+		o = opt[0]
+	}
+	db, err := store.Open(dbPath, o)
 	require.NoError(t, err)
 	rows := make([]store.Account, n)
 	for i := range rows {

@@ -16,6 +16,7 @@ import (
 
 	"ecardgw/gateway/config"
 	"ecardgw/gateway/daemon"
+	"ecardgw/store"
 )
 
 // logBuf collects a gateway's log lines for assertions.
@@ -33,7 +34,7 @@ func startLogged(t *testing.T, o gwOptions, mod func(*daemon.Options)) (*gateway
 	}
 	dir := t.TempDir()
 	path := writeGatewayFiles(t, dir, o)
-	importAccounts(t, filepath.Join(dir, "gw.db"), o.accounts, o.balance)
+	importAccounts(t, filepath.Join(dir, "gw.db"), o.accounts, o.balance, store.Options{MaxSize: o.maxSize})
 	g := &gateway{t: t, dir: dir, cfg: path}
 	logs := new(logBuf)
 	cfg, err := config.Load(path)
@@ -41,7 +42,7 @@ func startLogged(t *testing.T, o gwOptions, mod func(*daemon.Options)) (*gateway
 	keys, err := config.LoadKeys(cfg.Keys.File)
 	require.NoError(t, err)
 	opts := daemon.Options{ConfigPath: path, ShutdownTimeout: 5 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), StoreMaxSize: o.maxSize}
 	if mod != nil {
 		mod(&opts)
 	}
