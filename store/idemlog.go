@@ -291,7 +291,9 @@ func (db *DB) committedIdem(tx *Tx, id uint64, merged int) {
 		if _, ok := rm[k]; !ok {
 			m.n++
 		}
-		rm[k] = v
+		// A copy: v lies in the transaction's 16 KiB scratch buffer, which
+		// the mirror would otherwise keep alive until the range is merged.
+		rm[k] = bytes.Clone(v)
 	}
 	if merged >= 0 {
 		m.n -= len(m.ranges[merged])
