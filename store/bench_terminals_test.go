@@ -57,7 +57,7 @@ func BenchmarkJournalAppendTerminals(b *testing.B) {
 	calls.Store(0)
 	s0 := db.bolt.Stats()
 	b.ReportAllocs()
-	b.SetParallelism(16)
+	b.SetParallelism(128)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -59,6 +59,7 @@ func BenchmarkJournalAppend(b *testing.B) {
 	})
 	groups.Store(0) // not the setup's commit
 	calls.Store(0)
+	s0 := db.bolt.Stats()
 	b.ReportAllocs()
 	b.SetParallelism(128)
 	b.ResetTimer()
@@ -71,6 +72,9 @@ func BenchmarkJournalAppend(b *testing.B) {
 		}
 	})
 	b.StopTimer()
+	s1 := db.bolt.Stats()
+	st := s1.Sub(&s0)
+	b.ReportMetric(float64(st.TxStats.GetWrite())/float64(b.N), "pages/op")
 	if g := groups.Load(); g > 0 {
 		b.ReportMetric(float64(calls.Load())/float64(g), "fns/commit")
 	}
