@@ -23,6 +23,7 @@ func main() {
 		count     = flag.Int("count", 0, "go test -count for the Go benchmarks (default 5, quick 1)")
 		keep      = flag.Bool("keep", false, "keep the temporary directory with the CPU profiles and stores")
 		shared    = flag.String("shared", "", "a note that the machine was shared during the run, printed in the document")
+		only      = flag.String("only", "", "run only these steps, comma-separated (codec, echo at 100, purchases at 1000, campus code, idle terminals, restart, forwarder, lunch peak, journal); write them to another -out")
 		serve     = flag.String(benchsuite.ServeFlag, "", "internal: run the gateway of this configuration (the idle-terminal child)")
 		heap      = flag.String("heap-profile", "", "internal: with -"+benchsuite.ServeFlag+", where SIGUSR1 writes a heap profile")
 	)
@@ -44,6 +45,11 @@ func main() {
 	s := &benchsuite.Suite{Root: root, Out: *out, BenchDir: filepath.Join(filepath.Dir(*out), "bench"),
 		Quick: *quick, Benchtime: *benchtime, Count: *count, Shared: *shared, Keep: *keep,
 		Command: "go run ./cmd/benchsuite " + strings.Join(os.Args[1:], " ")}
+	if *only != "" {
+		for _, name := range strings.Split(*only, ",") {
+			s.Only = append(s.Only, strings.TrimSpace(name))
+		}
+	}
 	if err := s.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "benchsuite:", err)
 		os.Exit(1)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,10 +23,11 @@ type Suite struct {
 	BenchDir  string // where the PNGs go, e.g. docs/bench
 	GoBin     string
 	Quick     bool
-	Benchtime string // for the Go benchmarks
-	Count     int    // runs of each Go benchmark (medians are reported)
-	Command   string // as shown in the document
-	Shared    string // note on the machine being shared ("" if not)
+	Benchtime string   // for the Go benchmarks
+	Count     int      // runs of each Go benchmark (medians are reported)
+	Command   string   // as shown in the document
+	Only      []string // run only the steps with these names (all when empty)
+	Shared    string   // note on the machine being shared ("" if not)
 	Log       io.Writer
 	Keep      bool // keep the temporary directory (profiles, stores) and say where it is
 
@@ -212,7 +214,7 @@ func (s *Suite) Run(ctx context.Context) error {
 	}
 	start := time.Now()
 	step := func(name string, fn func() ([]Figure, error), fallback ...string) {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || (len(s.Only) > 0 && !slices.Contains(s.Only, name)) {
 			return
 		}
 		fmt.Fprintf(s.Log, "benchsuite: %s ...\n", name)
