@@ -124,6 +124,11 @@ type Server struct {
 	Workers     int           `mapstructure:"workers"`
 	MaxInFlight int           `mapstructure:"max_in_flight"` // per connection
 	Multicore   bool          `mapstructure:"multicore"`
+	// GOGC is the Go collector's heap growth target in percent (the GOGC
+	// environment variable, which wins when set). The gateway's live heap
+	// is small and its box has memory to spare; collecting less often
+	// takes collector pauses and assists out of the latency tail.
+	GOGC int `mapstructure:"gogc"`
 }
 
 // Limits are money limits in fen.

@@ -34,6 +34,7 @@ func defaults() map[string]any {
 		"server.workers":       256,
 		"server.max_in_flight": 32,
 		"server.multicore":     true,
+		"server.gogc":          400,
 
 		"limits.daily_fen":        int64(0),
 		"limits.topup_max_fen":    int64(99900),

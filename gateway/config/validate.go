@@ -182,6 +182,7 @@ func (c *Config) validateServer(ck *checker) {
 	ck.intRange("server.max_conns", s.MaxConns, 1, 1_000_000)
 	ck.intRange("server.workers", s.Workers, 1, 65536)
 	ck.intRange("server.max_in_flight", s.MaxInFlight, 1, 65536)
+	ck.intRange("server.gogc", s.GOGC, 25, 10000)
 }
 
 func (ck *checker) intRange(key string, v, lo, hi int) {

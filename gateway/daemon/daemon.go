@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,6 +257,7 @@ func newVerifier(cfg *config.Config) (*campuscode.Verifier, error) {
 // Start opens the listeners. It returns once both are accepting.
 func (d *Daemon) Start() error {
 	d.started = time.Now().UTC()
+	applyGOGC(d.cfg.Server.GOGC, d.log)
 	if err := d.POS.Start(); err != nil {
 		return fmt.Errorf("POS listener %s: %w", d.cfg.Listen.POS, err)
 	}
@@ -432,4 +435,16 @@ func (d *Daemon) centreState() metrics.CentreState {
 		return metrics.CentreStandalone
 	}
 	return metrics.CentreState(d.up.reach.Load())
+}
+
+// applyGOGC sets the collector's target (server.gogc) unless the operator
+// set the GOGC environment variable, which the Go runtime already applied.
+func applyGOGC(percent int, log *slog.Logger) {
+	if v, ok := os.LookupEnv("GOGC"); ok {
+		log.Info("GOGC from the environment; server.gogc not applied", "GOGC", v)
+		return
+	}
+	if percent > 0 {
+		debug.SetGCPercent(percent)
+	}
 }
