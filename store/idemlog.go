@@ -21,11 +21,14 @@ import (
 // idemlog holds idemRanges sub-buckets, one per range of terminals (a hash
 // of the terminal id), each keyed by its own sequence number, so a commit
 // writes only the tail page of each log it appends to (at most
-// idemRanges). Once a range has logged idemMergeAt keys, a commit also
-// merges it: every value logged for that range goes into the idem bucket
-// in key order and that range's log is dropped, in the same transaction.
-// By then each terminal of the range has several new values, and those
-// share a leaf page instead of taking one each. Nothing is ever only in
+// idemRanges). Once the logs hold idemMergeAt keys, a commit also merges
+// the fullest range: every value logged for that range goes into the idem
+// bucket in key order and that range's log is dropped, in the same
+// transaction. By then each terminal of the range has several new values,
+// and those share a leaf page instead of taking one each. One range per
+// commit, and only the fullest: the ranges fill at the same pace, and
+// merging each as it reached a size of its own would merge them all in a
+// row, a burst of heavy commits that every terminal would feel. Nothing is ever only in
 // memory: the log is part of the same fsynced commit.
 //
 // Reads see the log first, then the bucket:
@@ -49,11 +52,12 @@ import (
 // that merging one range rewrites only a slice of the idem bucket.
 const idemRanges = 8
 
-// idemMergeAt is how many keys a range logs before a commit merges it:
-// with a thousand terminals, about four values per leaf page rewritten. It
-// also bounds what a view scans (one range) and what the committer keeps
-// in memory (idemRanges × idemMergeAt values).
-const idemMergeAt = 1024
+// idemMergeAt is how many keys the logs hold before a commit merges the
+// fullest range. The ranges' sizes then spread between empty and about
+// 2 × idemMergeAt / idemRanges, so a merge rewrites about a thousand keys:
+// with a thousand terminals, several values per leaf page rewritten. It
+// also bounds what the committer keeps in memory and what a view scans.
+const idemMergeAt = 4096
 
 // bktIdemLog holds the logs: range (1 byte) -> bucket: seq (u64) ->
 // encoded IdemKey · idem value.
@@ -229,23 +233,23 @@ func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 }
 
 // mergeIdem runs on the committer after the group's functions, in their
-// transaction: if the fullest range has logged idemMergeAt keys, it moves
-// that range's values into the idem bucket and empties its log. It
-// returns the range merged, or -1.
+// transaction: if the logs hold idemMergeAt keys, it moves the fullest
+// range's values into the idem bucket and empties its log. It returns the
+// range merged, or -1.
 func (db *DB) mergeIdem(tx *Tx) (int, error) {
 	m := db.mem
 	at := idemMergeAt
 	if db.opt.mergeAt != 0 {
 		at = max(db.opt.mergeAt, 1)
 	}
+	if m.n < at {
+		return -1, nil
+	}
 	r := 0
 	for c := range idemRanges {
 		if len(m.ranges[c]) > len(m.ranges[r]) {
 			r = c
 		}
-	}
-	if len(m.ranges[r]) < at {
-		return -1, nil
 	}
 	vals, err := tx.idemOverlay(r)
 	if err != nil {

@@ -126,9 +126,14 @@ type Server struct {
 	Multicore   bool          `mapstructure:"multicore"`
 	// GOGC is the Go collector's heap growth target in percent (the GOGC
 	// environment variable, which wins when set). The gateway's live heap
-	// is small and its box has memory to spare; collecting less often
-	// takes collector pauses and assists out of the latency tail.
+	// is small (tens of MB) and its box has memory to spare: a collection
+	// takes a core and makes allocating goroutines help, and under load
+	// every one shows in the latency tail, so collect rarely.
 	GOGC int `mapstructure:"gogc"`
+	// MemoryLimitMB is the Go runtime's soft memory limit (GOMEMLIMIT, which
+	// wins when set): past it the collector runs as often as it must, so a
+	// high GOGC can never let the heap grow beyond it. 0: no limit.
+	MemoryLimitMB int `mapstructure:"memory_limit_mb"`
 }
 
 // Limits are money limits in fen.

@@ -42,7 +42,7 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, time.Date(2029, 12, 31, 16, 0, 0, 0, time.UTC), cc.Issuers[1].NotAfter)
 	require.Equal(t, time.UTC, cc.Issuers[1].NotAfter.Location())
 
-	require.Equal(t, Server{MaxFrame: 2048, IdleTimeout: 5 * time.Minute, MaxConns: 10000, Workers: 256, MaxInFlight: 32, Multicore: true, GOGC: 400}, c.Server)
+	require.Equal(t, Server{MaxFrame: 2048, IdleTimeout: 5 * time.Minute, MaxConns: 10000, Workers: 256, MaxInFlight: 32, Multicore: true, GOGC: 1600, MemoryLimitMB: 1024}, c.Server)
 	require.Equal(t, Limits{DailyFen: 0, TopupMaxFen: 99900, WalletLimitFen: 1000}, c.Limits)
 	require.Equal(t, 1500*time.Millisecond, c.Centre.Timeout)
 	require.Equal(t, StandIn{PerTxnFen: 5000, PerAccountFen: 20000}, c.StandIn)
@@ -92,6 +92,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"SERVER_MAX_IN_FLIGHT", "2", func(c *Config) any { return c.Server.MaxInFlight }, 2},
 		{"SERVER_MULTICORE", "false", func(c *Config) any { return c.Server.Multicore }, false},
 		{"SERVER_GOGC", "800", func(c *Config) any { return c.Server.GOGC }, 800},
+		{"SERVER_MEMORY_LIMIT_MB", "2048", func(c *Config) any { return c.Server.MemoryLimitMB }, 2048},
 		{"LIMITS_DAILY_FEN", "100000", func(c *Config) any { return c.Limits.DailyFen }, int64(100000)},
 		{"LIMITS_TOPUP_MAX_FEN", "50000", func(c *Config) any { return c.Limits.TopupMaxFen }, int64(50000)},
 		{"LIMITS_WALLET_LIMIT_FEN", "500", func(c *Config) any { return c.Limits.WalletLimitFen }, int64(500)},

@@ -257,7 +257,7 @@ func newVerifier(cfg *config.Config) (*campuscode.Verifier, error) {
 // Start opens the listeners. It returns once both are accepting.
 func (d *Daemon) Start() error {
 	d.started = time.Now().UTC()
-	applyGOGC(d.cfg.Server.GOGC, d.log)
+	applyRuntime(d.cfg.Server.GOGC, d.cfg.Server.MemoryLimitMB, d.log)
 	if err := d.POS.Start(); err != nil {
 		return fmt.Errorf("POS listener %s: %w", d.cfg.Listen.POS, err)
 	}
@@ -437,14 +437,19 @@ func (d *Daemon) centreState() metrics.CentreState {
 	return metrics.CentreState(d.up.reach.Load())
 }
 
-// applyGOGC sets the collector's target (server.gogc) unless the operator
-// set the GOGC environment variable, which the Go runtime already applied.
-func applyGOGC(percent int, log *slog.Logger) {
+// applyRuntime sets the collector's target (server.gogc) and the soft
+// memory limit (server.memory_limit_mb), each unless the operator set its
+// environment variable (GOGC, GOMEMLIMIT), which the Go runtime already
+// applied.
+func applyRuntime(gogc, limitMB int, log *slog.Logger) {
 	if v, ok := os.LookupEnv("GOGC"); ok {
 		log.Info("GOGC from the environment; server.gogc not applied", "GOGC", v)
-		return
+	} else if gogc > 0 {
+		debug.SetGCPercent(gogc)
 	}
-	if percent > 0 {
-		debug.SetGCPercent(percent)
+	if v, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+		log.Info("GOMEMLIMIT from the environment; server.memory_limit_mb not applied", "GOMEMLIMIT", v)
+	} else if limitMB > 0 {
+		debug.SetMemoryLimit(int64(limitMB) << 20)
 	}
 }
