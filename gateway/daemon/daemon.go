@@ -277,8 +277,12 @@ func (d *Daemon) Start() error {
 		return fmt.Errorf("card readers: %w", err)
 	}
 	d.startUpstream()
-	d.bg.Add(1)
+	d.bg.Add(2)
 	go d.housekeeping()
+	go func() {
+		defer d.bg.Done()
+		idleCollector(d.bgStop, d.log)
+	}()
 	d.log.Info("ecardgw serving", "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
 		"admin", d.Admin.Addr(), "service", d.serviceAddr(), "terminals", len(d.cfg.Terminals), "store", d.DB.Path())
 	return nil
