@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"sync"
 
@@ -84,10 +83,16 @@ func newIdemMem() *idemMem {
 
 // idemRange is the log of an encoded IdemKey: a hash of its terminal, so
 // all values of one terminal (and one batch) share a log.
-func idemRange(key []byte) int {
-	h := fnv.New32a()
-	_, _ = h.Write(key[:TerminalMax])
-	return int(h.Sum32() % idemRanges)
+// The hash is FNV-1a (as hash/fnv's New32a), written out so that it
+// allocates nothing; it decides which log holds a key on disk, so it must
+// never change.
+func idemRange[K string | []byte](key K) int {
+	h := uint32(2166136261)
+	for i := range TerminalMax {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return int(h % idemRanges)
 }
 
 func idemLogName(r int) []byte { return []byte{byte(r)} }
@@ -200,7 +205,7 @@ func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 			out[k] = v
 		}
 		for k, v := range tx.pending {
-			if idemRange([]byte(k)) == r {
+			if idemRange(k) == r {
 				out[k] = v
 			}
 		}
@@ -291,7 +296,7 @@ func (db *DB) committedIdem(tx *Tx, id uint64, merged int) {
 	defer m.mu.Unlock()
 	m.applied = id
 	for k, v := range tx.pending {
-		rm := m.ranges[idemRange([]byte(k))]
+		rm := m.ranges[idemRange(k)]
 		if _, ok := rm[k]; !ok {
 			m.n++
 		}

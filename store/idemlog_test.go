@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -384,4 +385,17 @@ func TestIdemLogMirrorCopies(t *testing.T) {
 		}
 	}
 	require.Equal(t, 20, n)
+}
+
+// The range of a key decides which log holds it on disk: it is FNV-1a of
+// the padded terminal, for ever.
+func TestIdemRangeStable(t *testing.T) {
+	for _, term := range []string{"T0000001", "T0000002", "S0000126", "API", "K1"} {
+		k := mustKey(t, IdemKey{Terminal: term, Batch: 1, STAN: 1, MTI: 200})
+		h := fnv.New32a()
+		_, _ = h.Write(k[:TerminalMax])
+		require.Equal(t, int(h.Sum32()%idemRanges), idemRange(k), term)
+		require.Equal(t, idemRange(k), idemRange(string(k)), term)
+	}
+	require.Zero(t, testing.AllocsPerRun(100, func() { _ = idemRange(string(make([]byte, IdemKeySize))) }))
 }
