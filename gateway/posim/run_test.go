@@ -3,10 +3,8 @@ package posim
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -101,9 +99,9 @@ func TestRunRefuses(t *testing.T) {
 	require.ErrorIs(t, err, ErrLimit)
 	_, err = Run(context.Background(), f, Options{Terminals: 1, Mix: Mix{KindEcho: 1}, Duration: 11 * time.Minute})
 	require.ErrorIs(t, err, ErrLimit)
-	// A port bound but not listening: held for the test, so no other test
-	// running meanwhile can start listening on it.
-	f.Addr = boundNotListening(t)
+	// Port 1: below the ephemeral range, so neither another test's listener
+	// nor a dial's own source port (a TCP self-connect) can be there.
+	f.Addr = "127.0.0.1:1"
 	_, err = Run(context.Background(), f, Options{Terminals: 1, Mix: Mix{KindEcho: 1}, Count: 1, Raw: true})
 	require.ErrorIs(t, err, ErrNoTerminal, "nothing listens on %s", f.Addr)
 }
@@ -199,16 +197,3 @@ func TestJSONOnStandardOutput(t *testing.T) {
 	require.Contains(t, progress.String(), "latency ms: p50")
 }
 
-// boundNotListening returns a loopback address whose port is bound by a
-// socket that never listens: a connect there is refused, and nothing else
-// can take the port while the test runs.
-func boundNotListening(t *testing.T) string {
-	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = syscall.Close(fd) })
-	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
-	sa, err := syscall.Getsockname(fd)
-	require.NoError(t, err)
-	return fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
-}
