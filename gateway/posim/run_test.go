@@ -196,4 +196,3 @@ func TestJSONOnStandardOutput(t *testing.T) {
 	require.Equal(t, int64(10), got.Approved)
 	require.Contains(t, progress.String(), "latency ms: p50")
 }
-
