@@ -83,16 +83,19 @@ func Run(ctx context.Context, fleet *Fleet, opts Options) (*Result, error) {
 				sem <- struct{}{}
 				err := st.connect(ctx, syncs[i])
 				<-sem
-				ready.Done()
 				if err != nil {
+					// Counted before ready.Done: the setup's end reads the
+					// count right after ready.Wait.
 					connErrs.Add(1)
 					firstMu.Lock()
 					if firstErr == nil {
 						firstErr = err
 					}
 					firstMu.Unlock()
+					ready.Done()
 					return
 				}
+				ready.Done()
 				defer st.conn.Close()
 				<-start
 				st.loop(t0, end)
