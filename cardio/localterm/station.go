@@ -242,23 +242,10 @@ func (s *Station) load(ctx context.Context, t *posclient.Terminal, card apdu.Tra
 	var req *iso8583.Message
 	authorize := func(info campuscard.AppInfo, li campuscard.LoadInit) ([4]byte, error) {
 		var mac2 [4]byte
-		f55 := tlv.Append(nil, 0xDF02, info.Serial[:])
-		f55 = tlv.Append(f55, 0xDF04, be32(uint32(li.Balance)))
-		f55 = tlv.Append(f55, 0xDF05, []byte{byte(li.Counter >> 8), byte(li.Counter)})
-		f55 = tlv.Append(f55, 0xDF06, li.Random[:])
-		f55 = tlv.Append(f55, 0xDF07, li.MAC1[:])
-		f55 = tlv.Append(f55, 0xDF08, []byte{li.KeyVersion})
-		f55 = tlv.Append(f55, 0xDF09, []byte{li.AlgID})
-		f55 = tlv.Append(f55, 0xDF0A, dt[:])
-		f55 = tlv.Append(f55, 0xDF0B, tn[:])
+		f55 := (&posclient.LoadInit{Serial: info.Serial, Balance: uint32(li.Balance), Counter: li.Counter,
+			Random: li.Random, MAC1: li.MAC1, KeyVersion: li.KeyVersion, AlgID: li.AlgID, DateTime: dt, TermNo: tn}).AppendF55(nil)
 		resp, err := s.send(ctx, t, func() *iso8583.Message {
-			req = t.New(200, 190000, 0)
-			_ = req.SetDigits(2, []byte(cardNo))
-			_ = req.SetUint(4, uint64(amount))
-			_ = req.SetDigits(22, []byte("071"))
-			_ = req.SetUint(25, 0)
-			_ = req.SetString(49, "156")
-			_ = req.SetBytes(55, f55)
+			req = t.WalletLoad(cardNo, amount, f55)
 			return req
 		})
 		if err != nil {

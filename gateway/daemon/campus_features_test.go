@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"context"
-	"encoding/binary"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"ecardgw/cardio/pboc"
 	"ecardgw/codec/iso8583"
-	"ecardgw/codec/tlv"
 	"ecardgw/gateway/posclient"
 )
 
@@ -33,15 +31,9 @@ func walletInit(t *testing.T, card string, balance uint32, counter uint16, amoun
 	if badMAC {
 		mac1[3] ^= 1
 	}
-	b := tlv.Append(nil, 0xDF02, s[:])
-	b = tlv.Append(b, 0xDF04, binary.BigEndian.AppendUint32(nil, balance))
-	b = tlv.Append(b, 0xDF05, binary.BigEndian.AppendUint16(nil, counter))
-	b = tlv.Append(b, 0xDF06, rnd[:])
-	b = tlv.Append(b, 0xDF07, mac1[:])
-	b = tlv.Append(b, 0xDF08, []byte{1})
-	b = tlv.Append(b, 0xDF09, []byte{0})
-	b = tlv.Append(b, 0xDF0A, []byte{0x20, 0x26, 0x11, 0x26, 0x12, 0, 0})
-	return tlv.Append(b, 0xDF0B, term[:])
+	li := posclient.LoadInit{Serial: s, Balance: balance, Counter: counter, Random: rnd, MAC1: mac1,
+		KeyVersion: 1, AlgID: 0, DateTime: [7]byte{0x20, 0x26, 0x11, 0x26, 0x12, 0, 0}, TermNo: term}
+	return li.AppendF55(nil)
 }
 
 func cardReq(p *posclient.Terminal, mti iso8583.MTI, proc int, card string, amount int64) *iso8583.Message {

@@ -3,7 +3,6 @@ package daemon_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
@@ -104,23 +103,9 @@ func (c *walletCard) loadRequest(p *posclient.Terminal, amount uint32) *iso8583.
 	rnd := [4]byte{0xA1, 0xB2, byte(c.counter >> 8), byte(c.counter)}
 	sk := pboc.SessionKey(c.key, rnd, c.counter)
 	mac1 := pboc.MAC1(sk, c.balance, amount, crashTermNo)
-	b := tlv.Append(nil, 0xDF02, c.serial[:])
-	b = tlv.Append(b, 0xDF04, binary.BigEndian.AppendUint32(nil, c.balance))
-	b = tlv.Append(b, 0xDF05, binary.BigEndian.AppendUint16(nil, c.counter))
-	b = tlv.Append(b, 0xDF06, rnd[:])
-	b = tlv.Append(b, 0xDF07, mac1[:])
-	b = tlv.Append(b, 0xDF08, []byte{0x01})
-	b = tlv.Append(b, 0xDF09, []byte{0x00})
-	b = tlv.Append(b, 0xDF0A, crashLoadTime[:])
-	b = tlv.Append(b, 0xDF0B, crashTermNo[:])
-	m := p.New(200, 190000, 0)
-	_ = m.SetDigits(2, []byte(cardOf(c.acct)))
-	_ = m.SetUint(4, uint64(amount))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
-	_ = m.SetString(49, "156")
-	_ = m.SetBytes(55, b)
-	return m
+	li := posclient.LoadInit{Serial: c.serial, Balance: c.balance, Counter: c.counter, Random: rnd, MAC1: mac1,
+		KeyVersion: 0x01, AlgID: 0x00, DateTime: crashLoadTime, TermNo: crashTermNo}
+	return p.WalletLoad(cardOf(c.acct), int64(amount), li.AppendF55(nil))
 }
 
 // syncRequest is the first tap of a physical card (0100/330000).

@@ -2,6 +2,7 @@ package posclient
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"ecardgw/codec/iso8583"
@@ -133,4 +134,51 @@ func (t *Terminal) Settle(debit int64, debitN int, credit int64, creditN int) *i
 	s := fmt.Sprintf("%012d%03d%012d%03d0", debit, debitN, credit, creditN)
 	_ = m.SetDigits(48, []byte(s))
 	return m
+}
+
+// LoadInit is field 55 of a small-wallet load (0200/190000): the card's
+// answer to INITIALIZE FOR LOAD and the settlement POS's date, time and
+// terminal number that MAC1 covers (docs/protocol.md).
+type LoadInit struct {
+	Serial     [10]byte // application serial number, BCD (DF02)
+	Balance    uint32   // fen before the load (DF04)
+	Counter    uint16   // online transaction counter (DF05)
+	Random     [4]byte  // the card's random number (DF06)
+	MAC1       [4]byte  // DF07
+	KeyVersion byte     // DF08
+	AlgID      byte     // DF09
+	DateTime   [7]byte  // YYYYMMDDhhmmss, BCD (DF0A)
+	TermNo     [6]byte  // DF0B
+}
+
+// AppendF55 appends the TLVs of l in the order the protocol gives them.
+func (l *LoadInit) AppendF55(dst []byte) []byte {
+	dst = tlv.Append(dst, 0xDF02, l.Serial[:])
+	dst = tlv.Append(dst, 0xDF04, binary.BigEndian.AppendUint32(nil, l.Balance))
+	dst = tlv.Append(dst, 0xDF05, binary.BigEndian.AppendUint16(nil, l.Counter))
+	dst = tlv.Append(dst, 0xDF06, l.Random[:])
+	dst = tlv.Append(dst, 0xDF07, l.MAC1[:])
+	dst = tlv.Append(dst, 0xDF08, []byte{l.KeyVersion})
+	dst = tlv.Append(dst, 0xDF09, []byte{l.AlgID})
+	dst = tlv.Append(dst, 0xDF0A, l.DateTime[:])
+	return tlv.Append(dst, 0xDF0B, l.TermNo[:])
+}
+
+// WalletLoad builds a settlement POS's 0200/190000 small-wallet load of
+// amount fen onto card, field 55 from LoadInit.AppendF55.
+func (t *Terminal) WalletLoad(card string, amount int64, f55 []byte) *iso8583.Message {
+	m := t.New(200, 190000, 0)
+	FillWalletLoad(m, card, amount, f55)
+	return m
+}
+
+// FillWalletLoad sets a load's fields on m, whose header, MTI, processing
+// code and STAN are already set (a reused message).
+func FillWalletLoad(m *iso8583.Message, card string, amount int64, f55 []byte) {
+	_ = m.SetDigits(2, []byte(card))
+	_ = m.SetUint(4, uint64(amount))
+	_ = m.SetDigits(22, []byte("071"))
+	_ = m.SetUint(25, 0)
+	_ = m.SetString(49, "156")
+	_ = m.SetBytes(55, f55)
 }

@@ -8,6 +8,7 @@ import (
 	"ecardgw/cardio/pboc"
 	"ecardgw/codec/iso8583"
 	"ecardgw/codec/tlv"
+	"ecardgw/gateway/posclient"
 )
 
 // walletLimit is the small wallet's limit (rules.md: 10.00).
@@ -59,23 +60,11 @@ func (st *simTerm) walletLoad(now time.Time) (pending, error) {
 	mac1 := pboc.MAC1(sk, w.balance, amt, termNo)
 	sb, _ := serialBCD(c)
 	dt := pboc.DateTime(now)
-	f55 := tlv.Append(nil, 0xDF02, sb[:])
-	f55 = tlv.Append(f55, 0xDF04, binary.BigEndian.AppendUint32(nil, w.balance))
-	f55 = tlv.Append(f55, 0xDF05, binary.BigEndian.AppendUint16(nil, w.counter))
-	f55 = tlv.Append(f55, 0xDF06, rnd[:])
-	f55 = tlv.Append(f55, 0xDF07, mac1[:])
-	f55 = tlv.Append(f55, 0xDF08, []byte{0x01})
-	f55 = tlv.Append(f55, 0xDF09, []byte{0x00})
-	f55 = tlv.Append(f55, 0xDF0A, dt[:])
-	f55 = tlv.Append(f55, 0xDF0B, termNo[:])
+	li := posclient.LoadInit{Serial: sb, Balance: w.balance, Counter: w.counter, Random: rnd, MAC1: mac1,
+		KeyVersion: 0x01, AlgID: 0x00, DateTime: dt, TermNo: termNo}
 	m := &st.req
 	st.term.Fill(m, 200, 190000, 0)
-	_ = m.SetDigits(2, []byte(c.Number))
-	_ = m.SetUint(4, uint64(amt))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
-	_ = m.SetString(49, "156")
-	_ = m.SetBytes(55, f55)
+	posclient.FillWalletLoad(m, c.Number, int64(amt), li.AppendF55(nil))
 	return pending{kind: KindWallet, macd: true, card: c, sk: sk, amt: amt}, nil
 }
 

@@ -1,7 +1,6 @@
 package txn_test
 
 import (
-	"encoding/binary"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -46,16 +45,9 @@ func (c *card) initForLoad(amount uint32, badMAC bool) ([]byte, [8]byte) {
 	if badMAC {
 		mac1[0] ^= 0xFF
 	}
-	b := tlv.Append(nil, 0xDF02, c.serial[:])
-	b = tlv.Append(b, 0xDF04, binary.BigEndian.AppendUint32(nil, c.balance))
-	b = tlv.Append(b, 0xDF05, binary.BigEndian.AppendUint16(nil, c.counter))
-	b = tlv.Append(b, 0xDF06, rnd[:])
-	b = tlv.Append(b, 0xDF07, mac1[:])
-	b = tlv.Append(b, 0xDF08, []byte{0x01})
-	b = tlv.Append(b, 0xDF09, []byte{0x00})
-	b = tlv.Append(b, 0xDF0A, loadTime[:])
-	b = tlv.Append(b, 0xDF0B, termNo[:])
-	return b, sk
+	li := posclient.LoadInit{Serial: c.serial, Balance: c.balance, Counter: c.counter, Random: rnd, MAC1: mac1,
+		KeyVersion: 0x01, AlgID: 0x00, DateTime: loadTime, TermNo: termNo}
+	return li.AppendF55(nil), sk
 }
 
 func load(p *posclient.Terminal, cardNo string, amount int64, f55 []byte) *iso8583.Message {
