@@ -116,10 +116,10 @@ func appendRRN(dst []byte, n uint64) []byte {
 	return append(dst, s...)
 }
 
-// encodeResp encodes w.resp (with a MAC when mak != nil) and returns a copy
-// the caller owns.
-func encodeResp(w *work, mak []byte) ([]byte, error) {
-	out, err := iso8583.AppendFrame(w.buf[:0], &w.resp, mak)
+// encodeResp encodes w.resp (MACed under key unless key is nil) and
+// returns a copy the caller owns.
+func encodeResp(w *work, key *mac.Key) ([]byte, error) {
+	out, err := iso8583.AppendFrameKey(w.buf[:0], &w.resp, key)
 	if err != nil {
 		return nil, err
 	}
@@ -133,12 +133,7 @@ func encodeRespKey(w *work, key *mac.Key) ([]byte, error) {
 	if key == nil {
 		return nil, errNoMACKey
 	}
-	out, err := iso8583.AppendFrameKey(w.buf[:0], &w.resp, key)
-	if err != nil {
-		return nil, err
-	}
-	w.buf = out
-	return clone(out), nil
+	return encodeResp(w, key)
 }
 
 var errNoMACKey = errors.New("txn: the session has no usable MAC key")
