@@ -247,26 +247,24 @@ func (tx *Tx) TxnsOfBatch(term string, batch uint32, fn func(*TxnState) error) e
 	}
 	slices.Sort(extra)
 	c := b.Cursor()
-	k, raw := c.Seek(prefix)
-	if k != nil && !bytes.HasPrefix(k, prefix) {
-		k = nil
+	inBatch := func(k, v []byte) ([]byte, []byte) {
+		if k != nil && !bytes.HasPrefix(k, prefix) {
+			return nil, nil
+		}
+		return k, v
 	}
+	k, raw := inBatch(c.Seek(prefix))
 	for k != nil || len(extra) > 0 {
 		var key, val []byte
-		switch {
-		case k == nil || (len(extra) > 0 && extra[0] < string(k)):
+		if len(extra) > 0 && (k == nil || extra[0] <= string(k)) {
+			if k != nil && extra[0] == string(k) {
+				k, raw = inBatch(c.Next()) // the logged value replaces the bucket's
+			}
 			key, val = []byte(extra[0]), logged[extra[0]]
 			extra = extra[1:]
-		case len(extra) > 0 && extra[0] == string(k):
-			key, val = []byte(extra[0]), logged[extra[0]]
-			extra = extra[1:]
-			k, raw = c.Next()
-		default:
+		} else {
 			key, val = k, raw
-			k, raw = c.Next()
-		}
-		if k != nil && !bytes.HasPrefix(k, prefix) {
-			k = nil
+			k, raw = inBatch(c.Next())
 		}
 		if err := batchState(key, val, fn); err != nil {
 			return err
