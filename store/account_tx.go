@@ -128,6 +128,13 @@ func (tx *Tx) PutAccount(a *Account) error {
 	if err != nil {
 		return err
 	}
+	// Accounts are imported in number order and then rewritten in place
+	// at about the same size: pages split at bbolt's default half full
+	// would leave the bucket twice as large as its data, and every
+	// approval writes its account's page (twice as many pages per group
+	// commit where accounts share them). A page only splits when it
+	// overflows, so the tenth left free is room for records to grow.
+	accts.FillPercent = accountFill
 	cards, err := tx.bucket(bktCards)
 	if err != nil {
 		return err

@@ -40,6 +40,7 @@ type DB struct {
 	done   chan struct{} // closed when the committer has drained and exited
 	timer  *time.Timer   // MaxDelay wait; committer goroutine only
 	mem    *idemMem      // the idempotency logs as committed; committer goroutine only
+	merge  idemMerge     // the idempotency merge in progress; committer goroutine only
 }
 
 // Open opens or creates the store at path, creates missing buckets and

@@ -16,10 +16,10 @@
 // totals are added up at settlement from the transaction states instead of
 // being rewritten per request. Idempotency values, keyed terminal first,
 // would dirty one page per terminal per commit; they are appended to small
-// per-range logs and merged into their bucket a range at a time, in the
-// same fsynced transaction (idemlog.go), so a commit carrying a thousand
-// terminals' approvals writes a few dozen idempotency pages, not a
-// thousand. Append-only buckets are filled to 95 % before a page splits.
+// per-range logs and merged into their bucket a range at a time, a slice
+// per commit in the same fsynced transactions (idemlog.go), so a commit
+// carrying a thousand terminals' approvals writes a few dozen idempotency
+// pages, not a thousand. Append-only buckets are filled to 95 % before a page splits.
 //
 // # Use
 //

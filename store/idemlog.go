@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -20,15 +21,16 @@ import (
 // idemlog holds idemRanges sub-buckets, one per range of terminals (a hash
 // of the terminal id), each keyed by its own sequence number, so a commit
 // writes only the tail page of each log it appends to (at most
-// idemRanges). Once the logs hold idemMergeAt keys, a commit also merges
-// the fullest range: every value logged for that range goes into the idem
-// bucket in key order and that range's log is dropped, in the same
-// transaction. By then each terminal of the range has several new values,
-// and those share a leaf page instead of taking one each. One range per
-// commit, and only the fullest: the ranges fill at the same pace, and
-// merging each as it reached a size of its own would merge them all in a
-// row, a burst of heavy commits that every terminal would feel. Nothing is ever only in
-// memory: the log is part of the same fsynced commit.
+// idemRanges). Once the logs hold idemMergeAt keys, the fullest range is
+// merged: every value logged for that range goes into the idem bucket in
+// key order, idemMergeStep keys per commit alongside the groups' own work,
+// and the last step drops that range's log (see idemMerge). By then each
+// terminal of the range has many new values, and those share leaf pages
+// instead of taking one each. One range at a time, and only the fullest:
+// the ranges fill at the same pace, and merging each as it reached a size
+// of its own would merge them all in a row. Nothing is ever only in
+// memory: the log and each step are part of the same fsynced commits as
+// everything else.
 //
 // Reads see the log first, then the bucket:
 //   - inside Update (the committer), from db.mem, the committer's mirror of
@@ -51,12 +53,14 @@ import (
 // that merging one range rewrites only a slice of the idem bucket.
 const idemRanges = 8
 
-// idemMergeAt is how many keys the logs hold before a commit merges the
-// fullest range. The ranges' sizes then spread between empty and about
-// 2 × idemMergeAt / idemRanges, so a merge rewrites about a thousand keys:
-// with a thousand terminals, several values per leaf page rewritten. It
-// also bounds what the committer keeps in memory and what a view scans.
-const idemMergeAt = 4096
+// idemMergeAt is how many keys the logs hold before the fullest range is
+// merged. The ranges' sizes then spread between empty and about
+// 2 × idemMergeAt / idemRanges, so a merge moves about four thousand keys:
+// with a thousand terminals, some thirty per terminal of the range, which
+// share the leaf pages they are written to (at 4,096, five per terminal,
+// a merge wrote about one page per two keys). It also bounds what the
+// committer keeps in memory (a few MB) and what a view scans.
+const idemMergeAt = 16384
 
 // bktIdemLog holds the logs: range (1 byte) -> bucket: seq (u64) ->
 // encoded IdemKey · idem value.
@@ -237,60 +241,151 @@ func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 	return out, err
 }
 
+// idemMergeStep is how many of a range's keys one commit merges: a merge
+// of a few thousand keys in one commit rewrites hundreds of pages (a stall
+// of ~10 ms that every terminal waiting on the committer feels); spread
+// over commits it costs each about as much as an ordinary group.
+const idemMergeStep = 128
+
+// idemMergeLast is the most keys logged during a merge that its last step
+// puts along with the drop of the log; more take another round of steps.
+const idemMergeLast = 32
+
+// idemMerge is the merge in progress (committer only). A range is merged
+// over several commits: its keys as they were when the merge began go
+// into the idem bucket in key order, idemMergeStep per commit, while the
+// log keeps them all — a reader finds the logged value first, and a
+// merged value equals it or is older, so a merge half done (or a crash in
+// the middle of one) changes nothing anyone sees. Then what was logged for
+// the range since its keys were taken (new keys, newer values) is put — in
+// a second round of steps if there is much of it — and the last step drops
+// the log with whatever was logged during that round.
+type idemMerge struct {
+	r    int               // range being merged; -1: none
+	keys []string          // its keys when the merge began, sorted
+	next int               // keys[:next] are in the bucket
+	put  map[string][]byte // the value put for each merged key
+	// round is 0 while keys are those taken at the start, 1 while they
+	// are the ones logged during round 0.
+	round int
+}
+
+// mergeStep is what one commit did towards a merge; committedIdem makes it
+// the merge's state once the commit is on disk (a failed commit leaves the
+// merge where it was).
+type mergeStep struct {
+	r    int // -1: nothing merged
+	keys []string
+	// keys[from:next] were put by this step, keys[from+i] with vals[i].
+	from, next int
+	vals       [][]byte
+	put        map[string][]byte // the merge's values before this step (read only)
+	more       []string          // keys logged since: the merge's next round
+	round      int
+	final      bool // the range's log was dropped
+}
+
 // mergeIdem runs on the committer after the group's functions, in their
-// transaction: if the logs hold idemMergeAt keys, it moves the fullest
-// range's values into the idem bucket and empties its log. It returns the
-// range merged, or -1.
-func (db *DB) mergeIdem(tx *Tx) (int, error) {
+// transaction: it takes the next step of the merge in progress, or, once
+// the logs hold idemMergeAt keys, begins merging the fullest range.
+func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	m := db.mem
-	at := idemMergeAt
-	if db.opt.mergeAt != 0 {
-		at = max(db.opt.mergeAt, 1)
-	}
-	if m.n < at {
-		return -1, nil
-	}
-	r := 0
-	for c := range idemRanges {
-		if len(m.ranges[c]) > len(m.ranges[r]) {
-			r = c
+	st := mergeStep{r: db.merge.r, keys: db.merge.keys, next: db.merge.next, put: db.merge.put, round: db.merge.round}
+	if st.r < 0 {
+		at := idemMergeAt
+		if db.opt.mergeAt != 0 {
+			at = max(db.opt.mergeAt, 1)
 		}
+		if m.n < at {
+			return st, nil
+		}
+		for c := range idemRanges {
+			if st.r < 0 || len(m.ranges[c]) > len(m.ranges[st.r]) {
+				st.r = c
+			}
+		}
+		st.keys = slices.Sorted(maps.Keys(m.ranges[st.r]))
+		st.next, st.put = 0, make(map[string][]byte, len(st.keys))
 	}
-	vals, err := tx.idemOverlay(r)
-	if err != nil {
-		return -1, err
-	}
-	keys := make([]string, 0, len(vals))
-	for k := range vals {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	b, err := tx.bucket(bktIdem)
 	if err != nil {
-		return -1, err
+		return st, err
 	}
-	for _, k := range keys {
+	// Each terminal's keys are appended at the end of its stretch of the
+	// bucket (batch, then STAN, grow), so its pages can be filled.
+	b.FillPercent = appendFill
+	step := idemMergeStep
+	if db.opt.mergeStep > 0 {
+		step = db.opt.mergeStep
+	}
+	st.from = st.next
+	st.next = min(st.from+step, len(st.keys))
+	for _, k := range st.keys[st.from:st.next] {
+		v, ok := tx.pending[k]
+		if !ok {
+			v = m.ranges[st.r][k]
+		}
+		if err := b.Put([]byte(k), v); err != nil {
+			return st, fmt.Errorf("store: merging idempotency log %d: %w", st.r, err)
+		}
+		st.vals = append(st.vals, v)
+	}
+	if st.next < len(st.keys) {
+		return st, nil
+	}
+	// The keys taken are all in: what was logged since (new keys, newer
+	// values) is put by the last step, with the drop of the log. This
+	// step's own keys were put with their current value just now.
+	vals, err := tx.idemOverlay(st.r)
+	if err != nil {
+		return st, err
+	}
+	now := make(map[string]bool, st.next-st.from)
+	for _, k := range st.keys[st.from:st.next] {
+		now[k] = true
+	}
+	var late []string
+	for k, v := range vals {
+		if old, ok := st.put[k]; !now[k] && (!ok || !bytes.Equal(old, v)) {
+			late = append(late, k)
+		}
+	}
+	slices.Sort(late)
+	last := idemMergeLast
+	if db.opt.mergeLast > 0 {
+		last = db.opt.mergeLast
+	}
+	if len(late) > last && st.round == 0 {
+		// Too many to put with the drop in one commit (each lands on a
+		// page of its own terminal): a second round, over those. What is
+		// logged during that one (a commit or two) goes with the drop
+		// whatever its size, so that a merge always ends.
+		st.more = late
+		return st, nil
+	}
+	for _, k := range late {
 		if err := b.Put([]byte(k), vals[k]); err != nil {
-			return -1, fmt.Errorf("store: merging idempotency log %d: %w", r, err)
+			return st, fmt.Errorf("store: merging idempotency log %d: %w", st.r, err)
 		}
 	}
 	p, err := tx.bucket(bktIdemLog)
 	if err != nil {
-		return -1, err
+		return st, err
 	}
-	if err := p.DeleteBucket(idemLogName(r)); err != nil {
-		return -1, fmt.Errorf("store: dropping idempotency log %d: %w", r, err)
+	if err := p.DeleteBucket(idemLogName(st.r)); err != nil {
+		return st, fmt.Errorf("store: dropping idempotency log %d: %w", st.r, err)
 	}
-	if _, err := p.CreateBucket(idemLogName(r)); err != nil {
-		return -1, fmt.Errorf("store: recreating idempotency log %d: %w", r, err)
+	if _, err := p.CreateBucket(idemLogName(st.r)); err != nil {
+		return st, fmt.Errorf("store: recreating idempotency log %d: %w", st.r, err)
 	}
-	return r, nil
+	st.final = true
+	return st, nil
 }
 
 // committedIdem updates the committer's mirror after tx (txid id)
-// committed: its own values join the logs' mirror, and the merged range
-// (if any) is empty.
-func (db *DB) committedIdem(tx *Tx, id uint64, merged int) {
+// committed: its own values join the logs' mirror, the merge moves on by
+// the step taken, and a range whose merge ended is empty.
+func (db *DB) committedIdem(tx *Tx, id uint64, st mergeStep) {
 	m := db.mem
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -304,10 +399,27 @@ func (db *DB) committedIdem(tx *Tx, id uint64, merged int) {
 		// the mirror would otherwise keep alive until the range is merged.
 		rm[k] = bytes.Clone(v)
 	}
-	if merged >= 0 {
-		m.n -= len(m.ranges[merged])
-		clear(m.ranges[merged])
-		m.cleared[merged] = id
+	switch {
+	case st.r < 0:
+	case st.final:
+		m.n -= len(m.ranges[st.r])
+		clear(m.ranges[st.r])
+		m.cleared[st.r] = id
+		db.merge = idemMerge{r: -1}
+	default:
+		for i, k := range st.keys[st.from:st.next] {
+			// The mirror's copy if the value came from this transaction:
+			// the same bytes, not the scratch buffer's.
+			v := st.vals[i]
+			if p, ok := tx.pending[k]; ok && bytes.Equal(p, v) {
+				v = m.ranges[st.r][k]
+			}
+			st.put[k] = v
+		}
+		db.merge = idemMerge{r: st.r, keys: st.keys, next: st.next, put: st.put, round: st.round}
+		if st.more != nil {
+			db.merge.keys, db.merge.next, db.merge.round = st.more, 0, st.round+1
+		}
 	}
 }
 
@@ -333,5 +445,6 @@ func (db *DB) loadIdemMem() error {
 		return err
 	}
 	db.mem = m
+	db.merge = idemMerge{r: -1}
 	return nil
 }

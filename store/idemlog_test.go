@@ -131,9 +131,13 @@ func logged(t *testing.T, db *DB) (inLog, inBucket int) {
 // a reopened store and a read-only open all see exactly the model — while
 // values move from the logs into the idem bucket.
 func TestIdemLogModel(t *testing.T) {
-	for _, floor := range []int{1, 40, 0} {
-		t.Run(fmt.Sprintf("mergeAt=%d", floor), func(t *testing.T) {
-			db, _ := openTest(t, Options{mergeAt: floor})
+	// mergeStep 1 and 3: merges spread over many commits, with values
+	// rewritten and groups failing between their steps; mergeLast 1: most
+	// merges take a second round for what was logged during the first.
+	for _, o := range []Options{{mergeAt: 1}, {mergeAt: 40}, {}, {mergeAt: 1, mergeStep: 1}, {mergeAt: 40, mergeStep: 3, mergeLast: 1}} {
+		floor := o.mergeAt
+		t.Run(fmt.Sprintf("mergeAt=%d,mergeStep=%d,mergeLast=%d", o.mergeAt, o.mergeStep, o.mergeLast), func(t *testing.T) {
+			db, _ := openTest(t, o)
 			terms := make([]string, 40)
 			for i := range terms {
 				terms[i] = fmt.Sprintf("T%07d", i+1)
@@ -176,7 +180,7 @@ func TestIdemLogModel(t *testing.T) {
 				update(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
 				view(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
 				if round%4 == 3 {
-					db = reopen(t, db, Options{mergeAt: floor})
+					db = reopen(t, db, o)
 					update(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
 					inLog, _ := logged(t, db)
 					require.Equal(t, inLog, db.mem.n, "the committer's mirror after open")
@@ -201,9 +205,16 @@ func TestIdemLogModel(t *testing.T) {
 // A failed commit leaves the committer's mirror as it was: later commits
 // neither see the lost values nor miss the committed ones.
 func TestIdemLogFailedCommit(t *testing.T) {
+	// mergeStep 2: commits fail in the middle of merges.
+	for _, step := range []int{0, 2} {
+		t.Run(fmt.Sprintf("mergeStep=%d", step), func(t *testing.T) { testIdemLogFailedCommit(t, step) })
+	}
+}
+
+func testIdemLogFailedCommit(t *testing.T, step int) {
 	var fail atomic.Bool
 	errDisk := errors.New("disk full")
-	db, _ := openTest(t, Options{mergeAt: 3, commitFault: func() error {
+	db, _ := openTest(t, Options{mergeAt: 3, mergeStep: step, mergeLast: 1, commitFault: func() error {
 		if fail.Load() {
 			return errDisk
 		}

@@ -12,6 +12,10 @@ const MaxLastJournal = 1000
 // appendFill is the fill factor of buckets written in key order.
 const appendFill = 0.95
 
+// accountFill is the accounts bucket's: filled in key order at import,
+// then rewritten in place (see Tx.PutAccount).
+const accountFill = 0.9
+
 // AppendJournal assigns the next sequence number to r (r.Seq is set),
 // links it to the account's previous record (r.PrevSeq, Account.LastSeq),
 // stores it and adds it to the outbox for the forwarder. It returns the

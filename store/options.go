@@ -43,6 +43,10 @@ type Options struct {
 
 	// mergeAt overrides idemMergeAt (tests; 0: the default).
 	mergeAt int
+	// mergeStep overrides idemMergeStep (tests; 0: the default).
+	mergeStep int
+	// mergeLast overrides idemMergeLast (tests; 0: the default).
+	mergeLast int
 	// commitFault, if set, is asked before each commit; an error fails
 	// that commit as a full disk would (tests).
 	commitFault func() error
