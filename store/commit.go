@@ -64,6 +64,7 @@ func (db *DB) committer() {
 		}
 		group = append(group[:0], c)
 		group, ok = db.fill(group)
+		db.lastGroup = len(group)
 		db.runGroup(group)
 		clear(group) // drop references so finished calls can be collected
 		if !ok {
@@ -72,9 +73,9 @@ func (db *DB) committer() {
 	}
 }
 
-// fill adds what is already queued to group, then, if MaxDelay is set,
-// waits up to MaxDelay for more. ok is false once the queue is closed and
-// drained.
+// fill adds what is already queued to group, then, if MaxDelay is set —
+// or Linger is and the previous group had company — waits that long for
+// more. ok is false once the queue is closed and drained.
 func (db *DB) fill(group []*call) (_ []*call, ok bool) {
 drain:
 	for len(group) < db.opt.MaxBatch {
@@ -88,13 +89,17 @@ drain:
 			break drain
 		}
 	}
-	if db.opt.MaxDelay <= 0 || len(group) >= db.opt.MaxBatch {
+	wait := db.opt.MaxDelay
+	if wait <= 0 && db.lastGroup > 1 {
+		wait = db.opt.Linger
+	}
+	if wait <= 0 || len(group) >= db.opt.MaxBatch {
 		return group, true
 	}
 	if db.timer == nil {
-		db.timer = time.NewTimer(db.opt.MaxDelay)
+		db.timer = time.NewTimer(wait)
 	} else {
-		db.timer.Reset(db.opt.MaxDelay)
+		db.timer.Reset(wait)
 	}
 	defer db.timer.Stop()
 	for len(group) < db.opt.MaxBatch {

@@ -328,3 +328,58 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	require.NoError(t, db.Close())
 	require.Eventually(t, func() bool { return committers() == before }, 2*time.Second, 5*time.Millisecond)
 }
+
+// Linger waits for company only when the store is busy: a lone request
+// on a quiet store is committed at once, while after a group of several
+// the committer holds the next group open for more.
+func TestGroupCommitLinger(t *testing.T) {
+	var mu sync.Mutex
+	var sizes []int
+	db, _ := openTest(t, Options{Linger: 400 * time.Millisecond, OnCommit: func(n int, _ time.Duration, err error) {
+		mu.Lock()
+		sizes = append(sizes, n)
+		mu.Unlock()
+	}})
+	put := func(k string) error {
+		return db.Update(context.Background(), func(tx *Tx) error { return tx.PutMeta(k, []byte{1}) })
+	}
+
+	// Quiet: one at a time, no waiting (five lingers would take 2 s).
+	start := time.Now()
+	for i := range 5 {
+		require.NoError(t, put(fmt.Sprint("quiet", i)))
+	}
+	require.Less(t, time.Since(start), time.Second, "a lone request waited for company")
+
+	// Busy: hold the committer in a function while two more queue up, so
+	// that they make a group of two.
+	release := make(chan struct{})
+	held := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		_ = db.Update(context.Background(), func(tx *Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	})
+	<-held
+	for i := range 2 {
+		wg.Go(func() { require.NoError(t, put(fmt.Sprint("pair", i))) })
+	}
+	require.Eventually(t, func() bool { return len(db.queue) == 2 }, 5*time.Second, time.Millisecond)
+	close(release)
+	wg.Wait()
+	// The next request finds the store busy: its group stays open, and a
+	// request sent 50 ms later joins it.
+	mu.Lock()
+	before := len(sizes)
+	mu.Unlock()
+	wg.Go(func() { require.NoError(t, put("first")) })
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, put("second"))
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []int{2}, sizes[before:], "group sizes after a busy group")
+}

@@ -38,9 +38,12 @@ type DB struct {
 	closed bool
 	queue  chan *call
 	done   chan struct{} // closed when the committer has drained and exited
-	timer  *time.Timer   // MaxDelay wait; committer goroutine only
-	mem    *idemMem      // the idempotency logs as committed; committer goroutine only
-	merge  idemMerge     // the idempotency merge in progress; committer goroutine only
+	timer  *time.Timer   // MaxDelay or Linger wait; committer goroutine only
+	// lastGroup is the size of the group fill gathered last (committer
+	// goroutine only): above one, the store is busy and Linger applies.
+	lastGroup int
+	mem       *idemMem  // the idempotency logs as committed; committer goroutine only
+	merge     idemMerge // the idempotency merge in progress; committer goroutine only
 }
 
 // Open opens or creates the store at path, creates missing buckets and

@@ -65,6 +65,9 @@ type Listen struct {
 // directory, not to the configuration file.
 type Store struct {
 	Path string `mapstructure:"path"`
+	// GroupCommitWait is how long the committer, when busy, waits to
+	// gather more requests into one fsynced commit (store.Options.Linger).
+	GroupCommitWait time.Duration `mapstructure:"group_commit_wait"`
 }
 
 // KeyFile names the key file (see LoadKeys).

@@ -16,8 +16,9 @@ func defaults() map[string]any {
 		"listen.admin":   "127.0.0.1:9100",
 		"listen.service": "127.0.0.1:9200",
 
-		"store.path": "./var/ecardgw.db",
-		"keys.file":  "./var/keys.yaml",
+		"store.path":              "./var/ecardgw.db",
+		"store.group_commit_wait": "1ms",
+		"keys.file":               "./var/keys.yaml",
 
 		"terminals": []any{},
 

@@ -40,6 +40,7 @@ func (c *Config) validate() error {
 	}
 	c.validateListen(&ck)
 	ck.filePath("store.path", c.Store.Path)
+	ck.duration("store.group_commit_wait", c.Store.GroupCommitWait, 0, 100*time.Millisecond)
 	ck.filePath("keys.file", c.Keys.File)
 	c.validateTerminals(&ck)
 	c.validateCampusCode(&ck)

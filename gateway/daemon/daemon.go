@@ -90,6 +90,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		StorageKey: keys.StorageKey,
 		OnCommit:   d.health.onCommit,
 		MaxSize:    opts.StoreMaxSize,
+		Linger:     cfg.Store.GroupCommitWait,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", cfg.Store.Path, err)
