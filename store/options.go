@@ -18,11 +18,11 @@ type Options struct {
 	MaxDelay time.Duration
 	// Linger is MaxDelay for a busy store only: when the previous group
 	// had more than one function, the committer waits up to Linger for
-	// more before committing (0: never). Under load every commit costs
-	// two fdatasyncs and the pages it dirties whatever its size, so
-	// gathering a millisecond's requests into one saves more CPU than the
-	// millisecond costs in latency; a lone request on a quiet store is
-	// committed at once.
+	// more before committing (0: never). Every commit costs two fdatasyncs
+	// and the pages it dirties whatever its size, so fewer, larger commits
+	// save CPU; the wait adds to every request's latency under load (see
+	// the gateway's store.group_commit_wait). A lone request on a quiet
+	// store is committed at once.
 	Linger time.Duration
 	// ReadOnly opens the file shared and read-only; Update fails.
 	ReadOnly bool

@@ -17,7 +17,7 @@ func defaults() map[string]any {
 		"listen.service": "127.0.0.1:9200",
 
 		"store.path":              "./var/ecardgw.db",
-		"store.group_commit_wait": "1ms",
+		"store.group_commit_wait": "0s",
 		"keys.file":               "./var/keys.yaml",
 
 		"terminals": []any{},
