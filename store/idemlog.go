@@ -318,6 +318,12 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	if db.opt.mergeStep > 0 {
 		step = db.opt.mergeStep
 	}
+	if st.round > 0 {
+		// The keys logged during the first round are spread over the
+		// range's terminals, a page or two each instead of a few dozen
+		// keys sharing a terminal's pages: fewer per commit.
+		step = max(step/4, 1)
+	}
 	st.from = st.next
 	st.next = min(st.from+step, len(st.keys))
 	for _, k := range st.keys[st.from:st.next] {
