@@ -248,8 +248,12 @@ func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 const idemMergeStep = 128
 
 // idemMergeLast is the most keys logged during a merge that its last step
-// puts along with the drop of the log; more take another round of steps.
-const idemMergeLast = 32
+// puts along with the drop of the log; more take another round of steps,
+// up to idemMergeRounds rounds in all.
+const (
+	idemMergeLast   = 32
+	idemMergeRounds = 3
+)
 
 // idemMerge is the merge in progress (committer only). A range is merged
 // over several commits: its keys as they were when the merge began go
@@ -258,15 +262,16 @@ const idemMergeLast = 32
 // merged value equals it or is older, so a merge half done (or a crash in
 // the middle of one) changes nothing anyone sees. Then what was logged for
 // the range since its keys were taken (new keys, newer values) is put — in
-// a second round of steps if there is much of it — and the last step drops
-// the log with whatever was logged during that round.
+// another round of steps if there is much of it, each round shorter than
+// the one before — and the last step drops the log with whatever was
+// logged during the last round.
 type idemMerge struct {
 	r    int               // range being merged; -1: none
 	keys []string          // its keys when the merge began, sorted
 	next int               // keys[:next] are in the bucket
 	put  map[string][]byte // the value put for each merged key
-	// round is 0 while keys are those taken at the start, 1 while they
-	// are the ones logged during round 0.
+	// round is 0 while keys are those taken at the start, n while they
+	// are the ones logged during round n-1.
 	round int
 }
 
@@ -319,9 +324,9 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 		step = db.opt.mergeStep
 	}
 	if st.round > 0 {
-		// The keys logged during the first round are spread over the
-		// range's terminals, a page or two each instead of a few dozen
-		// keys sharing a terminal's pages: fewer per commit.
+		// The keys logged during a round are spread over the range's
+		// terminals, a page or two each instead of a few dozen keys
+		// sharing a terminal's pages: fewer per commit.
 		step = max(step/4, 1)
 	}
 	st.from = st.next
@@ -361,11 +366,11 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	if db.opt.mergeLast > 0 {
 		last = db.opt.mergeLast
 	}
-	if len(late) > last && st.round == 0 {
+	if len(late) > last && st.round < idemMergeRounds-1 {
 		// Too many to put with the drop in one commit (each lands on a
-		// page of its own terminal): a second round, over those. What is
-		// logged during that one (a commit or two) goes with the drop
-		// whatever its size, so that a merge always ends.
+		// page of its own terminal): another round, over those. What is
+		// logged during the last round goes with the drop whatever its
+		// size, so that a merge always ends.
 		st.more = late
 		return st, nil
 	}
