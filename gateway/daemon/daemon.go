@@ -36,6 +36,11 @@ type Options struct {
 	// StoreMaxSize caps the store file in bytes (store.Options.MaxSize), so
 	// that tests and drills can fill the "disk"; 0 in production.
 	StoreMaxSize int
+	// SocketSendBuffer sets SO_SNDBUF on terminal connections
+	// (server.Options.SocketSendBuffer), so that tests reach the unread
+	// answers limit without first filling megabytes of kernel buffers; 0
+	// (production) keeps the system's.
+	SocketSendBuffer int
 }
 
 // Daemon is one running gateway.
@@ -149,6 +154,8 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Workers:     cfg.Server.Workers,
 		MaxInFlight: cfg.Server.MaxInFlight,
 		Logger:      d.log,
+		// A test seam, not configuration (see Options).
+		SocketSendBuffer: opts.SocketSendBuffer,
 		Hooks: server.Hooks{
 			OnOpen:       d.Metrics.ConnOpened,
 			OnClose:      func(r string) { d.Metrics.ConnClosed(closeReason(r)) },

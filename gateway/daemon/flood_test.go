@@ -103,7 +103,10 @@ func TestRandomBytes(t *testing.T) {
 // bound (reason slow_reader, counted); the gateway's memory stays bounded
 // and other terminals are served.
 func TestSlowReaderIsClosed(t *testing.T) {
-	g := startGateway(t, gwOptions{})
+	// A small SO_SNDBUF: otherwise the kernel takes megabytes of answers
+	// (tens of thousands of requests) before the gateway's own limit is
+	// reached, half a minute on a loaded CI machine under -race.
+	g := startGateway(t, gwOptions{sndBuf: 4096})
 	// Measured with the collector at Go's default target: the gateway's
 	// own (server.gogc, set at Start) lets garbage pile up by design, and
 	// this test is about what stays reachable.

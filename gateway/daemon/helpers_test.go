@@ -30,14 +30,16 @@ type gwOptions struct {
 	balance   int64
 	mode      string // default standalone
 	maxSize   int    // caps the store file (daemon.Options.StoreMaxSize), from the import on
+	sndBuf    int    // daemon.Options.SocketSendBuffer
 }
 
 type gateway struct {
-	t    *testing.T
-	dir  string
-	cfg  string
-	d    *daemon.Daemon
-	addr string
+	t      *testing.T
+	dir    string
+	cfg    string
+	d      *daemon.Daemon
+	addr   string
+	sndBuf int
 }
 
 func cardOf(i int) string { return fmt.Sprintf("%012d", 100000000000+i) }
@@ -101,7 +103,7 @@ func startGateway(t *testing.T, o gwOptions) *gateway {
 	dir := t.TempDir()
 	path := writeGatewayFiles(t, dir, o)
 	importAccounts(t, filepath.Join(dir, "gw.db"), o.accounts, o.balance)
-	g := &gateway{t: t, dir: dir, cfg: path}
+	g := &gateway{t: t, dir: dir, cfg: path, sndBuf: o.sndBuf}
 	g.start()
 	return g
 }
@@ -113,7 +115,8 @@ func (g *gateway) startB(t testing.TB) {
 	require.NoError(t, err)
 	keys, err := config.LoadKeys(cfg.Keys.File)
 	require.NoError(t, err)
-	d, err := daemon.New(cfg, keys, daemon.Options{ConfigPath: g.cfg, ShutdownTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	d, err := daemon.New(cfg, keys, daemon.Options{ConfigPath: g.cfg, ShutdownTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler),
+		SocketSendBuffer: g.sndBuf})
 	require.NoError(t, err)
 	require.NoError(t, d.Start())
 	g.d, g.addr = d, d.POSAddr().String()
