@@ -6,7 +6,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/cardio/pboc"
-	"ecardgw/codec/iso8583"
 	"ecardgw/codec/tlv"
 	"ecardgw/gateway/posclient"
 	"ecardgw/store"
@@ -50,17 +49,6 @@ func (c *card) initForLoad(amount uint32, badMAC bool) ([]byte, [8]byte) {
 	return li.AppendF55(nil), sk
 }
 
-func load(p *posclient.Terminal, cardNo string, amount int64, f55 []byte) *iso8583.Message {
-	m := p.New(200, 190000, 0)
-	_ = m.SetDigits(2, []byte(cardNo))
-	_ = m.SetUint(4, uint64(amount))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
-	_ = m.SetString(49, "156")
-	_ = m.SetBytes(55, f55)
-	return m
-}
-
 func TestSmallWalletLoad(t *testing.T) {
 	f := newFixture(t)
 	s := f.signedIn("S0000001", 1)
@@ -68,7 +56,7 @@ func TestSmallWalletLoad(t *testing.T) {
 
 	// First load of a new wallet: the 10.00 pre-charge.
 	f55, sk := c.initForLoad(1000, false)
-	resp, _ := send(t, s, load(s, cardOK, 1000, f55))
+	resp, _ := send(t, s, s.WalletLoad(cardOK, 1000, f55))
 	require.Equal(t, "00", posclient.RC(resp))
 	mac2, ok, err := tlv.Find(resp.Bytes(55), 0xDF10)
 	require.NoError(t, err)
@@ -86,7 +74,7 @@ func TestSmallWalletLoad(t *testing.T) {
 	// Showers spend 3.60 offline; the settlement loads it back.
 	c.balance -= 360
 	f55, _ = c.initForLoad(360, false)
-	resp, _ = send(t, s, load(s, cardOK, 360, f55))
+	resp, _ = send(t, s, s.WalletLoad(cardOK, 360, f55))
 	require.Equal(t, "00", posclient.RC(resp))
 	require.Equal(t, "WATER:360", string(resp.Bytes(63)))
 	require.Equal(t, int64(10000-1000-360), f.balance(1001))
@@ -95,26 +83,26 @@ func TestSmallWalletLoad(t *testing.T) {
 	// The same (card, online counter) never loads twice.
 	c.counter, c.balance = 1, 999
 	f55, _ = c.initForLoad(1, false)
-	resp, _ = send(t, s, load(s, cardOK, 1, f55))
+	resp, _ = send(t, s, s.WalletLoad(cardOK, 1, f55))
 	require.Equal(t, "12", posclient.RC(resp))
 	c.balance, c.counter = 1000, 2
 
 	// Over the wallet limit.
 	c.balance = 700
 	f55, _ = c.initForLoad(400, false)
-	resp, _ = send(t, s, load(s, cardOK, 400, f55))
+	resp, _ = send(t, s, s.WalletLoad(cardOK, 400, f55))
 	require.Equal(t, "61", posclient.RC(resp))
 
 	// A forged MAC1.
 	f55, _ = c.initForLoad(300, true)
-	resp, _ = send(t, s, load(s, cardOK, 300, f55))
+	resp, _ = send(t, s, s.WalletLoad(cardOK, 300, f55))
 	require.Equal(t, "A0", posclient.RC(resp))
 	require.Equal(t, int64(10000-1360), f.balance(1001))
 
 	// A load whose CREDIT FOR LOAD failed is reversed: the account gets
 	// its money back and the next load comes at the same counter.
 	f55, _ = c.initForLoad(300, false)
-	m := load(s, cardOK, 300, f55)
+	m := s.WalletLoad(cardOK, 300, f55)
 	resp, _ = send(t, s, m)
 	require.Equal(t, "00", posclient.RC(resp))
 	require.Equal(t, int64(10000-1660), f.balance(1001))
@@ -122,12 +110,12 @@ func TestSmallWalletLoad(t *testing.T) {
 	require.Equal(t, "00", posclient.RC(resp))
 	require.Equal(t, int64(10000-1360), f.balance(1001))
 	f55, _ = c.initForLoad(300, false)
-	resp, _ = send(t, s, load(s, cardOK, 300, f55))
+	resp, _ = send(t, s, s.WalletLoad(cardOK, 300, f55))
 	require.Equal(t, "00", posclient.RC(resp), "after a reversal the same counter loads")
 
 	// Only settlement POS load wallets.
 	p := f.signedIn("T0000001", 1)
-	resp, _ = send(t, p, load(p, cardOK, 100, f55))
+	resp, _ = send(t, p, p.WalletLoad(cardOK, 100, f55))
 	require.Equal(t, "12", posclient.RC(resp))
 
 	// The water consumption is journaled as its own record.
