@@ -63,11 +63,7 @@ func (t *Terminal) SignOut(ctx context.Context) (*iso8583.Message, error) {
 // CardPurchase builds a 0200 purchase by contactless card.
 func (t *Terminal) CardPurchase(card string, amount int64, f55 []byte) *iso8583.Message {
 	m := t.New(200, 0, 0)
-	_ = m.SetDigits(2, []byte(card))
-	_ = m.SetUint(4, uint64(amount))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
-	_ = m.SetString(49, "156")
+	setCardAmount(m, card, amount)
 	if f55 == nil {
 		f55 = tlv.Append(nil, 0xDF01, []byte{0x04, 0xA1, 0xB2, 0xC3})
 	}
@@ -108,11 +104,7 @@ func (t *Terminal) CodeInquiry(code string) *iso8583.Message {
 // Refund builds a 0200/200000 refund of the purchase (batch, stan, MMDD).
 func (t *Terminal) Refund(card string, amount int64, origBatch, origSTAN uint32, origDate uint16) *iso8583.Message {
 	m := t.New(200, 200000, 0)
-	_ = m.SetDigits(2, []byte(card))
-	_ = m.SetUint(4, uint64(amount))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
-	_ = m.SetString(49, "156")
+	setCardAmount(m, card, amount)
 	_ = m.SetF61(iso8583.F61{Batch: origBatch, STAN: origSTAN, Date: origDate})
 	return m
 }
@@ -175,10 +167,17 @@ func (t *Terminal) WalletLoad(card string, amount int64, f55 []byte) *iso8583.Me
 // FillWalletLoad sets a load's fields on m, whose header, MTI, processing
 // code and STAN are already set (a reused message).
 func FillWalletLoad(m *iso8583.Message, card string, amount int64, f55 []byte) {
+	setCardAmount(m, card, amount)
+	_ = m.SetBytes(55, f55)
+}
+
+// setCardAmount sets what every card request with an amount carries: the
+// card number (2), the amount in fen (4), contactless entry (22: 071),
+// normal condition (25) and CNY (49).
+func setCardAmount(m *iso8583.Message, card string, amount int64) {
 	_ = m.SetDigits(2, []byte(card))
 	_ = m.SetUint(4, uint64(amount))
 	_ = m.SetDigits(22, []byte("071"))
 	_ = m.SetUint(25, 0)
 	_ = m.SetString(49, "156")
-	_ = m.SetBytes(55, f55)
 }
