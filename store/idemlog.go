@@ -297,11 +297,7 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	m := db.mem
 	st := mergeStep{r: db.merge.r, keys: db.merge.keys, next: db.merge.next, put: db.merge.put, round: db.merge.round}
 	if st.r < 0 {
-		at := idemMergeAt
-		if db.opt.mergeAt != 0 {
-			at = max(db.opt.mergeAt, 1)
-		}
-		if m.n < at {
+		if m.n < db.opt.mergeAt {
 			return st, nil
 		}
 		for c := range idemRanges {
@@ -319,10 +315,7 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	// Each terminal's keys are appended at the end of its stretch of the
 	// bucket (batch, then STAN, grow), so its pages can be filled.
 	b.FillPercent = appendFill
-	step := idemMergeStep
-	if db.opt.mergeStep > 0 {
-		step = db.opt.mergeStep
-	}
+	step := db.opt.mergeStep
 	if st.round > 0 {
 		// The keys logged during a round are spread over the range's
 		// terminals, a page or two each instead of a few dozen keys
@@ -362,11 +355,7 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 		}
 	}
 	slices.Sort(late)
-	last := idemMergeLast
-	if db.opt.mergeLast > 0 {
-		last = db.opt.mergeLast
-	}
-	if len(late) > last && st.round < idemMergeRounds-1 {
+	if len(late) > db.opt.mergeLast && st.round < idemMergeRounds-1 {
 		// Too many to put with the drop in one commit (each lands on a
 		// page of its own terminal): another round, over those. What is
 		// logged during the last round goes with the drop whatever its

@@ -49,7 +49,7 @@ type Options struct {
 	// open the file repeatedly.
 	SkipCheck bool
 
-	// mergeAt overrides idemMergeAt (tests; 0: the default).
+	// mergeAt overrides idemMergeAt (tests; 0: the default, below 0: 1).
 	mergeAt int
 	// mergeStep overrides idemMergeStep (tests; 0: the default).
 	mergeStep int
@@ -75,6 +75,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = defaultLockTimeout
+	}
+	switch {
+	case o.mergeAt == 0:
+		o.mergeAt = idemMergeAt
+	case o.mergeAt < 0:
+		o.mergeAt = 1
+	}
+	if o.mergeStep <= 0 {
+		o.mergeStep = idemMergeStep
+	}
+	if o.mergeLast <= 0 {
+		o.mergeLast = idemMergeLast
 	}
 	return o
 }
