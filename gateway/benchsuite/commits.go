@@ -32,9 +32,9 @@ func (s *Suite) workersProbe(ctx context.Context, conns int) ([]string, float64,
 
 // commits is the gateway's group-commit counters from its /metrics.
 type commits struct {
-	n, seconds, group    float64
-	upTo100ms, upTo500ms float64 // commits within 0.1 s and 0.5 s (histogram buckets)
-	ok                   bool
+	n, seconds, group              float64
+	upTo50ms, upTo100ms, upTo500ms float64 // commits within 0.05, 0.1 and 0.5 s (histogram buckets)
+	ok                             bool
 }
 
 func scrapeCommits(admin string) commits {
@@ -43,10 +43,11 @@ func scrapeCommits(admin string) commits {
 	n, err1 := scrapeGauge(url, d+"_count")
 	sec, err2 := scrapeGauge(url, d+"_sum")
 	grp, err3 := scrapeGauge(url, "ecardgw_store_commit_group_size_sum")
+	b05, err0 := scrapeGauge(url, d+`_bucket{le="0.05"}`)
 	b1, err4 := scrapeGauge(url, d+`_bucket{le="0.1"}`)
 	b5, err5 := scrapeGauge(url, d+`_bucket{le="0.5"}`)
-	return commits{n: n, seconds: sec, group: grp, upTo100ms: b1, upTo500ms: b5,
-		ok: err1 == nil && err2 == nil && err3 == nil && err4 == nil && err5 == nil}
+	return commits{n: n, seconds: sec, group: grp, upTo50ms: b05, upTo100ms: b1, upTo500ms: b5,
+		ok: err0 == nil && err1 == nil && err2 == nil && err3 == nil && err4 == nil && err5 == nil}
 }
 
 // slow describes the group commits over 100 ms between two scrapes: each
@@ -61,6 +62,26 @@ func (c commits) slow(c0 commits) string {
 	return fmt.Sprintf("Of the %s group commits during the run, %s took over 100 ms and %s over 500 ms "+
 		"(the gateway's commit duration histogram); a slow commit holds every approval waiting on it, and "+
 		"shows as a spike in the latency plot.", commas(int64(n)), commas(int64(over100)), commas(int64(over500)))
+}
+
+// slow50 describes the group commits over 50 ms between two scrapes.
+func (c commits) slow50(c0 commits) string {
+	if !c.ok || !c0.ok || c.n <= c0.n {
+		return ""
+	}
+	n := c.n - c0.n
+	return fmt.Sprintf("Of the %s group commits during the paced run, %s took over 50 ms and %s over 100 ms "+
+		"(the gateway's commit duration histogram); every request waiting on such a commit waits that long "+
+		"at least. The next figure measures how often the disk alone takes that long.",
+		commas(int64(n)), commas(int64(n-(c.upTo50ms-c0.upTo50ms))), commas(int64(n-(c.upTo100ms-c0.upTo100ms))))
+}
+
+// rate is the group commits a second between two scrapes.
+func (c commits) rate(c0 commits, runSeconds float64) float64 {
+	if !c.ok || !c0.ok || c.n <= c0.n || runSeconds <= 0 {
+		return 0
+	}
+	return (c.n - c0.n) / runSeconds
 }
 
 // since describes the group commits between two scrapes.

@@ -212,9 +212,9 @@ func (s *Suite) echoFigure(ctx context.Context) (Figure, error) {
 // purchaseFigure: durable card purchases at 1,000 terminals closed loop
 // (capacity, as a ratio to the bare echo), then paced at a quarter of the
 // bare echo's rate (latency).
-func (s *Suite) purchaseFigure(ctx context.Context) (Figure, Figure, error) {
+func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err error) {
 	conns := s.Conns1000
-	f := Figure{Title: fmt.Sprintf("Durable card purchases vs bare echo at %s terminals", commas(int64(conns))), Goal: "≥ 0.25",
+	f = Figure{Title: fmt.Sprintf("Durable card purchases vs bare echo at %s terminals", commas(int64(conns))), Goal: "≥ 0.25",
 		What: fmt.Sprintf("%d connections, each a signed-in canteen POS with its own card, sending 0200 card "+
 			"purchases (MACed; balance check, debit, journal record, idempotency record, all fsynced by the "+
 			"group commit before the answer leaves) closed loop, against the bare echo at the same number of "+
@@ -222,7 +222,7 @@ func (s *Suite) purchaseFigure(ctx context.Context) (Figure, Figure, error) {
 			"gateway).", conns, s.LoadTime),
 		Commands: append([]string{"# the suite runs it in-process; by hand, with the gateway in its own process:"},
 			simCommands(conns, 0, fmt.Sprintf("--terminals %d --mix card=1 --closed-loop --duration %s --baseline", conns, s.LoadTime))...)}
-	lat := Figure{Title: fmt.Sprintf("Purchase latency at a quarter of the bare echo's rate, %s terminals", commas(int64(conns))), Goal: "p99 ≤ 50 ms",
+	lat = Figure{Title: fmt.Sprintf("Purchase latency at a quarter of the bare echo's rate, %s terminals", commas(int64(conns))), Goal: "p99 ≤ 50 ms",
 		What: fmt.Sprintf("\"p99 ≤ 50 ms\" only makes sense at an offered load below saturation: with %d "+
 			"closed-loop terminals, Little's law (terminals = rate × latency) makes even the bare echo's p99 far "+
 			"above 50 ms on 2 cores. So the capacity is measured closed loop (the figure above, as a ratio) and "+
@@ -231,7 +231,7 @@ func (s *Suite) purchaseFigure(ctx context.Context) (Figure, Figure, error) {
 			"the scheduled send time (a late send counts its wait).", conns)}
 	g, err := startGW(posim.EnvSpec{Dir: s.tmpDir("purchase"), POS: conns, Accounts: conns})
 	if err != nil {
-		return f, lat, err
+		return f, lat, disk, err
 	}
 	defer g.stop()
 	prof := filepath.Join(s.Tmp, "purchase.pprof")
@@ -246,7 +246,7 @@ func (s *Suite) purchaseFigure(ctx context.Context) (Figure, Figure, error) {
 			}})
 	}, prof, block)
 	if err != nil {
-		return f, lat, err
+		return f, lat, disk, err
 	}
 	s.scaling.Baseline = append(s.scaling.Baseline, point(base))
 	c1 := scrapeCommits(g.d.Admin.Addr())
@@ -297,7 +297,7 @@ func (s *Suite) purchaseFigure(ctx context.Context) (Figure, Figure, error) {
 		err = checkRun("paced purchases", p)
 	}
 	if err != nil {
-		return f, lat, err
+		return f, lat, disk, err
 	}
 	lat.Commands = simCommands(conns, 0, fmt.Sprintf("--terminals %d --mix card=1 --think %s --duration %s", conns, think, s.LoadTime))
 	lat.Tables = []Table{loadTable(loadRow(fmt.Sprintf("paced, think %s (offered %s/s)", think.Round(time.Microsecond), num(offered)), p))}
@@ -321,10 +321,30 @@ func (s *Suite) purchaseFigure(ctx context.Context) (Figure, Figure, error) {
 	if note := p1.since(p0, p.Duration); note != "" && lat.Status == Missed {
 		lat.Notes = append(lat.Notes, note)
 	}
+	if note := p1.slow50(p0); note != "" {
+		lat.Notes = append(lat.Notes, note)
+	}
 	if p.Late > 0 {
 		lat.Notes = append(lat.Notes, fmt.Sprintf("%s sends left more than half a think time after their due time (the terminal was still waiting for the previous answer).", commas(p.Late)))
 	}
 	s.missProfile(ctx, &lat, prof2)
+
+	// The disk alone, at the commit rate the paced run made.
+	disk = Figure{Title: diskTitle, Result: "—", Status: NotMeasured}
+	if rate := p1.rate(p0, p.Duration); rate > 0 {
+		size := int64(64 << 20) // a file as large as the store, at least 64 MB
+		if fi, err := os.Stat(g.env.Store); err == nil {
+			size = max(size, fi.Size())
+		}
+		dr, err := diskProbe(ctx, s.tmpDir("disk"), size, probePages, rate, s.LoadTime)
+		if err != nil {
+			disk.Notes = []string{"The probe failed: " + firstLine(err.Error())}
+		} else {
+			disk = diskFigure(dr, fmt.Sprintf("%.0f a second", rate))
+		}
+	} else {
+		disk.Notes = []string{"The gateway's commit counters could not be read, so the probe had no rate to run at."}
+	}
 
 	// Scaling points at 100 terminals, for the plot.
 	if conns != 100 {
@@ -335,7 +355,7 @@ func (s *Suite) purchaseFigure(ctx context.Context) (Figure, Figure, error) {
 			s.scaling.Echo = append(s.scaling.Echo, point(e))
 		}
 	}
-	return f, lat, nil
+	return f, lat, disk, nil
 }
 
 // simCommands are the commands that reproduce a load figure by hand: a

@@ -240,9 +240,9 @@ func (s *Suite) Run(ctx context.Context) error {
 	step("codec", one(s.codecFigure), "Codec vs moov-io/iso8583")
 	step("echo at 100", one(s.echoFigure), "Echo through the gateway vs bare echo at 100 terminals")
 	step("purchases at 1000", func() ([]Figure, error) {
-		a, b, err := s.purchaseFigure(ctx)
-		return []Figure{a, b}, err
-	}, "Durable card purchases vs bare echo", "Purchase latency at a quarter of the bare echo's rate")
+		a, b, c, err := s.purchaseFigure(ctx)
+		return []Figure{a, b, c}, err
+	}, "Durable card purchases vs bare echo", "Purchase latency at a quarter of the bare echo's rate", diskTitle)
 	step("campus code", one(s.campusFigure), "Campus-code verify vs raw signature verify")
 	step("idle terminals", one(s.idleFigure), "Idle signed-in terminals: memory per terminal")
 	step("restart", one(s.restartFigure), "Restart with a large journal to ready")
