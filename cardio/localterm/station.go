@@ -175,9 +175,7 @@ func (s *Station) sync(ctx context.Context, t *posclient.Terminal, card apdu.Tra
 	f55 = tlv.Append(f55, 0xDF05, []byte{byte(d.Counter >> 8), byte(d.Counter)})
 	resp, err := s.send(ctx, t, func() *iso8583.Message {
 		m := t.New(100, 330000, 0)
-		_ = m.SetDigits(2, []byte(cardNo))
-		_ = m.SetDigits(22, []byte("071"))
-		_ = m.SetUint(25, 0)
+		posclient.SetCard(m, cardNo)
 		_ = m.SetBytes(55, f55)
 		return m
 	})

@@ -38,13 +38,10 @@ func walletInit(t *testing.T, card string, balance uint32, counter uint16, amoun
 
 func cardReq(p *posclient.Terminal, mti iso8583.MTI, proc int, card string, amount int64) *iso8583.Message {
 	m := p.New(mti, proc, 0)
-	_ = m.SetDigits(2, []byte(card))
+	posclient.SetCard(m, card)
 	if amount > 0 {
-		_ = m.SetUint(4, uint64(amount))
+		posclient.SetAmount(m, amount)
 	}
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
-	_ = m.SetString(49, "156")
 	return m
 }
 

@@ -120,9 +120,7 @@ func syncRequest(p *posclient.Terminal, acct int) *iso8583.Message {
 	b = tlv.Append(b, 0xDF04, []byte{0, 0, 0, 0})
 	b = tlv.Append(b, 0xDF05, []byte{0, 0})
 	m := p.New(100, 330000, 0)
-	_ = m.SetDigits(2, []byte(cardOf(acct)))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
+	posclient.SetCard(m, cardOf(acct))
 	_ = m.SetBytes(55, b)
 	return m
 }

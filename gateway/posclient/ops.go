@@ -86,9 +86,7 @@ func (t *Terminal) CodePurchase(code string, amount int64) *iso8583.Message {
 // CardInquiry builds a 0100/310000 balance inquiry by card.
 func (t *Terminal) CardInquiry(card string) *iso8583.Message {
 	m := t.New(100, 310000, 0)
-	_ = m.SetDigits(2, []byte(card))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
+	SetCard(m, card)
 	return m
 }
 
@@ -171,13 +169,22 @@ func FillWalletLoad(m *iso8583.Message, card string, amount int64, f55 []byte) {
 	_ = m.SetBytes(55, f55)
 }
 
-// setCardAmount sets what every card request with an amount carries: the
-// card number (2), the amount in fen (4), contactless entry (22: 071),
-// normal condition (25) and CNY (49).
-func setCardAmount(m *iso8583.Message, card string, amount int64) {
+// SetCard sets what every request by card carries: the card number (2),
+// contactless entry (22: 071) and normal condition (25).
+func SetCard(m *iso8583.Message, card string) {
 	_ = m.SetDigits(2, []byte(card))
-	_ = m.SetUint(4, uint64(amount))
 	_ = m.SetDigits(22, []byte("071"))
 	_ = m.SetUint(25, 0)
+}
+
+// SetAmount sets a request's amount in fen (4) and its currency, CNY (49).
+func SetAmount(m *iso8583.Message, fen int64) {
+	_ = m.SetUint(4, uint64(fen))
 	_ = m.SetString(49, "156")
+}
+
+// setCardAmount sets the card and the amount (SetCard, SetAmount).
+func setCardAmount(m *iso8583.Message, card string, amount int64) {
+	SetCard(m, card)
+	SetAmount(m, amount)
 }

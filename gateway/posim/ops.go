@@ -46,9 +46,7 @@ func syncRequest(t *posclient.Terminal, c *Card) (*iso8583.Message, error) {
 	f55 = tlv.Append(f55, 0xDF04, binary.BigEndian.AppendUint32(nil, c.wallet.balance))
 	f55 = tlv.Append(f55, 0xDF05, binary.BigEndian.AppendUint16(nil, c.wallet.counter))
 	m := t.New(100, 330000, 0)
-	_ = m.SetDigits(2, []byte(c.Number))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
+	posclient.SetCard(m, c.Number)
 	_ = m.SetBytes(55, f55)
 	return m, nil
 }
@@ -120,9 +118,7 @@ func (st *simTerm) build(k Kind, now time.Time) (pending, error) {
 		p.card = st.nextCard()
 		m := &st.req
 		t.Fill(m, 100, 310000, 0)
-		_ = m.SetDigits(2, []byte(p.card.Number))
-		_ = m.SetDigits(22, []byte("071"))
-		_ = m.SetUint(25, 0)
+		posclient.SetCard(m, p.card.Number)
 	case KindWeChat, KindAlipay:
 		_ = st.purchase(st.amount(), "031").SetString(62, paymentCode(st.rng, k))
 	case KindCode:

@@ -99,11 +99,8 @@ func (f *Fleet) Purchases(addr string, conns int, dur time.Duration, requests in
 			s := st[conn]
 			s.term.Fill(&s.req, 200, 0, 0)
 			m := &s.req
-			_ = m.SetDigits(2, []byte(s.card))
-			_ = m.SetUint(4, uint64(amount))
-			_ = m.SetDigits(22, []byte("071"))
-			_ = m.SetUint(25, 0)
-			_ = m.SetString(49, "156")
+			posclient.SetCard(m, s.card)
+			posclient.SetAmount(m, amount)
 			_ = m.SetBytes(55, uidTLV)
 			out, err := iso8583.AppendFrame(dst, m, s.term.MAK)
 			if err != nil {
@@ -126,9 +123,7 @@ func (f *Fleet) Inquiries(addr string, conns int, dur time.Duration, requests in
 	cfg.Next = func(conn int, _ uint64, dst []byte) []byte {
 		s := st[conn]
 		s.term.Fill(&s.req, 100, 310000, 0)
-		_ = s.req.SetDigits(2, []byte(s.card))
-		_ = s.req.SetDigits(22, []byte("071"))
-		_ = s.req.SetUint(25, 0)
+		posclient.SetCard(&s.req, s.card)
 		out, err := iso8583.AppendFrame(dst, &s.req, s.term.MAK)
 		if err != nil {
 			return dst

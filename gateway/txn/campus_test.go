@@ -56,9 +56,7 @@ func syncF55(serial string, wallet uint32, counter uint16) []byte {
 
 func cardSync(p *posclient.Terminal, card, serial string) *iso8583.Message {
 	m := p.New(100, 330000, 0)
-	_ = m.SetDigits(2, []byte(card))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
+	posclient.SetCard(m, card)
 	_ = m.SetBytes(55, syncF55(serial, 0, 0))
 	return m
 }

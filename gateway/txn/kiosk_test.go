@@ -12,20 +12,15 @@ import (
 
 func fee(k *posclient.Terminal, card string, amount int64, target string) *iso8583.Message {
 	m := k.New(200, 170000, 0)
-	_ = m.SetDigits(2, []byte(card))
-	_ = m.SetUint(4, uint64(amount))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
-	_ = m.SetString(49, "156")
+	posclient.SetCard(m, card)
+	posclient.SetAmount(m, amount)
 	_ = m.SetString(63, target)
 	return m
 }
 
 func history(k *posclient.Terminal, card string) *iso8583.Message {
 	m := k.New(100, 300000, 0)
-	_ = m.SetDigits(2, []byte(card))
-	_ = m.SetDigits(22, []byte("071"))
-	_ = m.SetUint(25, 0)
+	posclient.SetCard(m, card)
 	return m
 }
 
