@@ -169,6 +169,10 @@ func (db *DB) prepare() (err error) {
 	if err != nil || db.opt.SkipCheck {
 		return err
 	}
+	n := prewarm(db.path)
+	if db.opt.prewarmed != nil {
+		db.opt.prewarmed(n)
+	}
 	return db.check()
 }
 
