@@ -273,6 +273,11 @@ type idemMerge struct {
 	// round is 0 while keys are those taken at the start, n while they
 	// are the ones logged during round n-1.
 	round int
+	// since holds the keys logged into the range by the commits since the
+	// merge began (the one that began it included): the only keys whose
+	// value can differ from the one put, so the only ones a round's last
+	// step has to look at.
+	since map[string]struct{}
 }
 
 // mergeStep is what one commit did towards a merge; committedIdem makes it
@@ -287,7 +292,8 @@ type mergeStep struct {
 	put        map[string][]byte // the merge's values before this step (read only)
 	more       []string          // keys logged since: the merge's next round
 	round      int
-	final      bool // the range's log was dropped
+	final      bool                // the range's log was dropped
+	since      map[string]struct{} // the merge's since before this step (read only)
 }
 
 // mergeIdem runs on the committer after the group's functions, in their
@@ -295,7 +301,8 @@ type mergeStep struct {
 // the logs hold idemMergeAt keys, begins merging the fullest range.
 func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	m := db.mem
-	st := mergeStep{r: db.merge.r, keys: db.merge.keys, next: db.merge.next, put: db.merge.put, round: db.merge.round}
+	st := mergeStep{r: db.merge.r, keys: db.merge.keys, next: db.merge.next, put: db.merge.put, round: db.merge.round,
+		since: db.merge.since}
 	if st.r < 0 {
 		if m.n < db.opt.mergeAt {
 			return st, nil
@@ -306,7 +313,7 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 			}
 		}
 		st.keys = slices.Sorted(maps.Keys(m.ranges[st.r]))
-		st.next, st.put = 0, make(map[string][]byte, len(st.keys))
+		st.next, st.put, st.since = 0, make(map[string][]byte, len(st.keys)), nil
 	}
 	b, err := tx.bucket(bktIdem)
 	if err != nil {
@@ -339,14 +346,21 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	}
 	// The keys taken are all in: what was logged since (new keys, newer
 	// values) is put by the last step, with the drop of the log. This
-	// step's own keys were put with their current value just now.
-	vals, err := tx.idemOverlay(st.r)
-	if err != nil {
-		return st, err
-	}
+	// step's own keys were put with their current value just now. Only
+	// keys logged since the merge began can differ from what was put: those
+	// committed (st.since) and this transaction's own.
 	now := make(map[string]bool, st.next-st.from)
 	for _, k := range st.keys[st.from:st.next] {
 		now[k] = true
+	}
+	vals := make(map[string][]byte, len(st.since))
+	for k := range st.since {
+		vals[k] = m.ranges[st.r][k]
+	}
+	for k, v := range tx.pending {
+		if idemRange(k) == st.r {
+			vals[k] = v
+		}
 	}
 	var late []string
 	for k, v := range vals {
@@ -416,9 +430,17 @@ func (db *DB) committedIdem(tx *Tx, id uint64, st mergeStep) {
 			}
 			st.put[k] = v
 		}
-		db.merge = idemMerge{r: st.r, keys: st.keys, next: st.next, put: st.put, round: st.round}
+		db.merge = idemMerge{r: st.r, keys: st.keys, next: st.next, put: st.put, round: st.round, since: st.since}
 		if st.more != nil {
 			db.merge.keys, db.merge.next, db.merge.round = st.more, 0, st.round+1
+		}
+		for k := range tx.pending {
+			if idemRange(k) == st.r {
+				if db.merge.since == nil {
+					db.merge.since = make(map[string]struct{})
+				}
+				db.merge.since[k] = struct{}{}
+			}
 		}
 	}
 }

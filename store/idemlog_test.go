@@ -60,10 +60,23 @@ func (m *idemModel) write(tx *Tx, rng *rand.Rand, k IdemKey, apply bool) error {
 	return nil
 }
 
+// onCommitter is a require.TestingT for checks run inside Update, on the
+// committer goroutine, where a failed require must not call
+// runtime.Goexit: that would stop the committer and hang every later
+// Update until the test binary times out. It reports the failure on t and
+// panics instead; Update re-raises the panic in the test's goroutine.
+type onCommitter struct{ t *testing.T }
+
+func (c onCommitter) Errorf(format string, args ...any) { c.t.Errorf(format, args...) }
+func (c onCommitter) FailNow()                          { panic("a check on the committer failed (see above)") }
+func (c onCommitter) Helper()                           { c.t.Helper() }
+
 // check compares what tx sees with the model: every key, and every batch's
 // states in STAN order.
-func (m *idemModel) check(t *testing.T, tx *Tx, terms []string) {
-	t.Helper()
+func (m *idemModel) check(t require.TestingT, tx *Tx, terms []string) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	for k, want := range m.answer {
 		got, ok, err := tx.Idem(k)
 		require.NoError(t, err)
@@ -177,11 +190,11 @@ func TestIdemLogModel(t *testing.T) {
 					})
 				}
 				wg.Wait()
-				update(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
+				update(t, db, func(tx *Tx) error { m.check(onCommitter{t}, tx, terms); return nil })
 				view(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
 				if round%4 == 3 {
 					db = reopen(t, db, o)
-					update(t, db, func(tx *Tx) error { m.check(t, tx, terms); return nil })
+					update(t, db, func(tx *Tx) error { m.check(onCommitter{t}, tx, terms); return nil })
 					inLog, _ := logged(t, db)
 					require.Equal(t, inLog, db.mem.n, "the committer's mirror after open")
 				}
