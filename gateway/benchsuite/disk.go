@@ -30,9 +30,8 @@ type diskRun struct {
 // 4 KiB pages at random offsets of a file of size bytes (bbolt writes a
 // commit's pages where its freelist has room, all over the file), an
 // fdatasync, then one page (bbolt's meta page) and a second fdatasync —
-// rate times a second for d, and times each such commit. Nothing of the
-// gateway runs meanwhile: it is the disk's own latency for the store's
-// pattern, the baseline the purchase latency rests on, as the bare echo is
+// rate times a second for d, and times each such commit. The gateway is
+// idle meanwhile: it is the disk's own latency for the store's pattern, the baseline the purchase latency rests on, as the bare echo is
 // for the network. The file is written in full first, so no write lands in
 // a hole the filesystem must allocate.
 func diskProbe(ctx context.Context, dir string, size int64, pages int, rate float64, d time.Duration) (diskRun, error) {
