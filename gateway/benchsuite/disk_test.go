@@ -67,11 +67,12 @@ func TestDiskFigureCountsTheStallsThatDecideAP99(t *testing.T) {
 }
 
 func TestCommitsOver50msAndRateBetweenScrapes(t *testing.T) {
-	c0 := commits{n: 100, upTo50ms: 100, upTo100ms: 100, upTo500ms: 100, ok: true}
-	c1 := commits{n: 1100, upTo50ms: 1093, upTo100ms: 1098, upTo500ms: 1100, ok: true}
-	require.Contains(t, c1.slow50(c0), "Of the 1,000 group commits during the paced run, 7 took over 50 ms and 2 over 100 ms")
+	c0 := commits{n: 100, upTo: map[int]float64{50: 100, 100: 100, 500: 100}, ok: true}
+	c1 := commits{n: 1100, upTo: map[int]float64{50: 1093, 100: 1098, 500: 1100}, ok: true}
+	paced := func(c0 commits) string { return c1.slow(c0, "the paced run", 50, 100, "") }
+	require.Contains(t, paced(c0), "Of the 1,000 group commits during the paced run, 7 took over 50 ms and 2 over 100 ms")
 	require.InDelta(t, 100, c1.rate(c0, 10), 1e-9)
-	require.Empty(t, c1.slow50(commits{}), "an unread scrape says nothing")
+	require.Empty(t, paced(commits{}), "an unread scrape says nothing")
 	require.Zero(t, c1.rate(commits{}, 10))
 	require.Zero(t, c1.rate(c0, 0))
 }

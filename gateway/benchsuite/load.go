@@ -321,7 +321,8 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 	if note := p1.since(p0, p.Duration); note != "" && lat.Status == Missed {
 		lat.Notes = append(lat.Notes, note)
 	}
-	if note := p1.slow50(p0); note != "" {
+	if note := p1.slow(p0, "the paced run", 50, 100, "every request waiting on such a commit waits that "+
+		"long at least. The next figure measures how often the disk alone takes that long."); note != "" {
 		lat.Notes = append(lat.Notes, note)
 	}
 	if p.Late > 0 {

@@ -85,7 +85,8 @@ func (s *Suite) lunchFigure(ctx context.Context) (Figure, error) {
 		"%s sends left more than half a second late (the terminal was still waiting for the previous answer).", r.Setup, commas(r.Late)),
 		"The issue asks for this figure's p99 and errors without a number for the p99; the 50 ms used as the goal "+
 			"here is the purchase latency goal above, applied to the whole mix.")
-	for _, note := range []string{worstSecond(r), c1.since(c0, r.Duration), c1.slow(c0)} {
+	for _, note := range []string{worstSecond(r), c1.since(c0, r.Duration),
+		c1.slow(c0, "the run", 100, 500, "a slow commit holds every approval waiting on it, and shows as a spike in the latency plot.")} {
 		if note != "" {
 			f.Notes = append(f.Notes, note)
 		}
