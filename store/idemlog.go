@@ -284,16 +284,14 @@ type idemMerge struct {
 // the merge's state once the commit is on disk (a failed commit leaves the
 // merge where it was).
 type mergeStep struct {
-	r    int // -1: nothing merged
-	keys []string
+	// The merge as this step leaves it (r -1: nothing merged); its maps
+	// put and since are the merge's own, read only until committedIdem.
+	idemMerge
 	// keys[from:next] were put by this step, keys[from+i] with vals[i].
-	from, next int
-	vals       [][]byte
-	put        map[string][]byte // the merge's values before this step (read only)
-	more       []string          // keys logged since: the merge's next round
-	round      int
-	final      bool                // the range's log was dropped
-	since      map[string]struct{} // the merge's since before this step (read only)
+	from  int
+	vals  [][]byte
+	more  []string // keys logged since: the merge's next round
+	final bool     // the range's log was dropped
 }
 
 // mergeIdem runs on the committer after the group's functions, in their
@@ -301,8 +299,7 @@ type mergeStep struct {
 // the logs hold idemMergeAt keys, begins merging the fullest range.
 func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	m := db.mem
-	st := mergeStep{r: db.merge.r, keys: db.merge.keys, next: db.merge.next, put: db.merge.put, round: db.merge.round,
-		since: db.merge.since}
+	st := mergeStep{idemMerge: db.merge}
 	if st.r < 0 {
 		if m.n < db.opt.mergeAt {
 			return st, nil
@@ -430,7 +427,7 @@ func (db *DB) committedIdem(tx *Tx, id uint64, st mergeStep) {
 			}
 			st.put[k] = v
 		}
-		db.merge = idemMerge{r: st.r, keys: st.keys, next: st.next, put: st.put, round: st.round, since: st.since}
+		db.merge = st.idemMerge
 		if st.more != nil {
 			db.merge.keys, db.merge.next, db.merge.round = st.more, 0, st.round+1
 		}
