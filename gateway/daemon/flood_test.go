@@ -112,10 +112,9 @@ func TestSlowReaderIsClosed(t *testing.T) {
 	// this test is about what stays reachable.
 	prev := debug.SetGCPercent(100)
 	t.Cleanup(func() { debug.SetGCPercent(prev) })
-	p, c := g.dial(1)
+	p, c := g.dialReadBuffer(1, 4096)
 	_, err := p.SignIn(context.Background(), 1)
 	require.NoError(t, err)
-	require.NoError(t, c.Conn().(*net.TCPConn).SetReadBuffer(4096))
 	echo := p.New(820, -1, 301)
 	req, err := iso8583AppendFrame(echo, nil)
 	require.NoError(t, err)

@@ -126,6 +126,19 @@ func (g *gateway) startB(t testing.TB) {
 func (g *gateway) dial(term int) (*posclient.Terminal, *posclient.TCP) {
 	g.t.Helper()
 	c, err := posclient.Dial(g.addr, 5*time.Second)
+	return g.terminal(term, c, err)
+}
+
+// dialReadBuffer is dial with a receive buffer of rcvBuf bytes from the
+// handshake on (posclient.DialReadBuffer).
+func (g *gateway) dialReadBuffer(term, rcvBuf int) (*posclient.Terminal, *posclient.TCP) {
+	g.t.Helper()
+	c, err := posclient.DialReadBuffer(g.addr, 5*time.Second, rcvBuf)
+	return g.terminal(term, c, err)
+}
+
+func (g *gateway) terminal(term int, c *posclient.TCP, err error) (*posclient.Terminal, *posclient.TCP) {
+	g.t.Helper()
 	require.NoError(g.t, err)
 	g.t.Cleanup(func() { _ = c.Close() })
 	return &posclient.Terminal{ID: termOf(term), Merchant: "M00000000000001", TMK: tmk, T: c}, c

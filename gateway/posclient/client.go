@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"ecardgw/codec/frame"
@@ -36,7 +37,27 @@ type TCP struct {
 
 // Dial connects to a gateway's POS port.
 func Dial(addr string, timeout time.Duration) (*TCP, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
+	return dial(net.Dialer{Timeout: timeout}, addr)
+}
+
+// DialReadBuffer is Dial with the socket's receive buffer set to rcvBuf
+// bytes (SO_RCVBUF) before it connects: a terminal that reads slowly, or
+// not at all. Set after the handshake instead, the buffer shrinks below
+// the window already advertised; the peer's segments overflow it and are
+// dropped, and retransmission backs off for tens of seconds, stalling the
+// connection both ways.
+func DialReadBuffer(addr string, timeout time.Duration, rcvBuf int) (*TCP, error) {
+	return dial(net.Dialer{Timeout: timeout, Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
+		})
+		return errors.Join(err, serr)
+	}}, addr)
+}
+
+func dial(d net.Dialer, addr string) (*TCP, error) {
+	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

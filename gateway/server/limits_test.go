@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"ecardgw/gateway/posclient"
 )
 
 func TestConnectionCap(t *testing.T) {
@@ -88,8 +90,10 @@ func TestSlowReaderClosed(t *testing.T) {
 		MaxPendingWrite: 32 << 10, SocketSendBuffer: 4096, Hooks: rs.hooks(),
 		MaxPendingRead: 1 << 20, // only the write side may trip here, even on a loaded machine
 	})
-	c := dial(t, s)
-	require.NoError(t, c.(*net.TCPConn).SetReadBuffer(4096))
+	tc, err := posclient.DialReadBuffer(s.Addr().String(), 5*time.Second, 4096)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tc.Close() })
+	c := tc.Conn()
 	// Send until the server gives up on us; never read. 4000 answers of
 	// 2000 bytes would be 8 MB, far beyond what the kernel buffers absorb.
 	go func() {
