@@ -9,11 +9,21 @@ REVISION  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X ecardgw/gateway/cli.Version=$(VERSION) -X ecardgw/gateway/cli.Revision=$(REVISION)
 BIN       := bin
 
-.PHONY: all build run test test-short bench fuzz lint clean
+.PHONY: all deps deps-test build run test test-short bench fuzz lint clean
 
 all: build
 
-build:
+# The Debian packages the build needs (cgo headers for PC/SC), and those the
+# tests start or call (pcscd with the vpcd reader, nats-server, prometheus):
+# each checked with dpkg and the missing ones installed with apt-get, as
+# root or through sudo (.ci/deps). A no-op once they are there.
+deps:
+	@bash .ci/deps build
+
+deps-test:
+	@bash .ci/deps build test
+
+build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 # Set up demo keys, terminals and accounts under ./var (once) and run the
@@ -23,23 +33,24 @@ run: build
 	$(BIN)/ecardgw accounts import --config $(CONFIG) $(VAR)/accounts.csv
 	$(BIN)/ecardgw serve --config $(CONFIG)
 
-# The whole suite with the race detector. Tests that need pcscd, nats-server
-# or prometheus start them (see .ci/run for what must be installed).
-test:
+# The whole suite with the race detector. The tests start nats-server and
+# prometheus themselves; .ci/pcscd keeps one pcscd with the vpcd readers up
+# for the whole run.
+test: deps-test
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	bash .ci/pcscd $(GO) test -race -count=1 -timeout 20m ./...
 
-test-short:
-	$(GO) test -count=1 -short ./...
+test-short: deps-test
+	bash .ci/pcscd $(GO) test -count=1 -short ./...
 
-bench:
+bench: deps-test
 	$(GO) run ./cmd/benchsuite -out docs/BENCHMARKS.md -benchtime $(BENCHTIME)
 
 # Every native fuzz target, each for FUZZTIME.
-fuzz:
+fuzz: deps
 	FUZZTIME=$(FUZZTIME) bash .ci/fuzz.sh
 
-lint:
+lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
