@@ -102,3 +102,29 @@ func TestStartAndOptions(t *testing.T) {
 	require.NoError(t, never.Shutdown(context.Background()))
 	require.ErrorIs(t, never.Start(), ErrClosed)
 }
+
+// TestRebindWhileOldConnectionsLinger: a server stopped while its clients
+// keep their connections leaves the server side of each in FIN_WAIT2 on the
+// port; a new server binds the same port at once (SO_REUSEADDR), while a
+// second server beside a listening one is still refused (no SO_REUSEPORT).
+func TestRebindWhileOldConnectionsLinger(t *testing.T) {
+	checkLeaks(t)
+	first, err := New(echo(), Options{Addr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	require.NoError(t, first.Start())
+	addr := first.Addr().String()
+	for i := range 8 {
+		roundTrip(t, dial(t, first), uint64(i)) // held open until the test ends
+	}
+	require.NoError(t, first.Shutdown(context.Background()))
+
+	again, err := New(echo(), Options{Addr: addr})
+	require.NoError(t, err)
+	require.NoError(t, again.Start(), "rebinding the port of a stopped server")
+	t.Cleanup(func() { _ = again.Shutdown(context.Background()) })
+	roundTrip(t, dial(t, again), 1)
+
+	twin, err := New(echo(), Options{Addr: addr})
+	require.NoError(t, err)
+	require.Error(t, twin.Start(), "two servers on one port")
+}

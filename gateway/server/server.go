@@ -100,6 +100,13 @@ func (s *Server) Start() error {
 		gnet.WithTicker(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{s.log}),
+		// SO_REUSEADDR: a gateway started right after a crash or a quick
+		// restart binds its port although the dead process's connections
+		// still sit in FIN_WAIT2 or TIME_WAIT there (terminals keep them
+		// half-open). It never lets two listeners share the port; that
+		// would take SO_REUSEPORT, which stays off, so a second gateway on
+		// the same address fails to bind.
+		gnet.WithReuseAddr(true),
 	}
 	if s.opt.SocketSendBuffer > 0 {
 		opts = append(opts, gnet.WithSocketSendBuffer(s.opt.SocketSendBuffer))
