@@ -91,17 +91,26 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	d.Metrics = metrics.New(bi)
 	d.health.m = d.Metrics
 
+	opened := time.Now()
 	db, err := store.Open(cfg.Store.Path, store.Options{
 		StorageKey: keys.StorageKey,
 		OnCommit:   d.health.onCommit,
 		MaxSize:    opts.StoreMaxSize,
 		Linger:     cfg.Store.GroupCommitWait,
 	})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("store %s is in use by another process, another ecardgw serving it "+
+			"or an ecardgw store/accounts command; two gateways must never serve one store, so this one "+
+			"does not start (stop the other first): %w", cfg.Store.Path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", cfg.Store.Path, err)
 	}
 	d.DB = db
 	d.Metrics.SetStoreUp(true)
+	// How long the store took to open and check: after a crash this is
+	// most of the time before terminals are served again.
+	d.log.Info("store open", "path", db.Path(), "took", time.Since(opened).Round(time.Millisecond))
 
 	verifier, err := newVerifier(cfg)
 	if err != nil {
