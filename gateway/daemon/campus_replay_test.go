@@ -36,6 +36,7 @@ func TestCampusCodeOnceAcrossTerminalsAndKill9(t *testing.T) {
 		return &posclient.Terminal{ID: termOf(i), Merchant: "M00000000000001", TMK: tmk, T: c}
 	}
 	p := startProc(t, bin, cfg)
+	pinListeners(t, cfg, p) // the restart below binds the same ports
 	a, b := dial(p, 1), dial(p, 2)
 	for _, term := range []*posclient.Terminal{a, b} {
 		_, err := term.SignIn(context.Background(), 1)

@@ -427,8 +427,16 @@ func TestCrashKill9AllTypes(t *testing.T) {
 	}
 	rng := mrand.New(mrand.NewPCG(3, 4))
 
+	// Connections stay open across each kill until the restarted gateway
+	// listens on the same ports (see TestCrashKill9).
+	var held conns
+	defer held.closeAll()
 	for cycle := range cycles {
 		p := startProc(t, bin, cfg)
+		if cycle == 0 {
+			pinListeners(t, cfg, p)
+		}
+		held.closeAll()
 		if cycle > 0 {
 			// Retransmissions after the restart get the original answers.
 			for id, req := range w.lastReq {
@@ -450,7 +458,7 @@ func TestCrashKill9AllTypes(t *testing.T) {
 				if err != nil {
 					return
 				}
-				defer conn.Close()
+				held.add(conn)
 				term.T = conn
 				c := &crashClient{t: t, w: w, p: term, first: true}
 				if cycle == 0 {
@@ -501,6 +509,7 @@ func TestCrashKill9AllTypes(t *testing.T) {
 	}
 	// A clean last run answers every pending reversal, then stops.
 	p := startProc(t, bin, cfg)
+	held.closeAll()
 	for id, term := range w.terms {
 		conn, err := posclient.Dial(p.addr, 2*time.Second)
 		require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -29,13 +30,16 @@ func buildGateway(t *testing.T) string {
 	return bin
 }
 
-var posAddrRE = regexp.MustCompile(`pos=(127\.0\.0\.1:\d+)`)
+// servingRE matches the start-up line that says the listeners are up.
+var servingRE = regexp.MustCompile(`ecardgw serving.* pos=(127\.0\.0\.1:\d+) admin=(127\.0\.0\.1:\d+)`)
 
 // proc is a gateway running as a subprocess.
 type proc struct {
-	cmd  *exec.Cmd
-	addr string
-	done chan struct{}
+	cmd       *exec.Cmd
+	addr      string        // POS listener
+	admin     string        // admin listener
+	listening time.Duration // from exec to the listeners being up
+	done      chan struct{}
 }
 
 func startProc(t *testing.T, bin, cfg string) *proc {
@@ -44,29 +48,59 @@ func startProc(t *testing.T, bin, cfg string) *proc {
 	cmd.Env = append(os.Environ(), "ECARDGW_LOG_LEVEL=info")
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
+	t0 := time.Now()
 	require.NoError(t, cmd.Start())
 	p := &proc{cmd: cmd, done: make(chan struct{})}
-	addr := make(chan string, 1)
+	serving := make(chan []string, 1)
+	var tail []string // the last lines, for a gateway that exits
 	go func() {
 		defer close(p.done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if m := posAddrRE.FindStringSubmatch(sc.Text()); m != nil {
+			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
 				select {
-				case addr <- m[1]:
+				case serving <- m:
 				default:
 				}
+			} else if len(tail) < 20 {
+				tail = append(tail, sc.Text())
 			}
 		}
 		_ = cmd.Wait()
 	}()
 	select {
-	case p.addr = <-addr:
+	case m := <-serving:
+		p.listening = time.Since(t0)
+		p.addr, p.admin = m[1], m[2]
+	case <-p.done:
+		t.Fatalf("gateway exited before it served: %s\n%s", cmd.ProcessState, strings.Join(tail, "\n"))
 	case <-time.After(20 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatal("gateway did not report its POS address")
+		t.Fatal("gateway did not report its listeners")
 	}
 	return p
+}
+
+// conns are terminal connections held open across a kill -9, closed only
+// once the restarted gateway listens.
+type conns struct {
+	mu   sync.Mutex
+	list []*posclient.TCP
+}
+
+func (c *conns) add(t *posclient.TCP) {
+	c.mu.Lock()
+	c.list = append(c.list, t)
+	c.mu.Unlock()
+}
+
+func (c *conns) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.list {
+		_ = t.Close()
+	}
+	c.list = nil
 }
 
 func (p *proc) kill9() {
@@ -109,8 +143,17 @@ func TestCrashKill9(t *testing.T) {
 	var lastAns [][]byte = make([][]byte, terms+1)
 	rng := rand.New(rand.NewPCG(1, 2))
 
+	// The terminals keep their connections open across the kill: each
+	// restart binds the same ports while the dead process's connections
+	// are still half-open there, as after a real crash.
+	var held conns
+	defer held.closeAll()
 	for cycle := range cycles {
 		p := startProc(t, bin, cfg)
+		if cycle == 0 {
+			pinListeners(t, cfg, p)
+		}
+		held.closeAll() // the previous cycle's, now that the new process listens
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
 		var mu sync.Mutex
@@ -122,7 +165,7 @@ func TestCrashKill9(t *testing.T) {
 				if err != nil {
 					return
 				}
-				defer c.Close()
+				held.add(c)
 				term := pos[i]
 				term.T = c
 				ctx := context.Background()
@@ -179,6 +222,7 @@ func TestCrashKill9(t *testing.T) {
 	}
 	// A last clean run shuts down gracefully.
 	p := startProc(t, bin, cfg)
+	held.closeAll()
 	p.term(t)
 
 	db, err := store.Open(filepath.Join(dir, "gw.db"), store.Options{})
