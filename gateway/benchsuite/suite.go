@@ -246,6 +246,7 @@ func (s *Suite) Run(ctx context.Context) error {
 	step("campus code", one(s.campusFigure), "Campus-code verify vs raw signature verify")
 	step("idle terminals", one(s.idleFigure), "Idle signed-in terminals: memory per terminal")
 	step("restart", one(s.restartFigure), "Restart with a large journal to ready")
+	step("crash recovery", one(s.recoveryFigure), recoveryTitle)
 	step("forwarder", one(s.forwardFigure), "Forwarder drain")
 	step("lunch peak", one(s.lunchFigure), "Lunch peak: the mix at 10× a large campus's peak")
 	step("journal", one(s.journalFigure), "Journal append: group commit vs one fsync per approval")
