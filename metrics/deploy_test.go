@@ -192,7 +192,8 @@ func TestSystemdUnitHardening(t *testing.T) {
 		"User=ecardgw", "ProtectSystem=strict", "ReadWritePaths=/var/lib/ecardgw",
 		"NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes", "CapabilityBoundingSet=",
 		"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "ExecReload=/bin/kill -HUP $MAINPID",
-		"LimitNOFILE=65536", "Restart=on-failure",
+		"LimitNOFILE=65536", "Restart=always", "RestartSec=0",
+		"StartLimitIntervalSec=60s", "StartLimitBurst=10",
 	} {
 		require.True(t, slices.Contains(lines, want), "unit lacks %q", want)
 	}
