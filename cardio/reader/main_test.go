@@ -3,7 +3,7 @@ package reader
 import (
 	"testing"
 
-	"ecardgw/cardio/internal/pcsctest"
+	"ecardgw/cardio/pcsctest"
 )
 
 // TestMain runs the package against a real pcscd with the vpcd reader.

@@ -13,8 +13,8 @@ import (
 	"ecardgw/cardio/apdu"
 	"ecardgw/cardio/campuscard"
 	"ecardgw/cardio/desk"
-	"ecardgw/cardio/internal/pcsctest"
 	"ecardgw/cardio/pboc"
+	"ecardgw/cardio/pcsctest"
 	"ecardgw/cardio/vcard"
 )
 

@@ -1,5 +1,5 @@
 // Command benchsuite runs the benchmark suite and writes docs/BENCHMARKS.md
-// ("make bench"); see gateway/benchsuite. Run it from the repository root.
+// ("make bench"); see gateway/testbed/benchsuite. Run it from the repository root.
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 	"strings"
 	"syscall"
 
-	"ecardgw/gateway/benchsuite"
+	"ecardgw/gateway/testbed/benchsuite"
 )
 
 func main() {

@@ -1,12 +1,12 @@
 // Command posim simulates POS terminals against an ecardgw gateway on this
-// machine; see gateway/posim.
+// machine; see gateway/testbed/posim.
 package main
 
 import (
 	"fmt"
 	"os"
 
-	"ecardgw/gateway/posim"
+	"ecardgw/gateway/testbed/posim"
 )
 
 func main() {

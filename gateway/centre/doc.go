@@ -4,7 +4,7 @@
 // deltas) and record delivery for the forwarder.
 //
 // It also defines the wire format (the JSON types in wire.go), which the
-// reference centre (gateway/refcentre) serves, and the idempotency key's
+// reference centre (gateway/testbed/refcentre) serves, and the idempotency key's
 // text form "TERMINAL:BATCH:STAN:MTI". docs/centre-api.md describes the
 // interface for people implementing a centre.
 //

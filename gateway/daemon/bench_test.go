@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"ecardgw/gateway/loadgen"
 	"ecardgw/gateway/posclient"
-	"ecardgw/gateway/posload"
-	"ecardgw/gateway/server/baseline"
+	"ecardgw/gateway/testbed/baseline"
+	"ecardgw/gateway/testbed/loadgen"
+	"ecardgw/gateway/testbed/posload"
 )
 
 // The gateway's load benchmarks: the same closed-loop client (loadgen)

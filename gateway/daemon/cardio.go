@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"ecardgw/cardio/localterm"
 	"ecardgw/cardio/reader"
+	"ecardgw/gateway/localterm"
 	"ecardgw/metrics"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/gateway/posclient"
-	"ecardgw/gateway/refcentre"
+	"ecardgw/gateway/testbed/refcentre"
 )
 
 // TestCentreFaults: in connected mode, with the centre slow, down,

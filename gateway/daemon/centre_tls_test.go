@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/gateway/posclient"
-	"ecardgw/gateway/refcentre"
+	"ecardgw/gateway/testbed/refcentre"
 	"ecardgw/store"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"ecardgw/gateway/loadgen"
+	"ecardgw/gateway/testbed/loadgen"
 
 	"github.com/stretchr/testify/require"
 )

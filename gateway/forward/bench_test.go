@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/gateway/centre"
-	"ecardgw/gateway/refcentre"
+	"ecardgw/gateway/testbed/refcentre"
 	"ecardgw/store"
 )
 

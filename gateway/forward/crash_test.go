@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/gateway/centre"
-	"ecardgw/gateway/refcentre"
+	"ecardgw/gateway/testbed/refcentre"
 	"ecardgw/metrics"
 	"ecardgw/store"
 )

@@ -5,5 +5,5 @@
 // The gateway's end-to-end tests, the crash test and posim drive the
 // gateway with it, and a POS vendor can read it as a worked example of
 // docs/protocol.md. It is not a load generator by itself (see
-// gateway/loadgen) and holds no card data beyond what a request carries.
+// gateway/testbed/loadgen) and holds no card data beyond what a request carries.
 package posclient

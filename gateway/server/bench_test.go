@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ecardgw/gateway/loadgen"
-	"ecardgw/gateway/server/baseline"
+	"ecardgw/gateway/testbed/baseline"
+	"ecardgw/gateway/testbed/loadgen"
 )
 
 // echoLoad drives 100 closed-loop connections (one request in flight each,

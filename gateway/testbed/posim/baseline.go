@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"ecardgw/gateway/server/baseline"
+	"ecardgw/gateway/testbed/baseline"
 )
 
 // RunBaseline starts the bare gnet length-prefixed echo server in this

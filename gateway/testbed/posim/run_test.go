@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ecardgw/gateway/refcentre"
+	"ecardgw/gateway/testbed/refcentre"
 )
 
 // TestRunAgainstGateway is the end-to-end run the issue asks for: 20

@@ -9,10 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/cardio/apdu"
-	"ecardgw/cardio/internal/pcsctest"
-	"ecardgw/cardio/localterm"
+	"ecardgw/cardio/pcsctest"
 	"ecardgw/cardio/reader"
 	"ecardgw/cardio/vcard"
+	"ecardgw/gateway/localterm"
 	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ecardgw/gateway/server/baseline"
+	"ecardgw/gateway/testbed/baseline"
 )
 
 var head = []byte{0x60, 0, 1, 0, 0, 0x60, 0x31, 0, 0x31, 0, 0}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"ecardgw/gateway/posim"
+	"ecardgw/gateway/testbed/posim"
 )
 
 const (

@@ -18,7 +18,7 @@ import (
 
 	"ecardgw/gateway/config"
 	"ecardgw/gateway/posclient"
-	"ecardgw/gateway/posim"
+	"ecardgw/gateway/testbed/posim"
 )
 
 // recoveryTitle is the crash-recovery figure's title.

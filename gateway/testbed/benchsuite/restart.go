@@ -11,7 +11,7 @@ import (
 
 	"ecardgw/gateway/config"
 	"ecardgw/gateway/daemon"
-	"ecardgw/gateway/posim"
+	"ecardgw/gateway/testbed/posim"
 	"ecardgw/store"
 	"log/slog"
 )

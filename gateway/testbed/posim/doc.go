@@ -12,7 +12,7 @@
 // configuration, keys, accounts, campus-code issuer key; WriteEnv and
 // "posim env"), holds signed-in idle terminals for memory figures (Hold),
 // and combines interleaved runs (Combine), for tests and for the
-// benchmark suite (gateway/benchsuite).
+// benchmark suite (gateway/testbed/benchsuite).
 //
 // Latency in a paced run (think time) is measured from each request's
 // scheduled send time, so a gateway that falls behind shows the wait its

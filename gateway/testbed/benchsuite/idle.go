@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"ecardgw/gateway/posim"
+	"ecardgw/gateway/testbed/posim"
 )
 
 func envAt(configPath string) *posim.Env {

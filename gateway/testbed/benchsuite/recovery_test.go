@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ecardgw/gateway/posim"
+	"ecardgw/gateway/testbed/posim"
 )
 
 func TestRecoveryQuantile(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package benchsuite is the logic of cmd/benchsuite ("make bench"): it
 // runs the Go benchmarks of the codec, the campus code and the journal
 // (by exec'ing go test and parsing its output), runs the load figures in
-// this process with gateway/posim (the bare gnet echo baseline and the
+// this process with gateway/testbed/posim (the bare gnet echo baseline and the
 // gateway interleaved in halves, durable purchases closed loop and paced,
 // the lunch-peak mix against the reference centre's payment simulator),
 // measures memory per idle signed-in terminal on a gateway in a child

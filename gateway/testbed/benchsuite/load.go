@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"ecardgw/gateway/daemon"
-	"ecardgw/gateway/posim"
+	"ecardgw/gateway/testbed/posim"
 )
 
 // gw is a gateway started in this process from a generated environment.
@@ -181,10 +181,10 @@ func (s *Suite) echoFigure(ctx context.Context) (Figure, error) {
 		What: "100 connections, closed loop (each sends its next request when the answer to the previous one " +
 			"arrives), " + s.LoadTime.String() + " each, in two halves interleaved (baseline, gateway, baseline, " +
 			"gateway) so that a busy machine's drift falls on both alike: the bare gnet length-prefixed echo server " +
-			"(`gateway/server/baseline`, multicore) echoing a terminal's 0820 echo-test frame byte for byte — " +
+			"(`gateway/testbed/baseline`, multicore) echoing a terminal's 0820 echo-test frame byte for byte — " +
 			"the event-loop limit of this machine — and a standalone gateway answering the same 0820/301 with " +
 			"0830 (framing, decode, engine, encode; no store write). Both in this process with the simulated " +
-			"terminals (`gateway/posim`), so the terminals' own CPU is in both figures alike.",
+			"terminals (`gateway/testbed/posim`), so the terminals' own CPU is in both figures alike.",
 		Commands: append([]string{"# the suite runs it in-process; by hand, with the gateway in its own process:"},
 			simCommands(100, 0, fmt.Sprintf("--terminals 100 --mix echo=1 --closed-loop --duration %s --baseline", s.LoadTime))...)}
 	g, err := startGW(posim.EnvSpec{Dir: s.tmpDir("echo"), POS: conns, Accounts: 1})

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"ecardgw/gateway/loadgen"
+	"ecardgw/gateway/testbed/loadgen"
 )
 
 // Sample is one second of the run.

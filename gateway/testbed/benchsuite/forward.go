@@ -12,7 +12,7 @@ import (
 
 	"ecardgw/gateway/centre"
 	"ecardgw/gateway/forward"
-	"ecardgw/gateway/refcentre"
+	"ecardgw/gateway/testbed/refcentre"
 	"ecardgw/store"
 )
 
@@ -70,7 +70,7 @@ func natsServer(ctx context.Context, dir string) (url string, stop func(), err e
 func (s *Suite) forwardFigure(ctx context.Context) (Figure, error) {
 	f := Figure{Title: fmt.Sprintf("Forwarder drain of a %s-record backlog", commas(int64(s.JournalRecords))),
 		What: fmt.Sprintf("The restart figure's store (%s purchase records, all in the outbox) drained by "+
-			"`gateway/forward` with batches of %d: first to the reference centre (`gateway/refcentre`, in this "+
+			"`gateway/forward` with batches of %d: first to the reference centre (`gateway/testbed/refcentre`, in this "+
 			"process, its 1,000 accounts imported) over its HTTP interface, each batch applied in one bbolt "+
 			"transaction on the centre's side; then, from the same journal with its own position, to a NATS "+
 			"JetStream stream (nats-server -js on a loopback port, file storage), one publish and "+

@@ -3,7 +3,7 @@ package posim
 import (
 	"maps"
 
-	"ecardgw/gateway/loadgen"
+	"ecardgw/gateway/testbed/loadgen"
 )
 
 // Combine adds up runs of the same setup made one after another (for

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"ecardgw/gateway/posim"
-	"ecardgw/gateway/refcentre"
+	"ecardgw/gateway/testbed/posim"
+	"ecardgw/gateway/testbed/refcentre"
 )
 
 // lunchFigure: the lunch-peak mix paced at 10× a large campus's peak.
@@ -22,7 +22,7 @@ func (s *Suite) lunchFigure(ctx context.Context) (Figure, error) {
 			"sending once a second (offered %s tx/s, phases spread evenly) for %s: the lunch-peak mix %s — card "+
 			"purchases, campus-code purchases with codes minted by the issuing side for accounts whose electronic "+
 			"card was activated by a first-tap sync before the run, WeChat and Alipay payment codes paid through the "+
-			"gateway's `payments.url` by the reference centre's payment simulator (`gateway/refcentre`, in this "+
+			"gateway's `payments.url` by the reference centre's payment simulator (`gateway/testbed/refcentre`, in this "+
 			"process; codes ending in 0–4, which it pays at once), small-wallet settlements with MAC1 computed as "+
 			"the card does (`cardio/pboc`) and MAC2 checked on the answer, and balance inquiries. The gateway is "+
 			"standalone, in this process with the terminals.", commas(int64(terms)), commas(int64(offered)), dur, mix),

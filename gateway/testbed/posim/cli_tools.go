@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"ecardgw/gateway/server/baseline"
+	"ecardgw/gateway/testbed/baseline"
 )
 
 func newBaselineCmd() *cobra.Command {

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"ecardgw/gateway/loadgen"
+	"ecardgw/gateway/testbed/loadgen"
 )
 
 // coarseBounds are the upper bounds of the summary histogram's bins; the

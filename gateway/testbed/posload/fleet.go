@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"ecardgw/codec/iso8583"
-	"ecardgw/gateway/loadgen"
 	"ecardgw/gateway/posclient"
+	"ecardgw/gateway/testbed/loadgen"
 )
 
 // Fleet is a set of terminals, each paying with its own card.
