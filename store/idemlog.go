@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
+	bolterr "go.etcd.io/bbolt/errors"
 )
 
 // # The idempotency log (write-behind of the idem bucket)
@@ -183,7 +184,7 @@ func (tx *Tx) logIdem(rec []byte) error {
 		return err
 	}
 	if !tx.btx.Writable() {
-		return bolt.ErrTxNotWritable
+		return bolterr.ErrTxNotWritable
 	}
 	log.FillPercent = appendFill
 	seq, err := log.NextSequence()

@@ -1,3 +1,10 @@
+// gmsm v0.15.5's SM2 functions take an *ecdsa.PublicKey with X and Y set
+// (it has no constructor from bytes), so the coordinates that Go 1.26
+// deprecates are the only way in; they are set once, from a point checked
+// to be on the curve, and never modified.
+//
+//lint:file-ignore SA1019 gmsm's SM2 keys are ecdsa keys with X and Y set
+
 package campuscode
 
 import (

@@ -8,6 +8,8 @@ import (
 	"ecardgw/gateway/campuscode"
 	"ecardgw/gateway/campuscode/issuer"
 
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm2/sm2ec"
 	"github.com/stretchr/testify/require"
 )
 
@@ -345,9 +347,9 @@ func TestNewVerifierRejectsBadConfig(t *testing.T) {
 
 func TestNewVerifierAcceptsUncompressedSM2(t *testing.T) {
 	k := newKey(t, campuscode.SM2, 4)
-	pub, err := campuscode.ParseSM2PublicKey(k.PublicKey())
-	require.NoError(t, err)
-	raw := append([]byte{4}, append(pub.X.FillBytes(make([]byte, 32)), pub.Y.FillBytes(make([]byte, 32))...)...)
+	x, y := sm2ec.UnmarshalCompressed(sm2.P256(), k.PublicKey())
+	require.NotNil(t, x, "the issuer key is a compressed SM2 point")
+	raw := append([]byte{4}, append(x.FillBytes(make([]byte, 32)), y.FillBytes(make([]byte, 32))...)...)
 	v, err := campuscode.NewVerifier(campuscode.Config{Algorithms: bothAlgs, Issuers: []campuscode.IssuerKey{{KeyID: 4, Alg: campuscode.SM2, PublicKey: raw}}})
 	require.NoError(t, err)
 	_, err = v.Verify(codeAt(t, newDevice(t, k, 1), t0, 1), t0)
