@@ -8,6 +8,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 REVISION  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X ecardgw/gateway/cli.Version=$(VERSION) -X ecardgw/gateway/cli.Revision=$(REVISION)
 BIN       := bin
+# staticcheck, run through the module proxy at a pinned version that
+# builds with this Go.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all deps deps-test build run test test-short bench fuzz lint clean
 
@@ -53,6 +56,7 @@ fuzz: deps
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 clean:
 	rm -rf $(BIN)
