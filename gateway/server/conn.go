@@ -3,7 +3,6 @@ package server
 import (
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/panjf2000/gnet/v2"
 )
@@ -132,14 +131,4 @@ func (cs *connState) markClosed(dst []*request) []*request {
 	}
 	cs.mu.Unlock()
 	return dst
-}
-
-// aliases reports whether a lies inside b's backing array.
-func aliases(a, b []byte) bool {
-	if cap(a) == 0 || cap(b) == 0 {
-		return false
-	}
-	pa := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
-	pb := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return pa >= pb && pa < pb+uintptr(cap(b))
 }

@@ -132,7 +132,4 @@ func (s *Server) frameError(cs *connState, err error) {
 	if f := s.opt.Hooks.OnFrameError; f != nil {
 		f(reason)
 	}
-	if s.malf != nil {
-		s.malf.Malformed(&cs.info, err)
-	}
 }
