@@ -38,7 +38,7 @@ func seedValues(t testing.TB) map[string][][]byte {
 		require.NoError(t, err)
 		return b
 	}
-	key := must(IdemKey{Terminal: "T0000001", Batch: 1, STAN: 2, MTI: 200}.AppendKey(nil))
+	key := must(IdemKey{Terminal: "T0000001", Batch: 1, STAN: 2, MTI: 200}.appendKey(nil))
 	return map[string][][]byte{
 		"FuzzDecodeAccount":      {must(appendAccount(nil, &acct)), must(appendAccount(nil, &empty))},
 		"FuzzDecodeRecord":       {must(appendRecord(nil, &rec)), must(appendRecord(nil, &rec2))},
@@ -134,11 +134,11 @@ func FuzzDecodeBatchTotals(f *testing.F) {
 
 func FuzzParseIdemKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
-		k, err := ParseIdemKey(b)
+		k, err := parseIdemKey(b)
 		if err != nil {
 			return
 		}
-		out, err := k.AppendKey(nil)
+		out, err := k.appendKey(nil)
 		require.NoError(t, err)
 		require.Equal(t, b, out)
 	})

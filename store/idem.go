@@ -41,7 +41,7 @@ func decodeIdemValue(b []byte) (idemValue, error) {
 
 func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
 	var kb [IdemKeySize]byte
-	key, err := k.AppendKey(kb[:0])
+	key, err := k.appendKey(kb[:0])
 	if err != nil {
 		return idemValue{}, false, err
 	}
@@ -58,7 +58,7 @@ func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
 func (tx *Tx) putIdem(k IdemKey, answer, state []byte) error {
 	e := tx.scratch()
 	var err error
-	if e.b, err = k.AppendKey(e.b); err != nil {
+	if e.b, err = k.appendKey(e.b); err != nil {
 		return err
 	}
 	e.u8(idemV2)
@@ -143,7 +143,7 @@ func (e *enc) txn(s *TxnState) {
 	e.str(s.RRN)
 	e.bool(s.Orig != nil)
 	if s.Orig != nil {
-		k, err := s.Orig.AppendKey(nil)
+		k, err := s.Orig.appendKey(nil)
 		if err != nil && e.err == nil {
 			e.err = err
 		}
@@ -173,7 +173,7 @@ func decodeTxnState(b []byte, s *TxnState) error {
 	s.Time = d.time()
 	s.RRN = d.str()
 	if d.bool() {
-		k, err := ParseIdemKey(d.bytes())
+		k, err := parseIdemKey(d.bytes())
 		if err != nil {
 			return err
 		}
@@ -273,7 +273,7 @@ func batchState(k, raw []byte, fn func(*TxnState) error) error {
 	if v.state == nil {
 		return nil
 	}
-	key, err := ParseIdemKey(k)
+	key, err := parseIdemKey(k)
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func decodeTombstone(b []byte) (time.Time, error) {
 // get reads bucket[k] (bbolt memory: valid inside the transaction).
 func (tx *Tx) get(bucket []byte, k IdemKey) ([]byte, error) {
 	var kb [IdemKeySize]byte
-	key, err := k.AppendKey(kb[:0])
+	key, err := k.appendKey(kb[:0])
 	if err != nil {
 		return nil, err
 	}
