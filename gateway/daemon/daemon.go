@@ -178,9 +178,9 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		SocketSendBuffer: opts.SocketSendBuffer,
 		Hooks: server.Hooks{
 			OnOpen:       d.Metrics.ConnOpened,
-			OnClose:      func(r string) { d.Metrics.ConnClosed(closeReason(r)) },
-			OnReject:     func(r string) { d.Metrics.ConnClosed(closeReason(r)) },
-			OnFrameError: func(r string) { frameReason(d.Metrics, r) },
+			OnClose:      func(r server.CloseReason) { d.Metrics.ConnClosed(closeReason(r)) },
+			OnReject:     func(r server.CloseReason) { d.Metrics.ConnClosed(closeReason(r)) },
+			OnFrameError: func(r server.FrameReason) { d.Metrics.DecodeError(frameReason(r)) },
 		},
 	})
 	if err != nil {
@@ -220,18 +220,6 @@ type handler struct{ e *txn.Engine }
 
 func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) ([]byte, bool) {
 	return h.e.Handle(ctx, frame)
-}
-
-// frameReason counts a frame-level error seen by the server.
-func frameReason(m *metrics.Metrics, r string) {
-	switch r {
-	case server.ReasonTooLarge:
-		m.DecodeError(metrics.DecodeTooLarge)
-	case server.ReasonTooShort:
-		m.DecodeError(metrics.DecodeTooShort)
-	default:
-		m.DecodeError(metrics.DecodeOther)
-	}
 }
 
 // engineTerminals joins the configured terminals with their master keys.

@@ -144,12 +144,12 @@ func TestFrameErrorsClose(t *testing.T) {
 	cases := []struct {
 		name   string
 		len    uint16
-		reason string
+		reason FrameReason
 	}{
-		{"above max", frame.DefaultMax + 1, ReasonTooLarge},
-		{"max uint16", 0xFFFF, ReasonTooLarge},
-		{"zero", 0, ReasonTooShort},
-		{"below header", 5, ReasonTooShort},
+		{"above max", frame.DefaultMax + 1, FrameTooLarge},
+		{"max uint16", 0xFFFF, FrameTooLarge},
+		{"zero", 0, FrameTooShort},
+		{"below header", 5, FrameTooShort},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,8 +164,8 @@ func TestFrameErrorsClose(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, good, readFrame(t, c))
 			requireClosed(t, c)
-			rs.waitClose(t, ReasonFrame)
-			require.Equal(t, []string{tc.reason}, rs.frames())
+			rs.waitClose(t, CloseFrameError)
+			require.Equal(t, []FrameReason{tc.reason}, rs.frames())
 		})
 	}
 }
@@ -188,7 +188,7 @@ func TestHandlerCloseAfter(t *testing.T) {
 		require.Equal(t, uint64(i), seqOf(readFrame(t, c)))
 	}
 	requireClosed(t, c)
-	rs.waitClose(t, ReasonHandler)
+	rs.waitClose(t, CloseHandler)
 }
 
 func TestHandlerPanicDropsConnection(t *testing.T) {
@@ -208,11 +208,11 @@ func TestHandlerPanicDropsConnection(t *testing.T) {
 	_, err := c.Write(mkFrame(1, 0))
 	require.NoError(t, err)
 	requireClosed(t, c)
-	rs.waitClose(t, ReasonPanic)
+	rs.waitClose(t, ClosePanic)
 	roundTrip(t, dial(t, s), 2) // the server itself is fine
 	out := logBuf.String()
 	require.Contains(t, out, "handler panic")
-	require.Contains(t, out, "reason="+ReasonPanic)
+	require.Contains(t, out, "reason="+ClosePanic.String())
 	require.NotContains(t, out, "boom", "a panic value may quote request data")
 }
 
