@@ -94,15 +94,15 @@ func (e *enc) account(a *Account) {
 	e.u64(a.LastSeq)
 }
 
-// AppendAccount appends the stored encoding of a.
-func AppendAccount(dst []byte, a *Account) ([]byte, error) {
+// appendAccount appends the stored encoding of a.
+func appendAccount(dst []byte, a *Account) ([]byte, error) {
 	e := enc{b: dst}
 	e.account(a)
 	return e.b, e.err
 }
 
-// DecodeAccount decodes a stored account; ErrCorruptValue on bad bytes.
-func DecodeAccount(b []byte, a *Account) error {
+// decodeAccount decodes a stored account; ErrCorruptValue on bad bytes.
+func decodeAccount(b []byte, a *Account) error {
 	d := dec{b: b}
 	d.version(accountV2)
 	*a = Account{

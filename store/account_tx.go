@@ -55,7 +55,7 @@ func getAccount(b *bolt.Bucket, no uint64) (Account, bool, error) {
 		return Account{}, false, nil
 	}
 	var a Account
-	if err := DecodeAccount(v, &a); err != nil {
+	if err := decodeAccount(v, &a); err != nil {
 		return Account{}, false, fmt.Errorf("account %d: %w", no, err)
 	}
 	return a, true, nil
@@ -214,7 +214,7 @@ func (tx *Tx) ForEachAccount(fn func(*Account) error) error {
 	var a Account
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if err := DecodeAccount(v, &a); err != nil {
+		if err := decodeAccount(v, &a); err != nil {
 			return fmt.Errorf("account %x: %w", k, err)
 		}
 		if err := fn(&a); err != nil {

@@ -28,9 +28,9 @@ func batchKey(dst []byte, term string, batch uint32) ([]byte, error) {
 	return binary.BigEndian.AppendUint32(dst, batch), nil
 }
 
-// AppendBatchTotals appends the stored encoding of b (Terminal and Batch
+// appendBatchTotals appends the stored encoding of b (Terminal and Batch
 // are the key, not part of the value).
-func AppendBatchTotals(dst []byte, b *BatchTotals) ([]byte, error) {
+func appendBatchTotals(dst []byte, b *BatchTotals) ([]byte, error) {
 	if b.DebitCount < 0 || b.CreditCount < 0 || b.DebitCount > math.MaxUint32 || b.CreditCount > math.MaxUint32 {
 		return dst, fmt.Errorf("%w: batch count", ErrBadValue)
 	}
@@ -44,9 +44,9 @@ func AppendBatchTotals(dst []byte, b *BatchTotals) ([]byte, error) {
 	return e.b, e.err
 }
 
-// DecodeBatchTotals decodes a stored batch value (Terminal and Batch left
+// decodeBatchTotals decodes a stored batch value (Terminal and Batch left
 // as is).
-func DecodeBatchTotals(v []byte, b *BatchTotals) error {
+func decodeBatchTotals(v []byte, b *BatchTotals) error {
 	d := dec{b: v}
 	d.version(batchV1)
 	b.DebitFen = d.i64()
@@ -73,7 +73,7 @@ func (tx *Tx) Batch(term string, batch uint32) (BatchTotals, bool, error) {
 		return BatchTotals{}, false, nil
 	}
 	t := BatchTotals{Terminal: term, Batch: batch}
-	if err := DecodeBatchTotals(v, &t); err != nil {
+	if err := decodeBatchTotals(v, &t); err != nil {
 		return BatchTotals{}, false, err
 	}
 	return t, true, nil
@@ -89,7 +89,7 @@ func (tx *Tx) PutBatch(b *BatchTotals) error {
 	if err != nil {
 		return err
 	}
-	v, err := AppendBatchTotals(nil, b)
+	v, err := appendBatchTotals(nil, b)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func (tx *Tx) JournalRecord(seq uint64) (Record, bool, error) {
 		return Record{}, false, nil
 	}
 	var r Record
-	if err := DecodeRecord(v, &r); err != nil {
+	if err := decodeRecord(v, &r); err != nil {
 		return Record{}, false, fmt.Errorf("journal %d: %w", seq, err)
 	}
 	return r, true, nil

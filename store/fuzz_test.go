@@ -38,13 +38,13 @@ func seedValues(t testing.TB) map[string][][]byte {
 		require.NoError(t, err)
 		return b
 	}
-	key := must(IdemKey{Terminal: "T0000001", Batch: 1, STAN: 2, MTI: 200}.AppendKey(nil))
+	key := must(IdemKey{Terminal: "T0000001", Batch: 1, STAN: 2, MTI: 200}.appendKey(nil))
 	return map[string][][]byte{
-		"FuzzDecodeAccount":      {must(AppendAccount(nil, &acct)), must(AppendAccount(nil, &empty))},
-		"FuzzDecodeRecord":       {must(AppendRecord(nil, &rec)), must(AppendRecord(nil, &rec2))},
-		"FuzzDecodeTxnState":     {must(AppendTxnState(nil, &txn))},
-		"FuzzDecodeSessionPlain": {must(AppendSessionPlain(nil, &sess))},
-		"FuzzDecodeBatchTotals":  {must(AppendBatchTotals(nil, &batch))},
+		"FuzzDecodeAccount":      {must(appendAccount(nil, &acct)), must(appendAccount(nil, &empty))},
+		"FuzzDecodeRecord":       {must(appendRecord(nil, &rec)), must(appendRecord(nil, &rec2))},
+		"FuzzDecodeTxnState":     {must(appendTxnState(nil, &txn))},
+		"FuzzDecodeSessionPlain": {must(appendSessionPlain(nil, &sess))},
+		"FuzzDecodeBatchTotals":  {must(appendBatchTotals(nil, &batch))},
 		"FuzzParseIdemKey":       {key},
 		"FuzzDecodeSmall":        {{idemV2, 0, 2, 1, 2, 0}, {tombV1, 0, 0, 0, 0, 0, 0, 0, 1}, {replayV1, 0, 0, 0, 0, 0, 0, 0, 1}},
 	}
@@ -75,10 +75,10 @@ func TestFuzzSeeds(t *testing.T) {
 func FuzzDecodeAccount(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var a Account
-		if DecodeAccount(b, &a) != nil {
+		if decodeAccount(b, &a) != nil {
 			return
 		}
-		out, err := AppendAccount(nil, &a)
+		out, err := appendAccount(nil, &a)
 		require.NoError(t, err)
 		require.Equal(t, b, out)
 	})
@@ -87,10 +87,10 @@ func FuzzDecodeAccount(f *testing.F) {
 func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Record
-		if DecodeRecord(b, &r) != nil {
+		if decodeRecord(b, &r) != nil {
 			return
 		}
-		out, err := AppendRecord(nil, &r)
+		out, err := appendRecord(nil, &r)
 		require.NoError(t, err)
 		require.Equal(t, b, out)
 	})
@@ -99,10 +99,10 @@ func FuzzDecodeRecord(f *testing.F) {
 func FuzzDecodeTxnState(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s TxnState
-		if DecodeTxnState(b, &s) != nil {
+		if decodeTxnState(b, &s) != nil {
 			return
 		}
-		out, err := AppendTxnState(nil, &s)
+		out, err := appendTxnState(nil, &s)
 		require.NoError(t, err)
 		require.Equal(t, b, out)
 	})
@@ -111,10 +111,10 @@ func FuzzDecodeTxnState(f *testing.F) {
 func FuzzDecodeSessionPlain(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s Session
-		if DecodeSessionPlain(b, &s) != nil {
+		if decodeSessionPlain(b, &s) != nil {
 			return
 		}
-		out, err := AppendSessionPlain(nil, &s)
+		out, err := appendSessionPlain(nil, &s)
 		require.NoError(t, err)
 		require.Equal(t, b, out)
 	})
@@ -123,10 +123,10 @@ func FuzzDecodeSessionPlain(f *testing.F) {
 func FuzzDecodeBatchTotals(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var s BatchTotals
-		if DecodeBatchTotals(b, &s) != nil {
+		if decodeBatchTotals(b, &s) != nil {
 			return
 		}
-		out, err := AppendBatchTotals(nil, &s)
+		out, err := appendBatchTotals(nil, &s)
 		require.NoError(t, err)
 		require.Equal(t, b, out)
 	})
@@ -134,11 +134,11 @@ func FuzzDecodeBatchTotals(f *testing.F) {
 
 func FuzzParseIdemKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
-		k, err := ParseIdemKey(b)
+		k, err := parseIdemKey(b)
 		if err != nil {
 			return
 		}
-		out, err := k.AppendKey(nil)
+		out, err := k.appendKey(nil)
 		require.NoError(t, err)
 		require.Equal(t, b, out)
 	})
@@ -157,10 +157,10 @@ func FuzzDecodeSmall(f *testing.F) {
 			e.b = append(e.b, v.state...)
 			require.Equal(t, b, e.b)
 		}
-		if _, err := DecodeTombstone(b); err == nil {
+		if _, err := decodeTombstone(b); err == nil {
 			require.Len(t, b, 9)
 		}
-		if _, err := DecodeReplay(b); err == nil {
+		if _, err := decodeReplay(b); err == nil {
 			require.Len(t, b, 9)
 		}
 	})

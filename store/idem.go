@@ -41,7 +41,7 @@ func decodeIdemValue(b []byte) (idemValue, error) {
 
 func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
 	var kb [IdemKeySize]byte
-	key, err := k.AppendKey(kb[:0])
+	key, err := k.appendKey(kb[:0])
 	if err != nil {
 		return idemValue{}, false, err
 	}
@@ -58,7 +58,7 @@ func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
 func (tx *Tx) putIdem(k IdemKey, answer, state []byte) error {
 	e := tx.scratch()
 	var err error
-	if e.b, err = k.AppendKey(e.b); err != nil {
+	if e.b, err = k.appendKey(e.b); err != nil {
 		return err
 	}
 	e.u8(idemV2)
@@ -112,16 +112,6 @@ func (tx *Tx) PutIdemTxn(k IdemKey, answer []byte, s *TxnState) error {
 	return tx.putIdem(k, answer, e.b)
 }
 
-// DecodeIdem returns the answer inside a stored idempotency value (an
-// alias of b; empty while the transaction is being decided).
-func DecodeIdem(b []byte) ([]byte, error) {
-	v, err := decodeIdemValue(b)
-	if err != nil {
-		return nil, err
-	}
-	return v.answer, nil
-}
-
 // TxnState is an approved financial transaction, kept so a refund or
 // reversal can find its original and how much of it is left.
 type TxnState struct {
@@ -153,7 +143,7 @@ func (e *enc) txn(s *TxnState) {
 	e.str(s.RRN)
 	e.bool(s.Orig != nil)
 	if s.Orig != nil {
-		k, err := s.Orig.AppendKey(nil)
+		k, err := s.Orig.appendKey(nil)
 		if err != nil && e.err == nil {
 			e.err = err
 		}
@@ -161,16 +151,16 @@ func (e *enc) txn(s *TxnState) {
 	}
 }
 
-// AppendTxnState appends the stored encoding of s (Key is the bucket key,
+// appendTxnState appends the stored encoding of s (Key is the bucket key,
 // not part of the value).
-func AppendTxnState(dst []byte, s *TxnState) ([]byte, error) {
+func appendTxnState(dst []byte, s *TxnState) ([]byte, error) {
 	e := enc{b: dst}
 	e.txn(s)
 	return e.b, e.err
 }
 
-// DecodeTxnState decodes a stored TxnState value (Key is left as is).
-func DecodeTxnState(b []byte, s *TxnState) error {
+// decodeTxnState decodes a stored TxnState value (Key is left as is).
+func decodeTxnState(b []byte, s *TxnState) error {
 	d := dec{b: b}
 	d.version(txnV1)
 	s.Account = d.u64()
@@ -183,7 +173,7 @@ func DecodeTxnState(b []byte, s *TxnState) error {
 	s.Time = d.time()
 	s.RRN = d.str()
 	if d.bool() {
-		k, err := ParseIdemKey(d.bytes())
+		k, err := parseIdemKey(d.bytes())
 		if err != nil {
 			return err
 		}
@@ -199,7 +189,7 @@ func (tx *Tx) Txn(k IdemKey) (TxnState, bool, error) {
 		return TxnState{}, false, err
 	}
 	s := TxnState{Key: k}
-	if err := DecodeTxnState(v.state, &s); err != nil {
+	if err := decodeTxnState(v.state, &s); err != nil {
 		return TxnState{}, false, err
 	}
 	return s, true, nil
@@ -283,12 +273,12 @@ func batchState(k, raw []byte, fn func(*TxnState) error) error {
 	if v.state == nil {
 		return nil
 	}
-	key, err := ParseIdemKey(k)
+	key, err := parseIdemKey(k)
 	if err != nil {
 		return err
 	}
 	s := TxnState{Key: key}
-	if err := DecodeTxnState(v.state, &s); err != nil {
+	if err := decodeTxnState(v.state, &s); err != nil {
 		return err
 	}
 	return fn(&s)
@@ -303,7 +293,7 @@ func (tx *Tx) Tombstone(k IdemKey) (bool, error) {
 	if v == nil || err != nil {
 		return false, err
 	}
-	if _, err := DecodeTombstone(v); err != nil {
+	if _, err := decodeTombstone(v); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -318,8 +308,8 @@ func (tx *Tx) PutTombstone(k IdemKey, at time.Time) error {
 	return tx.put(bktTombstones, k, e.b)
 }
 
-// DecodeTombstone returns the time stored in a tombstone value.
-func DecodeTombstone(b []byte) (time.Time, error) {
+// decodeTombstone returns the time stored in a tombstone value.
+func decodeTombstone(b []byte) (time.Time, error) {
 	d := dec{b: b}
 	d.version(tombV1)
 	t := d.time()
@@ -329,7 +319,7 @@ func DecodeTombstone(b []byte) (time.Time, error) {
 // get reads bucket[k] (bbolt memory: valid inside the transaction).
 func (tx *Tx) get(bucket []byte, k IdemKey) ([]byte, error) {
 	var kb [IdemKeySize]byte
-	key, err := k.AppendKey(kb[:0])
+	key, err := k.appendKey(kb[:0])
 	if err != nil {
 		return nil, err
 	}

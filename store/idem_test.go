@@ -33,20 +33,20 @@ func TestIdem(t *testing.T) {
 
 func TestIdemKeyEncoding(t *testing.T) {
 	k := IdemKey{Terminal: "T1", Batch: 0x01020304, STAN: 999999, MTI: 220}
-	b, err := k.AppendKey(nil)
+	b, err := k.appendKey(nil)
 	require.NoError(t, err)
 	require.Len(t, b, IdemKeySize)
-	got, err := ParseIdemKey(b)
+	got, err := parseIdemKey(b)
 	require.NoError(t, err)
 	require.Equal(t, k, got)
 	for _, bad := range []string{"", strings.Repeat("x", TerminalMax+1), "T\x001"} {
-		_, err := IdemKey{Terminal: bad}.AppendKey(nil)
+		_, err := IdemKey{Terminal: bad}.appendKey(nil)
 		require.ErrorIs(t, err, ErrBadKey)
 	}
-	_, err = ParseIdemKey(b[:10])
+	_, err = parseIdemKey(b[:10])
 	require.ErrorIs(t, err, ErrCorruptValue)
 	b[5] = 'x' // garbage after the NUL padding started
-	_, err = ParseIdemKey(b)
+	_, err = parseIdemKey(b)
 	require.ErrorIs(t, err, ErrCorruptValue)
 }
 

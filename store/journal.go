@@ -77,16 +77,16 @@ func (e *enc) record(r *Record) {
 	e.u64(r.PrevSeq)
 }
 
-// AppendRecord appends the stored encoding of r.
-func AppendRecord(dst []byte, r *Record) ([]byte, error) {
+// appendRecord appends the stored encoding of r.
+func appendRecord(dst []byte, r *Record) ([]byte, error) {
 	e := enc{b: dst}
 	e.record(r)
 	return e.b, e.err
 }
 
-// DecodeRecord decodes a stored journal record; ErrCorruptValue on bad
+// decodeRecord decodes a stored journal record; ErrCorruptValue on bad
 // bytes.
-func DecodeRecord(b []byte, r *Record) error {
+func decodeRecord(b []byte, r *Record) error {
 	d := dec{b: b}
 	d.version(recordV2)
 	*r = Record{

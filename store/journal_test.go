@@ -108,13 +108,13 @@ func TestRecordOrigAndFlagsRoundTrip(t *testing.T) {
 	r.Seq = 42
 	r.Orig = &IdemKey{Terminal: "T0000001", Batch: 1, STAN: 8, MTI: 200}
 	r.Exception, r.StandIn = true, true
-	b, err := AppendRecord(nil, &r)
+	b, err := appendRecord(nil, &r)
 	require.NoError(t, err)
 	var got Record
-	require.NoError(t, DecodeRecord(b, &got))
+	require.NoError(t, decodeRecord(b, &got))
 	require.Equal(t, r, got)
 	for i := range len(b) {
-		require.ErrorIs(t, DecodeRecord(b[:i], &got), ErrCorruptValue, "truncated at %d", i)
+		require.ErrorIs(t, decodeRecord(b[:i], &got), ErrCorruptValue, "truncated at %d", i)
 	}
 }
 

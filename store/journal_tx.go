@@ -91,7 +91,7 @@ func (tx *Tx) accountChain(account, seq uint64, fn func(*Record) (bool, error)) 
 		if v == nil {
 			return false, fmt.Errorf("%w: journal chain of account %d dangles at %d", ErrCorruptValue, account, seq)
 		}
-		if err := DecodeRecord(v, &r); err != nil {
+		if err := decodeRecord(v, &r); err != nil {
 			return false, err
 		}
 		if r.Account != account || r.PrevSeq >= seq {
@@ -119,7 +119,7 @@ func (tx *Tx) JournalSince(afterSeq uint64, fn func(*Record) error) error {
 	var r Record
 	c := j.Cursor()
 	for k, v := c.Seek(u64key(afterSeq + 1)); k != nil; k, v = c.Next() {
-		if err := DecodeRecord(v, &r); err != nil {
+		if err := decodeRecord(v, &r); err != nil {
 			return fmt.Errorf("journal %d: %w", binary.BigEndian.Uint64(k), err)
 		}
 		if err := fn(&r); err != nil {
@@ -146,7 +146,7 @@ func (tx *Tx) LastJournal(n int, account uint64) ([]Record, error) {
 		c := j.Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
 			var r Record
-			if err := DecodeRecord(v, &r); err != nil {
+			if err := decodeRecord(v, &r); err != nil {
 				return nil, err
 			}
 			out = append(out, r)

@@ -56,10 +56,10 @@ func appendTerminal(dst []byte, term string) ([]byte, error) {
 	return dst, nil
 }
 
-// AppendKey appends the fixed-width key encoding of k: terminal (16,
+// appendKey appends the fixed-width key encoding of k: terminal (16,
 // NUL-padded), batch, STAN (u32), MTI (u16), big-endian so keys of one
 // terminal and batch sort together.
-func (k IdemKey) AppendKey(dst []byte) ([]byte, error) {
+func (k IdemKey) appendKey(dst []byte) ([]byte, error) {
 	dst, err := appendTerminal(dst, k.Terminal)
 	if err != nil {
 		return dst, err
@@ -69,8 +69,8 @@ func (k IdemKey) AppendKey(dst []byte) ([]byte, error) {
 	return binary.BigEndian.AppendUint16(dst, k.MTI), nil
 }
 
-// ParseIdemKey decodes what AppendKey wrote.
-func ParseIdemKey(b []byte) (IdemKey, error) {
+// parseIdemKey decodes what appendKey wrote.
+func parseIdemKey(b []byte) (IdemKey, error) {
 	if len(b) != IdemKeySize {
 		return IdemKey{}, ErrCorruptValue
 	}
@@ -98,7 +98,7 @@ func ParseIdemKey(b []byte) (IdemKey, error) {
 }
 
 func (k IdemKey) key() ([]byte, error) {
-	return k.AppendKey(make([]byte, 0, IdemKeySize))
+	return k.appendKey(make([]byte, 0, IdemKeySize))
 }
 
 // encIdem writes an IdemKey inside a value (length-prefixed terminal).

@@ -55,7 +55,7 @@ func (tx *Tx) PutReplay(account uint64, genAt uint32, counter uint16, expires ti
 	k := replayKey(account, genAt, counter)
 	if old := rb.Get(k[:]); old != nil {
 		// A refreshed entry: drop its old expiry index entry.
-		if t, err := DecodeReplay(old); err == nil {
+		if t, err := decodeReplay(old); err == nil {
 			if err := xb.Delete(expKey(t, k)); err != nil {
 				return err
 			}
@@ -75,8 +75,8 @@ func expKey(t time.Time, k [replayKeySize]byte) []byte {
 	return append(out, k[:]...)
 }
 
-// DecodeReplay returns the expiry stored in a replay value.
-func DecodeReplay(b []byte) (time.Time, error) {
+// decodeReplay returns the expiry stored in a replay value.
+func decodeReplay(b []byte) (time.Time, error) {
 	if len(b) != 9 || b[0] != replayV1 {
 		return time.Time{}, ErrCorruptValue
 	}

@@ -88,7 +88,7 @@ func (tx *Tx) AccountJournal(account, before uint64, fn func(*Record) (bool, err
 		if before <= a.LastSeq {
 			if v := tx.btx.Bucket(bktJournal).Get(u64key(before)); v != nil {
 				var r Record
-				if err := DecodeRecord(v, &r); err != nil {
+				if err := decodeRecord(v, &r); err != nil {
 					return false, err
 				}
 				if r.Account == account {

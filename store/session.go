@@ -35,16 +35,16 @@ func (e *enc) session(s *Session) {
 	e.bytes(s.MAK)
 }
 
-// AppendSessionPlain appends the clear encoding of s (what is sealed;
+// appendSessionPlain appends the clear encoding of s (what is sealed;
 // Terminal is the key and the additional data, not part of it).
-func AppendSessionPlain(dst []byte, s *Session) ([]byte, error) {
+func appendSessionPlain(dst []byte, s *Session) ([]byte, error) {
 	e := enc{b: dst}
 	e.session(s)
 	return e.b, e.err
 }
 
-// DecodeSessionPlain decodes an unsealed session (Terminal left as is).
-func DecodeSessionPlain(b []byte, s *Session) error {
+// decodeSessionPlain decodes an unsealed session (Terminal left as is).
+func decodeSessionPlain(b []byte, s *Session) error {
 	d := dec{b: b}
 	d.version(sessionV1)
 	s.Batch = d.u32()
@@ -100,7 +100,7 @@ func (db *DB) unsealSession(v []byte, s *Session) error {
 		return fmt.Errorf("%w: terminal session", ErrSealed)
 	}
 	defer clear(plain)
-	return DecodeSessionPlain(plain, s)
+	return decodeSessionPlain(plain, s)
 }
 
 // PutSession seals and stores s under s.Terminal (a fresh random nonce

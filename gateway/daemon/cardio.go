@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 
 	"ecardgw/cardio/reader"
@@ -46,19 +45,7 @@ func (d *Daemon) startCardIO() error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	d.bg.Add(2)
-	go func() {
-		defer d.bg.Done()
-		if err := mgr.Run(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error("card readers stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer d.bg.Done()
-		<-d.bgStop
-		cancel()
-	}()
+	d.runBG("card readers", mgr.Run)
 	d.log.Info("card readers watched", "bindings", len(binds))
 	return nil
 }

@@ -64,14 +64,16 @@ type Daemon struct {
 	up         *upstream
 	forwarders []*forward.Forwarder
 
-	posUp    atomic.Bool
-	stopOnce sync.Once
-	stopErr  error
-	bg       sync.WaitGroup
-	bgStop   chan struct{}
+	cleanup   closers     // releases what New and Start acquired
+	startOnce atomic.Bool // Start ran, or Stop did
+	posUp     atomic.Bool
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // New opens the store and builds every component; nothing listens yet.
+// When it fails it releases what it acquired (the store, the upstream
+// connections); once it succeeds, Stop releases them.
 func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	if err := cfg.CheckKeys(keys); err != nil {
 		return nil, err
@@ -82,7 +84,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys, bgStop: make(chan struct{})}
+	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys}
 	d.health = &storeHealth{log: d.log}
 	bi := metrics.ReadBuildInfo(opts.Version)
 	if opts.Revision != "" {
@@ -108,26 +110,32 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	}
 	d.DB = db
 	d.Metrics.SetStoreUp(true)
+	d.cleanup.add("store close", func(context.Context) error {
+		err := db.Close()
+		d.Metrics.SetStoreUp(false)
+		return err
+	})
 	// How long the store took to open and check: after a crash this is
 	// most of the time before terminals are served again.
 	d.log.Info("store open", "path", db.Path(), "took", time.Since(opened).Round(time.Millisecond))
 
 	verifier, err := newVerifier(cfg)
 	if err != nil {
-		_ = db.Close()
-		return nil, err
+		return nil, d.abandon(err)
 	}
 	terms, err := engineTerminals(cfg, keys)
 	if err != nil {
-		_ = db.Close()
-		return nil, err
+		return nil, d.abandon(err)
 	}
 	up, err := newUpstream(cfg)
 	if err != nil {
-		_ = db.Close()
-		return nil, err
+		return nil, d.abandon(err)
 	}
 	d.up = up
+	d.cleanup.add("upstream close", func(context.Context) error {
+		up.close()
+		return nil
+	})
 	var shared txn.SharedReplay
 	if up.shared != nil {
 		shared = up.shared
@@ -149,10 +157,13 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,
 	})
 	if err != nil {
-		_ = db.Close()
-		return nil, err
+		return nil, d.abandon(err)
 	}
 	d.Engine = eng
+	d.cleanup.add("engine close", func(context.Context) error {
+		eng.Close()
+		return nil
+	})
 
 	pos, err := server.New(handler{eng}, server.Options{
 		Addr:        cfg.Listen.POS,
@@ -167,14 +178,13 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		SocketSendBuffer: opts.SocketSendBuffer,
 		Hooks: server.Hooks{
 			OnOpen:       d.Metrics.ConnOpened,
-			OnClose:      func(r string) { d.Metrics.ConnClosed(closeReason(r)) },
-			OnReject:     func(r string) { d.Metrics.ConnClosed(closeReason(r)) },
-			OnFrameError: func(r string) { frameReason(d.Metrics, r) },
+			OnClose:      func(r server.CloseReason) { d.Metrics.ConnClosed(closeReason(r)) },
+			OnReject:     func(r server.CloseReason) { d.Metrics.ConnClosed(closeReason(r)) },
+			OnFrameError: func(r server.FrameReason) { d.Metrics.DecodeError(frameReason(r)) },
 		},
 	})
 	if err != nil {
-		_ = db.Close()
-		return nil, err
+		return nil, d.abandon(err)
 	}
 	d.POS = pos
 	d.Admin = admin.New(cfg.Listen.Admin, d.Metrics, admin.Options{
@@ -210,18 +220,6 @@ type handler struct{ e *txn.Engine }
 
 func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) ([]byte, bool) {
 	return h.e.Handle(ctx, frame)
-}
-
-// frameReason counts a frame-level error seen by the server.
-func frameReason(m *metrics.Metrics, r string) {
-	switch r {
-	case server.ReasonTooLarge:
-		m.DecodeError(metrics.DecodeTooLarge)
-	case server.ReasonTooShort:
-		m.DecodeError(metrics.DecodeTooShort)
-	default:
-		m.DecodeError(metrics.DecodeOther)
-	}
 }
 
 // engineTerminals joins the configured terminals with their master keys.
@@ -271,35 +269,44 @@ func newVerifier(cfg *config.Config) (*campuscode.Verifier, error) {
 	return v, nil
 }
 
-// Start opens the listeners. It returns once both are accepting.
+// Start opens the listeners and starts the background tasks. It returns
+// once all are accepting. When it fails it releases everything, as Stop
+// would: nothing is left listening and the store is closed.
+//
+// The POS listener opens last, so terminals reach a gateway whose other
+// parts already run, and Stop, which releases in the reverse order, stops
+// accepting terminals first.
 func (d *Daemon) Start() error {
+	if !d.startOnce.CompareAndSwap(false, true) {
+		return errors.New("daemon: already started or stopped")
+	}
 	d.started = time.Now().UTC()
 	applyRuntime(d.cfg.Server.GOGC, d.cfg.Server.MemoryLimitMB, d.log)
-	if err := d.POS.Start(); err != nil {
-		return fmt.Errorf("POS listener %s: %w", d.cfg.Listen.POS, err)
-	}
-	d.posUp.Store(true)
 	if err := d.Admin.Start(); err != nil {
-		_ = d.POS.Shutdown(context.Background())
-		return fmt.Errorf("admin listener %s: %w", d.cfg.Listen.Admin, err)
+		return d.abandon(fmt.Errorf("admin listener %s: %w", d.cfg.Listen.Admin, err))
 	}
+	d.cleanup.add("admin shutdown", d.Admin.Shutdown)
 	if err := d.startService(); err != nil {
-		_ = d.Admin.Shutdown(context.Background())
-		_ = d.POS.Shutdown(context.Background())
-		return err
+		return d.abandon(err)
 	}
 	if err := d.startCardIO(); err != nil {
-		_ = d.Admin.Shutdown(context.Background())
-		_ = d.POS.Shutdown(context.Background())
-		return fmt.Errorf("card readers: %w", err)
+		return d.abandon(fmt.Errorf("card readers: %w", err))
 	}
 	d.startUpstream()
-	d.bg.Add(2)
-	go d.housekeeping()
-	go func() {
-		defer d.bg.Done()
-		idleCollector(d.bgStop, d.log)
-	}()
+	d.runBG("housekeeping", d.housekeeping)
+	d.runBG("idle collector", func(ctx context.Context) error {
+		idleCollector(ctx.Done(), d.log)
+		return nil
+	})
+	if err := d.POS.Start(); err != nil {
+		return d.abandon(fmt.Errorf("POS listener %s: %w", d.cfg.Listen.POS, err))
+	}
+	d.posUp.Store(true)
+	d.cleanup.add("POS shutdown", func(ctx context.Context) error {
+		err := d.POS.Shutdown(ctx)
+		d.posUp.Store(false)
+		return err
+	})
 	d.log.Info("ecardgw serving", "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
 		"admin", d.Admin.Addr(), "service", d.serviceAddr(), "terminals", len(d.cfg.Terminals), "store", d.DB.Path())
 	return nil
@@ -309,15 +316,14 @@ func (d *Daemon) Start() error {
 func (d *Daemon) POSAddr() net.Addr { return d.POS.Addr() }
 
 // housekeeping purges expired campus-code replay records and refreshes
-// gauges, until Stop.
-func (d *Daemon) housekeeping() {
-	defer d.bg.Done()
+// gauges, until ctx ends.
+func (d *Daemon) housekeeping(ctx context.Context) error {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
 		select {
-		case <-d.bgStop:
-			return
+		case <-ctx.Done():
+			return nil
 		case now := <-t.C:
 			if _, err := d.DB.PurgeReplay(now.UTC()); err != nil {
 				d.log.Warn("purging campus-code replay records", "err", err)
@@ -344,7 +350,6 @@ func (d *Daemon) refreshGauges() {
 // Run starts the gateway and serves until ctx is done, then stops it.
 func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.Start(); err != nil {
-		_ = d.DB.Close()
 		return err
 	}
 	<-ctx.Done()
@@ -352,35 +357,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 // Stop is the lame-duck shutdown: stop accepting, answer what is in
-// flight (bounded by ShutdownTimeout), then close the admin listener and
-// the store. It runs once.
+// flight (bounded by ShutdownTimeout), then stop the background tasks,
+// close the service and admin listeners, the upstream connections and the
+// store: everything New and Start acquired, in the reverse order. It runs
+// once.
 func (d *Daemon) Stop() error {
 	d.stopOnce.Do(func() {
 		d.log.Info("shutting down: finishing in-flight requests")
-		ctx, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownTimeout)
-		defer cancel()
-		var errs []error
-		if d.posUp.Load() {
-			if err := d.POS.Shutdown(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("POS shutdown: %w", err))
-			}
-		}
-		d.posUp.Store(false)
-		close(d.bgStop)
-		d.bg.Wait()
-		if err := d.stopService(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("service shutdown: %w", err))
-		}
-		if err := d.Admin.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
-		}
-		d.Engine.Close()
-		d.up.close()
-		if err := d.DB.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("store close: %w", err))
-		}
-		d.Metrics.SetStoreUp(false)
-		d.stopErr = errors.Join(errs...)
+		d.startOnce.Store(true) // nothing starts after Stop
+		d.stopErr = d.release()
 		d.log.Info("stopped")
 	})
 	return d.stopErr

@@ -29,24 +29,3 @@ func (o *observer) CampusCode(reason string) { o.m.CampusCode(metrics.ParseCampu
 func (o *observer) Payment(channel, outcome string) {
 	o.m.Payment(metrics.ParseChannel(channel), metrics.ParsePaymentOutcome(outcome))
 }
-
-// closeReason maps the server's close reasons to the metrics labels.
-func closeReason(r string) metrics.CloseReason {
-	switch r {
-	case "peer":
-		return metrics.CloseEOF
-	case "idle":
-		return metrics.CloseIdle
-	case "io_error", "handler_panic":
-		return metrics.CloseError
-	case "over_capacity":
-		return metrics.CloseCap
-	case "shutdown":
-		return metrics.CloseShutdown
-	case "frame_error", "handler_close", "read_overflow":
-		return metrics.CloseProtocol
-	case "slow_reader":
-		return metrics.CloseSlowReader
-	}
-	return metrics.CloseOther
-}

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 
 	"ecardgw/gateway/config"
@@ -33,14 +32,8 @@ func (d *Daemon) startService() error {
 	if err := d.Service.Start(); err != nil {
 		return fmt.Errorf("service listener %s: %w", d.cfg.Listen.Service, err)
 	}
+	d.cleanup.add("service shutdown", d.Service.Shutdown)
 	return nil
-}
-
-func (d *Daemon) stopService(ctx context.Context) error {
-	if d.Service == nil {
-		return nil
-	}
-	return d.Service.Shutdown(ctx)
 }
 
 // serviceAddr is the service API's bound address, or "off".

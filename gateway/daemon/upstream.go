@@ -131,28 +131,11 @@ func (d *Daemon) startUpstream() {
 		}
 		f := forward.New(forward.Options{DB: d.DB, Sink: sink, Position: pos, Metrics: d.Metrics, Logger: d.log})
 		d.forwarders = append(d.forwarders, f)
-		d.runBG(f.Run)
+		d.runBG("background task", f.Run)
 	}
 	if u.centre != nil {
-		d.runBG(d.syncReplica)
+		d.runBG("background task", d.syncReplica)
 	}
-}
-
-// runBG runs fn until Stop cancels its context.
-func (d *Daemon) runBG(fn func(context.Context) error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	d.bg.Add(2)
-	go func() {
-		defer d.bg.Done()
-		if err := fn(ctx); err != nil && ctx.Err() == nil {
-			d.log.Error("background task stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer d.bg.Done()
-		<-d.bgStop
-		cancel()
-	}()
 }
 
 // Replica sync positions, in the store's settings.

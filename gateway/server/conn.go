@@ -3,7 +3,6 @@ package server
 import (
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/panjf2000/gnet/v2"
 )
@@ -34,9 +33,9 @@ type connState struct {
 	iov     [][]byte   // scratch: answers written in one flush
 	done    []*request // scratch: requests whose answers were flushed
 
-	inflight   atomic.Int32 // dispatched, not yet flushed; written by the loop, read by the ticker
-	lastActive atomic.Int64 // unix nanoseconds of the last OnTraffic, for the idle sweep
-	reason     atomic.Pointer[string]
+	inflight   atomic.Int32  // dispatched, not yet flushed; written by the loop, read by the ticker
+	lastActive atomic.Int64  // unix nanoseconds of the last OnTraffic, for the idle sweep
+	reason     atomic.Uint32 // a CloseReason; 0 until one is set
 
 	// mu guards the reorder ring between workers (fill) and the loop
 	// (drain in sequence order).
@@ -67,16 +66,12 @@ func newConnState(id uint64, gc gnet.Conn, maxInFlight int) *connState {
 // setReason records why the connection is being closed; the first reason
 // wins, so a close requested by the idle sweep and one by the loop do not
 // overwrite each other.
-func (cs *connState) setReason(r string) bool {
-	return cs.reason.CompareAndSwap(nil, &r)
+func (cs *connState) setReason(r CloseReason) bool {
+	return cs.reason.CompareAndSwap(0, uint32(r))
 }
 
-func (cs *connState) closeReason() string {
-	if p := cs.reason.Load(); p != nil {
-		return *p
-	}
-	return ""
-}
+// closeReason is the reason set, or 0.
+func (cs *connState) closeReason() CloseReason { return CloseReason(cs.reason.Load()) }
 
 // finish is called by a worker when r is done. It parks r in the ring and
 // wakes the event loop if r is the next answer due. It reports false when
@@ -132,14 +127,4 @@ func (cs *connState) markClosed(dst []*request) []*request {
 	}
 	cs.mu.Unlock()
 	return dst
-}
-
-// aliases reports whether a lies inside b's backing array.
-func aliases(a, b []byte) bool {
-	if cap(a) == 0 || cap(b) == 0 {
-		return false
-	}
-	pa := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
-	pb := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return pa >= pb && pa < pb+uintptr(cap(b))
 }

@@ -34,12 +34,12 @@ func (e *events) OnBoot(eng gnet.Engine) gnet.Action {
 func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	s := e.s
 	if s.draining.Load() {
-		s.reject(ReasonShutdown)
+		s.reject(CloseShutdown)
 		return nil, gnet.Close
 	}
 	if n := s.conns.Add(1); s.opt.MaxConns > 0 && n > int64(s.opt.MaxConns) {
 		s.conns.Add(-1)
-		s.reject(ReasonOverCapacity)
+		s.reject(CloseOverCapacity)
 		return nil, gnet.Close
 	}
 	cs := newConnState(s.nextID.Add(1), gc, s.opt.MaxInFlight)
@@ -54,7 +54,7 @@ func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	return nil, gnet.None
 }
 
-func (s *Server) reject(reason string) {
+func (s *Server) reject(reason CloseReason) {
 	if f := s.opt.Hooks.OnReject; f != nil {
 		f(reason)
 	}
@@ -81,18 +81,18 @@ func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 
 	reason := cs.closeReason()
 	switch {
-	case reason != "":
+	case reason != 0:
 	case s.stopping.Load():
-		reason = ReasonShutdown
+		reason = CloseShutdown
 	case err == nil || errors.Is(err, io.EOF):
-		reason = ReasonPeer
+		reason = ClosePeer
 	default:
-		reason = ReasonIOError
+		reason = CloseIOError
 	}
 	if f := s.opt.Hooks.OnClose; f != nil {
 		f(reason)
 	}
-	s.log.Debug("connection closed", "conn", cs.info.ID, "remote", addrString(cs.info.Remote), "reason", reason)
+	s.log.Debug("connection closed", "conn", cs.info.ID, "remote", addrString(cs.info.Remote), "reason", reason.String())
 	return gnet.None
 }
 
@@ -151,7 +151,7 @@ func (e *events) OnTick() (time.Duration, gnet.Action) {
 	}
 	s.regMu.Unlock()
 	for i, cs := range s.sweep {
-		if cs.setReason(ReasonIdle) {
+		if cs.setReason(CloseIdle) {
 			_ = cs.gc.Close()
 		}
 		s.sweep[i] = nil

@@ -138,5 +138,5 @@ func TestFlushSurvivesCloseInsideWritev(t *testing.T) {
 	require.False(t, cs.finish(reqs[2]), "the connection is closed")
 	s.recycle(reqs[2]) // what the worker does then
 	require.Zero(t, s.InFlight())
-	rs.waitClose(t, ReasonIOError)
+	rs.waitClose(t, CloseIOError)
 }

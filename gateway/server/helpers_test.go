@@ -148,19 +148,19 @@ func interesting(dump []byte) string {
 // reasons collects hook calls.
 type reasons struct {
 	mu     sync.Mutex
-	closed []string
-	reject []string
-	frame  []string
+	closed []CloseReason
+	reject []CloseReason
+	frame  []FrameReason
 	opened int
-	ch     chan string // every close reason, for waiting
+	ch     chan CloseReason // every close reason, for waiting
 }
 
-func newReasons() *reasons { return &reasons{ch: make(chan string, 1024)} }
+func newReasons() *reasons { return &reasons{ch: make(chan CloseReason, 1024)} }
 
 func (r *reasons) hooks() Hooks {
 	return Hooks{
 		OnOpen: func() { r.mu.Lock(); r.opened++; r.mu.Unlock() },
-		OnClose: func(x string) {
+		OnClose: func(x CloseReason) {
 			r.mu.Lock()
 			r.closed = append(r.closed, x)
 			r.mu.Unlock()
@@ -169,12 +169,12 @@ func (r *reasons) hooks() Hooks {
 			default:
 			}
 		},
-		OnReject:     func(x string) { r.mu.Lock(); r.reject = append(r.reject, x); r.mu.Unlock() },
-		OnFrameError: func(x string) { r.mu.Lock(); r.frame = append(r.frame, x); r.mu.Unlock() },
+		OnReject:     func(x CloseReason) { r.mu.Lock(); r.reject = append(r.reject, x); r.mu.Unlock() },
+		OnFrameError: func(x FrameReason) { r.mu.Lock(); r.frame = append(r.frame, x); r.mu.Unlock() },
 	}
 }
 
-func (r *reasons) waitClose(t testing.TB, want string) {
+func (r *reasons) waitClose(t testing.TB, want CloseReason) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -183,23 +183,23 @@ func (r *reasons) waitClose(t testing.TB, want string) {
 			if got == want {
 				return
 			}
-			t.Logf("close reason %q while waiting for %q", got, want)
+			t.Logf("close reason %v while waiting for %v", got, want)
 		case <-timeout:
-			t.Fatalf("no close with reason %q", want)
+			t.Fatalf("no close with reason %v", want)
 		}
 	}
 }
 
-func (r *reasons) rejects() []string {
+func (r *reasons) rejects() []CloseReason {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]string(nil), r.reject...)
+	return append([]CloseReason(nil), r.reject...)
 }
 
-func (r *reasons) frames() []string {
+func (r *reasons) frames() []FrameReason {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]string(nil), r.frame...)
+	return append([]FrameReason(nil), r.frame...)
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger used from many goroutines.

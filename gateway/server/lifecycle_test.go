@@ -39,7 +39,7 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 	require.NoError(t, err)
 	defer late.Close()
 	requireClosed(t, late)
-	require.Equal(t, []string{ReasonShutdown}, rs.rejects())
+	require.Equal(t, []CloseReason{CloseShutdown}, rs.rejects())
 
 	close(gate)
 	require.NoError(t, <-done)
@@ -47,7 +47,7 @@ func TestShutdownAnswersInFlight(t *testing.T) {
 		require.Equal(t, uint64(i), seqOf(readFrame(t, c)))
 	}
 	requireClosed(t, c)
-	rs.waitClose(t, ReasonShutdown)
+	rs.waitClose(t, CloseShutdown)
 	require.ErrorIs(t, s.Shutdown(context.Background()), ErrClosed)
 }
 

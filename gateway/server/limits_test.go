@@ -46,7 +46,7 @@ func TestConnectionCap(t *testing.T) {
 	}
 	require.Len(t, rs.rejects(), flood)
 	for _, r := range rs.rejects() {
-		require.Equal(t, ReasonOverCapacity, r)
+		require.Equal(t, CloseOverCapacity, r)
 	}
 	for i, c := range served {
 		roundTrip(t, c, uint64(100+i))
@@ -54,7 +54,7 @@ func TestConnectionCap(t *testing.T) {
 	require.Equal(t, 10, s.Conns())
 	// A freed place is usable again.
 	require.NoError(t, served[0].Close())
-	rs.waitClose(t, ReasonPeer)
+	rs.waitClose(t, ClosePeer)
 	roundTrip(t, dial(t, s), 1)
 }
 
@@ -65,7 +65,7 @@ func TestIdleTimeout(t *testing.T) {
 	c := dial(t, s)
 	roundTrip(t, c, 1)
 	requireClosed(t, c)
-	rs.waitClose(t, ReasonIdle)
+	rs.waitClose(t, CloseIdle)
 	require.Equal(t, 0, s.Conns())
 }
 
@@ -104,7 +104,7 @@ func TestSlowReaderClosed(t *testing.T) {
 			}
 		}
 	}()
-	rs.waitClose(t, ReasonSlowReader)
+	rs.waitClose(t, CloseSlowReader)
 	requireClosed(t, c)
 }
 
@@ -175,7 +175,7 @@ func TestBackPressureFloodClosed(t *testing.T) {
 			}
 		}
 	}()
-	rs.waitClose(t, ReasonReadOverflow)
+	rs.waitClose(t, CloseReadOverflow)
 	require.LessOrEqual(t, handled.Load(), int64(4))
 	require.LessOrEqual(t, s.InFlight(), 4)
 }

@@ -39,10 +39,10 @@ type Options struct {
 	// until answers drain.
 	MaxInFlight int
 	// MaxPendingRead bounds the bytes buffered for a connection paused by
-	// MaxInFlight; beyond it the connection is closed (ReasonReadOverflow).
+	// MaxInFlight; beyond it the connection is closed (CloseReadOverflow).
 	MaxPendingRead int
 	// MaxPendingWrite bounds answer bytes queued but not yet taken by the
-	// socket; beyond it the connection is closed (ReasonSlowReader).
+	// socket; beyond it the connection is closed (CloseSlowReader).
 	MaxPendingWrite int
 	// SocketSendBuffer sets SO_SNDBUF on accepted sockets; 0 keeps the OS
 	// default. Mostly for tests that need the kernel to stop absorbing.
@@ -53,13 +53,14 @@ type Options struct {
 }
 
 // Hooks are optional callbacks for metrics. They run on event loops or the
-// ticker and must be cheap and non-blocking. Reasons are the Reason*
-// constants, a bounded set safe for metric labels.
+// ticker and must be cheap and non-blocking. Their reasons are closed
+// enums (CloseReason, FrameReason), so each maps to a bounded set of
+// metric labels.
 type Hooks struct {
-	OnOpen       func()              // a connection was accepted and admitted
-	OnClose      func(reason string) // an admitted connection closed
-	OnReject     func(reason string) // a connection was closed at accept (ReasonOverCapacity, ReasonShutdown)
-	OnFrameError func(reason string) // a frame-level error (ReasonTooLarge, ReasonTooShort); the connection closes
+	OnOpen       func()                   // a connection was accepted and admitted
+	OnClose      func(reason CloseReason) // an admitted connection closed
+	OnReject     func(reason CloseReason) // a connection was closed at accept (CloseOverCapacity, CloseShutdown)
+	OnFrameError func(reason FrameReason) // a frame-level error; the connection closes (CloseFrameError)
 }
 
 func (o *Options) withDefaults() (Options, error) {

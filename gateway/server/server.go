@@ -18,11 +18,9 @@ import (
 // Server is the gateway's TCP server. Create it with New, then Start and
 // finally Shutdown.
 type Server struct {
-	h        Handler
-	malf     MalformedHandler // nil if h does not implement it
-	releaser AnswerReleaser   // nil if h does not implement it
-	opt      Options
-	log      *slog.Logger
+	h   Handler
+	opt Options
+	log *slog.Logger
 
 	ctx    context.Context // passed to Handle; cancelled when Shutdown gives up
 	cancel context.CancelFunc
@@ -69,8 +67,6 @@ func New(h Handler, opt Options) (*Server, error) {
 		done:     make(chan struct{}),
 		registry: make(map[*connState]struct{}),
 	}
-	s.malf, _ = h.(MalformedHandler)
-	s.releaser, _ = h.(AnswerReleaser)
 	bufCap := o.MaxFrame + 2
 	s.reqPool.New = func() any { return &request{buf: make([]byte, 0, bufCap)} }
 	s.ctx, s.cancel = context.WithCancel(context.Background())

@@ -45,16 +45,16 @@ func (s *Server) flush(cs *connState, gc gnet.Conn) gnet.Action {
 	cs.done = cs.done[:0]
 	switch {
 	case werr != nil:
-		cs.setReason(ReasonIOError)
+		cs.setReason(CloseIOError)
 		return gnet.Close
 	case panicked:
-		cs.setReason(ReasonPanic)
+		cs.setReason(ClosePanic)
 		return gnet.Close
 	case closeAfter:
-		cs.setReason(ReasonHandler)
+		cs.setReason(CloseHandler)
 		return gnet.Close
 	case gc.OutboundBuffered() > s.opt.MaxPendingWrite:
-		cs.setReason(ReasonSlowReader)
+		cs.setReason(CloseSlowReader)
 		return gnet.Close
 	}
 	return gnet.None
@@ -115,24 +115,21 @@ func (s *Server) read(cs *connState, gc gnet.Conn) gnet.Action {
 		}
 	}
 	if cs.paused && gc.InboundBuffered() > s.opt.MaxPendingRead {
-		cs.setReason(ReasonReadOverflow)
+		cs.setReason(CloseReadOverflow)
 		return gnet.Close
 	}
 	return gnet.None
 }
 
 func (s *Server) frameError(cs *connState, err error) {
-	reason := ReasonTooShort
+	reason := FrameTooShort
 	if errors.Is(err, frame.ErrTooLarge) {
-		reason = ReasonTooLarge
+		reason = FrameTooLarge
 	}
-	cs.setReason(ReasonFrame)
+	cs.setReason(CloseFrameError)
 	// err names the problem and the announced length, never frame bytes.
-	s.log.Debug("frame error", "conn", cs.info.ID, "reason", reason, "err", err)
+	s.log.Debug("frame error", "conn", cs.info.ID, "reason", reason.String(), "err", err)
 	if f := s.opt.Hooks.OnFrameError; f != nil {
 		f(reason)
-	}
-	if s.malf != nil {
-		s.malf.Malformed(&cs.info, err)
 	}
 }

@@ -32,9 +32,6 @@ func (s *Server) handle(r *request) {
 // recycle returns r and its buffers once its answer is written or dropped,
 // and takes it off the in-flight count.
 func (s *Server) recycle(r *request) {
-	if s.releaser != nil && r.answer != nil && !aliases(r.answer, r.buf) {
-		s.releaser.ReleaseAnswer(r.answer)
-	}
 	s.inflight.Add(-1)
 	if cap(r.buf) > s.opt.MaxFrame+2 {
 		// A handler appended past the frame and grew the buffer; keep the

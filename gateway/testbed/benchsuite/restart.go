@@ -145,7 +145,6 @@ func timeToReady(ctx context.Context, env *posim.Env) (time.Duration, error) {
 		return 0, err
 	}
 	if err := d.Start(); err != nil {
-		_ = d.DB.Close()
 		return 0, err
 	}
 	defer d.Stop()

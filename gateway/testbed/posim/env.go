@@ -150,7 +150,6 @@ func (e *Env) Start() (*daemon.Daemon, error) {
 		return nil, err
 	}
 	if err := d.Start(); err != nil {
-		_ = d.DB.Close()
 		return nil, err
 	}
 	return d, nil
