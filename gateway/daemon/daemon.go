@@ -205,11 +205,13 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	return d, nil
 }
 
-// handler adapts the engine to the server.
+// handler adapts the engine to the server: a frame the engine cannot
+// answer (nil) closes the connection.
 type handler struct{ e *txn.Engine }
 
 func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) ([]byte, bool) {
-	return h.e.Handle(ctx, frame)
+	answer := h.e.Handle(ctx, frame)
+	return answer, answer == nil
 }
 
 // frameReason counts a frame-level error seen by the server.
@@ -374,7 +376,6 @@ func (d *Daemon) Stop() error {
 		if err := d.Admin.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("admin shutdown: %w", err))
 		}
-		d.Engine.Close()
 		d.up.close()
 		if err := d.DB.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("store close: %w", err))

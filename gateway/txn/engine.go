@@ -93,7 +93,6 @@ type Engine struct {
 	standInLim     StandInLimits
 
 	blacklistVersion atomic.Uint32
-	closed           atomic.Bool
 }
 
 // New builds an engine over an open store.
@@ -209,9 +208,9 @@ type work struct {
 }
 
 // Handle answers one complete frame (LEN included). The returned answer is
-// owned by the caller. closeConn asks the server to close the connection
-// after writing the answer (or at once when answer is nil).
-func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte, closeConn bool) {
+// owned by the caller. A nil answer means the frame cannot be answered: the
+// server closes the connection (promise 5).
+func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
 	start := e.now()
 	w := e.work.Get().(*work)
 	defer e.work.Put(w)
@@ -234,11 +233,5 @@ func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte, close
 		answer, rc = e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	e.obs.Request(mti, rc, e.now().Sub(start))
-	return answer, false
+	return answer
 }
-
-// Close stops the engine accepting work; the store is the caller's to close.
-func (e *Engine) Close() { e.closed.Store(true) }
-
-// ctxErr is returned by Update when the request was abandoned.
-var errClosed = errors.New("txn: engine closed")

@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -131,8 +132,8 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 		e.log.Error("sign-in: no randomness", "err", err)
 		return e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
-	pik := clone(keys[:16])
-	mak := clone(keys[16:24])
+	pik := bytes.Clone(keys[:16])
+	mak := bytes.Clone(keys[16:24])
 	encPIK, err1 := mac.Wrap(term.TMK, pik)
 	encMAK, err2 := mac.Wrap(term.TMK, mak)
 	if err1 != nil || err2 != nil {

@@ -1,12 +1,6 @@
 package txn
 
-import (
-	"crypto/subtle"
-
-	"ecardgw/gateway/logging"
-)
-
-func constEq(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+import "ecardgw/gateway/logging"
 
 // maskCard masks a card number for the journal and logs.
 func maskCard(digits []byte) string { return logging.MaskPAN(string(digits)) }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"ecardgw/cardio/pboc"
+	"ecardgw/codec/mac"
 	"ecardgw/codec/tlv"
 	"ecardgw/store"
 )
@@ -113,7 +114,7 @@ func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
 	}
 	in.sk = pboc.SessionKey(cardKey, rnd, in.ctr)
 	want := pboc.MAC1(in.sk, uint32(in.before), uint32(amt), in.tn)
-	if !constEq(want[:], mac1B) {
+	if !mac.Equal(want[:], mac1B) {
 		e.obs.MACFailure()
 		c.rec.Note = "MAC1 invalid"
 		c.decline(RCMAC)
