@@ -2,10 +2,22 @@ package txn
 
 import (
 	"bytes"
+	"context"
 
 	"ecardgw/gateway/campuscode"
 	"ecardgw/store"
 )
+
+// Scanned codes (entry mode 031, field 62): a campus code is verified and
+// claimed before the store transaction and charged to its account in it;
+// a payment code goes to its channel (payments.go).
+//
+// A campus code is used once, on any terminal: it is verified offline
+// (preverify), claimed in the record shared with the other campuses
+// (claimShared), in connected mode claimed locally before the centre is
+// asked (claimCode), and in the transaction checked against the local
+// replay record (scannedPayer) and recorded as used when approved
+// (consumeCode).
 
 // Channels named in field 44.
 const (
@@ -67,6 +79,77 @@ func (c *call) thirdPartyCode() string {
 		return ch
 	}
 	return ""
+}
+
+// preverified is a campus code checked before the store transaction:
+// signature checks are the expensive part and need no store.
+type preverified struct {
+	res campuscode.Result
+	err error
+}
+
+// preverify runs the offline verification of a scanned campus code.
+func (e *Engine) preverify(c *call) {
+	if e.campus == nil {
+		return
+	}
+	t := c.scanned()
+	if t == nil || !bytes.HasPrefix(t, campusPrefix) {
+		return
+	}
+	res, err := e.campus.Verify(t, c.now)
+	c.code = &preverified{res: res, err: err}
+}
+
+// SharedReplay is the campus-code replay record shared between the
+// gateways of several campuses (a JetStream key-value bucket): Claim is
+// true for the first claimant of a code anywhere.
+type SharedReplay interface {
+	Claim(ctx context.Context, account uint64, genAt uint32, counter uint16) (bool, error)
+}
+
+// claimShared claims a verified campus code in the shared record before
+// anything is decided, so that a code used at one campus is refused at the
+// other. A retransmission is answered from the idempotency record first
+// (it claimed the code the first time). When the shared record cannot be
+// reached the local record still refuses replays at this gateway.
+func (e *Engine) claimShared(ctx context.Context, c *call) ([]byte, bool) {
+	if e.shared == nil || c.code == nil || c.code.err != nil {
+		return nil, false
+	}
+	if ans, ok := e.storedAnswer(c.key); ok {
+		return ans, true
+	}
+	r := c.code.res
+	ok, err := e.shared.Claim(ctx, r.Account, r.GeneratedAt, r.Counter)
+	switch {
+	case err != nil:
+		e.log.Warn("shared campus-code replay record unreachable: refusing replays at this gateway only", "err", err)
+	case !ok:
+		c.code.err = campuscode.ErrReplay
+	}
+	return nil, false
+}
+
+// claimCode records the campus code as used before the centre is asked
+// (connected mode), so that two terminals cannot both have it authorized.
+func (e *Engine) claimCode(ctx context.Context, c *call) bool {
+	r := c.code.res
+	claimed := false
+	err := e.db.Update(ctx, func(tx *store.Tx) error {
+		seen, err := tx.ReplaySeen(r.Account, r.GeneratedAt, r.Counter)
+		if err != nil || seen {
+			claimed = false
+			return err
+		}
+		claimed = true
+		return tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, e.campus.Expiry(r))
+	})
+	if err != nil {
+		return false
+	}
+	c.codeClaimed = claimed
+	return claimed
 }
 
 // scannedPayer resolves a campus code to its account (the code was
@@ -139,24 +222,4 @@ func (c *call) consumeCode() error {
 	}
 	r := c.code.res
 	return c.tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, c.e.campus.Expiry(r))
-}
-
-// preverified is a campus code checked before the store transaction:
-// signature checks are the expensive part and need no store.
-type preverified struct {
-	res campuscode.Result
-	err error
-}
-
-// preverify runs the offline verification of a scanned campus code.
-func (e *Engine) preverify(c *call) {
-	if e.campus == nil {
-		return
-	}
-	t := c.scanned()
-	if t == nil || !bytes.HasPrefix(t, campusPrefix) {
-		return
-	}
-	res, err := e.campus.Verify(t, c.now)
-	c.code = &preverified{res: res, err: err}
 }

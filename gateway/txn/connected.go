@@ -142,26 +142,6 @@ func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
 	return nil, false
 }
 
-// claimCode records the campus code as used before the centre is asked.
-func (e *Engine) claimCode(ctx context.Context, c *call) bool {
-	r := c.code.res
-	claimed := false
-	err := e.db.Update(ctx, func(tx *store.Tx) error {
-		seen, err := tx.ReplaySeen(r.Account, r.GeneratedAt, r.Counter)
-		if err != nil || seen {
-			claimed = false
-			return err
-		}
-		claimed = true
-		return tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, e.campus.Expiry(r))
-	})
-	if err != nil {
-		return false
-	}
-	c.codeClaimed = claimed
-	return claimed
-}
-
 // connected decides a request in connected mode inside the transaction:
 // the centre's answer, or the stand-in rules when it did not answer.
 // handled is false for requests that follow the local rules.
