@@ -130,5 +130,3 @@ func encodeRespKey(w *work, key *mac.Key) ([]byte, error) {
 	}
 	return encodeResp(w, key)
 }
-
-var errNoMACKey = errors.New("txn: the session has no usable MAC key")

@@ -42,10 +42,6 @@ type AuthResult struct {
 	ECardActive bool
 }
 
-// ErrCentreUnreachable is what a Centre returns when the centre did not
-// answer in time (network, timeout, 5xx): the engine stands in.
-var ErrCentreUnreachable = errors.New("txn: card centre unreachable")
-
 // StandInLimits bound what the gateway approves while the centre is silent.
 type StandInLimits struct {
 	PerTxnFen     int64 // default 5000 (50.00)

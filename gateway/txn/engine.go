@@ -3,7 +3,6 @@ package txn
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -98,7 +97,7 @@ type Engine struct {
 // New builds an engine over an open store.
 func New(cfg Config) (*Engine, error) {
 	if cfg.DB == nil {
-		return nil, errors.New("txn: no store")
+		return nil, ErrNoStore
 	}
 	e := &Engine{
 		db:       cfg.DB,

@@ -55,10 +55,6 @@ type PayResult struct {
 	Reason     string
 }
 
-// ErrPayUnreachable is returned by a Payments implementation that cannot
-// reach the centre or payment service.
-var ErrPayUnreachable = errors.New("txn: payment service unreachable")
-
 // payOutcome is the result of talking to the channel before the store
 // transaction (that conversation may take up to the poll limit and must
 // never hold the journal's group commit).
