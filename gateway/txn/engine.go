@@ -162,7 +162,12 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.sessions.init()
-	e.work.New = func() any { return new(work) }
+	e.work.New = func() any {
+		w := new(work)
+		w.call.w = w
+		w.decide = w.call.decide
+		return w
+	}
 	if err := e.db.View(func(tx *store.Tx) error {
 		v, err := tx.BlacklistVersion()
 		e.blacklistVersion.Store(v)
@@ -198,12 +203,13 @@ func (e *Engine) SetTerminals(list []Terminal) error {
 // work is the per-request scratch space, pooled so that the hot path does
 // not allocate messages or buffers.
 type work struct {
-	call call
-	mac  mac.Key
-	req  iso8583.Message
-	resp iso8583.Message
-	buf  []byte
-	tmp  []byte
+	call   call
+	decide func(*store.Tx) error // call.decide, bound once
+	mac    mac.Key
+	req    iso8583.Message
+	resp   iso8583.Message
+	buf    []byte
+	tmp    []byte
 }
 
 // Handle answers one complete frame (LEN included). The returned answer is

@@ -10,6 +10,23 @@ import (
 	"ecardgw/store"
 )
 
+// A financial request (0100, 0200, 0220, 0400, 0500) goes through this
+// file from top to bottom:
+//
+//  1. accept: the terminal, its session, the MAC, what the terminal's type
+//     may send, the open batch.
+//  2. beforeStore: the work that needs no store and may take time, done
+//     before the store transaction so that it never holds a group commit:
+//     the campus code's signatures and shared claim (campuscode.go), the
+//     payment channel (payments.go), the centre's online authorization
+//     (connected.go). Each step answers a retransmission from the
+//     idempotency record.
+//  3. decide, the store transaction: the idempotency record, the rule for
+//     the request's type (execute: purchase.go, refund.go, kiosk.go, ...),
+//     and finish, which builds the answer and writes it with the journal
+//     record(s) and the ledger change.
+//  4. afterCommit: what follows once the answer is durable.
+
 // call carries one financial request through its store transaction. It is
 // reset at the start of every run of the transaction function, because the
 // store may run that function more than once (group commit retry).
@@ -18,6 +35,7 @@ type call struct {
 	tx   *store.Tx
 	w    *work
 	term *Terminal
+	en   *sessionEntry
 	st   *sessionState
 	key  store.IdemKey
 	mti  uint16
@@ -25,7 +43,7 @@ type call struct {
 	now  time.Time
 
 	pay         *payOutcome // third-party channel outcome, decided before the transaction
-	online      *AuthResult // the centre\'s decision (connected mode)
+	online      *AuthResult // the centre's decision (connected mode)
 	unreachable bool        // the centre did not answer: stand in
 	codeClaimed bool        // the campus code was claimed before asking the centre
 	readOnly    bool
@@ -48,10 +66,13 @@ type call struct {
 	f63     []byte
 
 	closeBatch bool
+
+	answer  []byte // the encoded answer
+	retrans bool   // answer is the one stored for an earlier copy of the request
 }
 
 func (c *call) reset(tx *store.Tx) {
-	*c = call{e: c.e, tx: tx, w: c.w, term: c.term, st: c.st, key: c.key, mti: c.mti, proc: c.proc, now: c.now, code: c.code, pay: c.pay, readOnly: c.readOnly,
+	*c = call{e: c.e, tx: tx, w: c.w, term: c.term, en: c.en, st: c.st, key: c.key, mti: c.mti, proc: c.proc, now: c.now, code: c.code, pay: c.pay, readOnly: c.readOnly,
 		online: c.online, unreachable: c.unreachable, codeClaimed: c.codeClaimed}
 	c.rec = store.Record{Time: c.now, Key: c.key, ProcCode: c.proc, Location: c.term.Location}
 }
@@ -69,35 +90,57 @@ func (c *call) putState(s *store.TxnState) error {
 // decline sets the response code of a refused request.
 func (c *call) decline(rc string) { c.rc = rc }
 
+// financial answers a financial request.
 func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
+	c, answer, rc := e.accept(w)
+	if c == nil {
+		return answer, rc
+	}
+	if answer, ok := e.beforeStore(ctx, c); ok {
+		return answer, "retransmission"
+	}
+	if err := e.db.Update(ctx, w.decide); err != nil {
+		return e.notCommitted(c, err)
+	}
+	if c.retrans {
+		return c.answer, "retransmission"
+	}
+	e.afterCommit(ctx, c)
+	return c.answer, c.rc
+}
+
+// accept checks what must hold before anything is decided and starts the
+// request's call; when it does not hold, the call is nil and the answer is
+// the refusal.
+func (e *Engine) accept(w *work) (*call, []byte, string) {
 	req := &w.req
 	term := e.terms.get(req.TerminalID())
 	if term == nil || string(req.MerchantID()) != term.Merchant {
-		return e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
+		return nil, e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
 	}
 	mti := uint16(req.MTI)
 	var proc uint32
 	if req.Has(3) {
 		p, err := req.ProcCode()
 		if err != nil {
-			return e.plainAnswer(w, RCFormat, nil), RCFormat
+			return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 		}
 		proc = p
 	} else if mti != mti0500 {
-		return e.plainAnswer(w, RCFormat, nil), RCFormat
+		return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	stan, err1 := req.STAN()
 	f60, err2 := req.F60()
 	if err1 != nil || err2 != nil {
-		return e.plainAnswer(w, RCFormat, nil), RCFormat
+		return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	en, st, err := e.session(term.ID)
 	if err != nil {
 		e.log.Error("session lookup", "terminal", term.ID, "err", err)
-		return e.plainAnswer(w, RCSystem, nil), RCSystem
+		return nil, e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
 	if st == nil {
-		return e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
+		return nil, e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
 	}
 	if !e.macOK(w, st) {
 		e.obs.MACFailure()
@@ -105,76 +148,21 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 			e.dropSession(en, term.ID)
 			e.log.Warn("repeated MAC failures: terminal must sign in again", "terminal", term.ID, "failures", n)
 		}
-		return e.plainAnswer(w, RCMAC, st.mak), RCMAC
+		return nil, e.plainAnswer(w, RCMAC, st.mak), RCMAC
 	}
 	if en.macFails.Load() != 0 {
 		en.macFails.Store(0)
 	}
 	if !term.Type.allows(mti, proc) {
-		return e.plainAnswer(w, RCNotAllowed, st.mak), RCNotAllowed
+		return nil, e.plainAnswer(w, RCNotAllowed, st.mak), RCNotAllowed
 	}
 	if f60.Batch != st.batch || !st.batchOpen {
-		return e.plainAnswerProc(w, RCSignIn, st.mak, procSignIn), RCSignIn
+		return nil, e.plainAnswerProc(w, RCSignIn, st.mak, procSignIn), RCSignIn
 	}
-
 	c := &w.call // pooled with the work: no allocation per request
-	*c = call{e: e, w: w, term: term, st: st, mti: mti, proc: proc, now: e.now().UTC(),
+	*c = call{e: e, w: w, term: term, en: en, st: st, mti: mti, proc: proc, now: e.now().UTC(),
 		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}
-	e.preverify(c)
-	if ans, ok := e.claimShared(ctx, c); ok {
-		return ans, "retransmission"
-	}
-	if ans, ok := e.prepay(ctx, c); ok {
-		return ans, "retransmission"
-	}
-	if ans, ok := e.authorize(ctx, c); ok {
-		return ans, "retransmission"
-	}
-	var answer []byte
-	retrans := false
-	err = e.db.Update(ctx, func(tx *store.Tx) error {
-		prev, ok, err := tx.Idem(c.key)
-		if err != nil {
-			return err
-		}
-		if ok {
-			answer, retrans = prev, true
-			return nil
-		}
-		retrans = false
-		c.reset(tx)
-		if err := e.execute(c); err != nil {
-			return err
-		}
-		answer, err = c.finish()
-		return err
-	})
-	if err != nil {
-		if mti == mti0100 && !errors.Is(err, context.Canceled) {
-			// Inquiries are still answered when the journal cannot be
-			// written (disk full): they change nothing.
-			if ans, ok := e.inquiryReadOnly(c); ok {
-				return ans, c.rc
-			}
-		}
-		// The store's health logs the failure once per outage; one line per
-		// request would flood the very disk that is full.
-		e.log.Debug("request not committed; answering 96", "terminal", term.ID, "mti", mti, "err", err)
-		return e.plainAnswer(w, RCSystem, st.mak), RCSystem
-	}
-	if retrans {
-		return answer, "retransmission"
-	}
-	if c.codeReason != "" {
-		e.obs.CampusCode(c.codeReason)
-	}
-	e.refundAfterFailedCredit(ctx, c)
-	if c.closeBatch {
-		ns := *st
-		ns.batchOpen = false
-		en.st.CompareAndSwap(st, &ns)
-	}
-	return answer, c.rc
+	return c, nil, ""
 }
 
 // macOK checks field 64 against the MAC of the request's MAB.
@@ -201,6 +189,58 @@ func (e *Engine) dropSession(en *sessionEntry, term string) {
 	}); err != nil {
 		e.log.Error("drop session", "terminal", term, "err", err)
 	}
+}
+
+// beforeStore does the work that needs no store and may take time before
+// the store transaction: it verifies a campus code's signatures and claims
+// it in the shared replay record, has the payment channel take or give
+// back a payment, and asks the centre in connected mode; the outcomes are
+// left in the call for the transaction. It returns the stored answer when
+// the request turns out to be a retransmission.
+func (e *Engine) beforeStore(ctx context.Context, c *call) ([]byte, bool) {
+	e.preverify(c)
+	if ans, ok := e.claimShared(ctx, c); ok {
+		return ans, true
+	}
+	if ans, ok := e.prepay(ctx, c); ok {
+		return ans, true
+	}
+	return e.authorize(ctx, c)
+}
+
+// storedAnswer returns the answer already given to key, if any.
+func (e *Engine) storedAnswer(k store.IdemKey) ([]byte, bool) {
+	var ans []byte
+	_ = e.db.View(func(tx *store.Tx) error {
+		v, ok, err := tx.Idem(k)
+		if ok {
+			ans = v
+		}
+		return err
+	})
+	return ans, ans != nil
+}
+
+// decide is the store transaction function of a financial request (held
+// by the work as w.decide, so that passing it allocates nothing). A
+// retransmission gets the stored answer; otherwise each run starts afresh
+// from what was decided before the transaction (reset), applies the rule
+// and writes the answer with the journal.
+func (c *call) decide(tx *store.Tx) error {
+	prev, ok, err := tx.Idem(c.key)
+	if err != nil {
+		return err
+	}
+	if ok {
+		c.answer, c.retrans = prev, true
+		return nil
+	}
+	c.reset(tx)
+	if err := c.e.execute(c); err != nil {
+		return err
+	}
+	c.answer, err = c.finish()
+	return err
 }
 
 // execute applies the rule for the request's type.
@@ -335,6 +375,16 @@ func (c *call) finish() ([]byte, error) {
 	return answer, nil
 }
 
+func appendBalances(dst []byte, c *call) []byte {
+	if c.hasBal {
+		dst = appendBalance(dst, "10", c.bal)
+	}
+	if c.hasWal {
+		dst = appendBalance(dst, "20", c.wal)
+	}
+	return dst
+}
+
 // appendBalance appends one field 54 block: available balance in CNY.
 func appendBalance(dst []byte, acct string, amount int64) []byte {
 	b := iso8583.Balance{Amount: amount}
@@ -374,4 +424,34 @@ func kindOf(mti uint16, proc uint32) string {
 		return "settlement"
 	}
 	return "other"
+}
+
+// notCommitted answers a request whose transaction did not commit: 96,
+// except a balance inquiry, which changes nothing and is still answered
+// from a read transaction when the journal cannot be written (disk full).
+func (e *Engine) notCommitted(c *call, err error) ([]byte, string) {
+	if c.mti == mti0100 && !errors.Is(err, context.Canceled) {
+		if ans, ok := e.inquiryReadOnly(c); ok {
+			return ans, c.rc
+		}
+	}
+	// The store's health logs the failure once per outage; one line per
+	// request would flood the very disk that is full.
+	e.log.Debug("request not committed; answering 96", "terminal", c.term.ID, "mti", c.mti, "err", err)
+	return e.plainAnswer(c.w, RCSystem, c.st.mak), RCSystem
+}
+
+// afterCommit follows a committed answer: the campus code's metric, the
+// channel refund of a top-up that was paid but not credited, and the
+// session's batch closed by a settlement.
+func (e *Engine) afterCommit(ctx context.Context, c *call) {
+	if c.codeReason != "" {
+		e.obs.CampusCode(c.codeReason)
+	}
+	e.refundAfterFailedCredit(ctx, c)
+	if c.closeBatch {
+		ns := *c.st
+		ns.batchOpen = false
+		c.en.st.CompareAndSwap(c.st, &ns)
+	}
 }

@@ -130,19 +130,6 @@ func subjectOf(proc uint32) string {
 	return "campus purchase"
 }
 
-// storedAnswer returns the answer already given to key, if any.
-func (e *Engine) storedAnswer(k store.IdemKey) ([]byte, bool) {
-	var ans []byte
-	_ = e.db.View(func(tx *store.Tx) error {
-		v, ok, err := tx.Idem(k)
-		if ok {
-			ans = v
-		}
-		return err
-	})
-	return ans, ans != nil
-}
-
 // topUpTarget checks, before anyone is charged, that the card in field 2
 // names an account that can be credited.
 func (e *Engine) topUpTarget(c *call) (uint64, bool) {
