@@ -164,7 +164,6 @@ func New(cfg Config) (*Engine, error) {
 	e.sessions.init()
 	e.work.New = func() any {
 		w := new(work)
-		w.call.w = w
 		w.decide = w.call.decide
 		return w
 	}

@@ -27,12 +27,24 @@ import (
 //     record(s) and the ledger change.
 //  4. afterCommit: what follows once the answer is durable.
 
-// call carries one financial request through its store transaction. It is
-// reset at the start of every run of the transaction function, because the
-// store may run that function more than once (group commit retry).
+// call carries one financial request through its store transaction. The
+// store may run the transaction function more than once (group commit
+// retry), so each run starts with reset: what was decided before the
+// transaction is kept as a whole, the decision and the answer's fields
+// start from zero.
 type call struct {
+	preTxn           // decided before the store transaction; kept by reset
+	tx     *store.Tx // this run's transaction
+	decision
+	reply
+}
+
+// preTxn is what is known or decided before the store transaction: the
+// request, and the outcomes of the work done outside it. A field added
+// here is kept across runs of the transaction function, with no list to
+// update.
+type preTxn struct {
 	e    *Engine
-	tx   *store.Tx
 	w    *work
 	term *Terminal
 	en   *sessionEntry
@@ -42,38 +54,45 @@ type call struct {
 	proc uint32
 	now  time.Time
 
-	pay         *payOutcome // third-party channel outcome, decided before the transaction
-	online      *AuthResult // the centre's decision (connected mode)
-	unreachable bool        // the centre did not answer: stand in
-	codeClaimed bool        // the campus code was claimed before asking the centre
-	readOnly    bool
 	code        *preverified // campus code verified before the transaction
-	codeReason  string       // campus code result label for metrics
+	codeClaimed bool         // the campus code was claimed before asking the centre
+	pay         *payOutcome  // third-party channel outcome
+	online      *AuthResult  // the centre's decision (connected mode)
+	unreachable bool         // the centre did not answer: stand in
+	readOnly    bool         // answered from a read transaction: nothing is written
+}
 
-	state *store.TxnState // this request's approved transaction, stored with its answer
+// decision is what the rules decide in one run of the transaction
+// function.
+type decision struct {
+	rc         string
+	rec        store.Record    // the request's journal record
+	extra      []store.Record  // further journal records (e.g. water consumption)
+	state      *store.TxnState // this request's approved transaction, stored with its answer
+	hasBal     bool
+	bal        int64
+	hasWal     bool
+	wal        int64
+	codeReason string // campus code result label for metrics
+	closeBatch bool
+}
 
-	rc      string
-	rec     store.Record
-	extra   []store.Record // further journal records (e.g. water consumption)
-	hasBal  bool
-	bal     int64
-	hasWal  bool
-	wal     int64
-	channel string
+// reply is what the answer carries besides the decision, and the encoded
+// answer itself.
+type reply struct {
+	channel string // field 44 of a scanned code's answer, and the journal's channel
 	f48     []byte
 	f55     []byte
 	f62     []byte
 	f63     []byte
 
-	closeBatch bool
-
 	answer  []byte // the encoded answer
 	retrans bool   // answer is the one stored for an earlier copy of the request
 }
 
+// reset starts a run of the transaction function.
 func (c *call) reset(tx *store.Tx) {
-	*c = call{e: c.e, tx: tx, w: c.w, term: c.term, en: c.en, st: c.st, key: c.key, mti: c.mti, proc: c.proc, now: c.now, code: c.code, pay: c.pay, readOnly: c.readOnly,
-		online: c.online, unreachable: c.unreachable, codeClaimed: c.codeClaimed}
+	*c = call{preTxn: c.preTxn, tx: tx}
 	c.rec = store.Record{Time: c.now, Key: c.key, ProcCode: c.proc, Location: c.term.Location}
 }
 
@@ -160,8 +179,8 @@ func (e *Engine) accept(w *work) (*call, []byte, string) {
 		return nil, e.plainAnswerProc(w, RCSignIn, st.mak, procSignIn), RCSignIn
 	}
 	c := &w.call // pooled with the work: no allocation per request
-	*c = call{e: e, w: w, term: term, en: en, st: st, mti: mti, proc: proc, now: e.now().UTC(),
-		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}
+	*c = call{preTxn: preTxn{e: e, w: w, term: term, en: en, st: st, mti: mti, proc: proc, now: e.now().UTC(),
+		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}}
 	return c, nil, ""
 }
 
