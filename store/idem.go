@@ -130,7 +130,7 @@ type TxnState struct {
 	Amount   int64
 	Refunded int64
 	Reversed bool
-	Kind     string
+	Kind     Kind
 	ProcCode uint32
 	Channel  string
 	Time     time.Time
@@ -146,7 +146,7 @@ func (e *enc) txn(s *TxnState) {
 	e.i64(s.Amount)
 	e.i64(s.Refunded)
 	e.bool(s.Reversed)
-	e.str(s.Kind)
+	e.str(string(s.Kind))
 	e.u32(s.ProcCode)
 	e.str(s.Channel)
 	e.time(s.Time)
@@ -177,7 +177,7 @@ func DecodeTxnState(b []byte, s *TxnState) error {
 	s.Amount = d.i64()
 	s.Refunded = d.i64()
 	s.Reversed = d.bool()
-	s.Kind = d.str()
+	s.Kind = Kind(d.str())
 	s.ProcCode = d.u32()
 	s.Channel = d.str()
 	s.Time = d.time()

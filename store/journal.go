@@ -8,13 +8,10 @@ import (
 // assigned by AppendJournal, increases by one per record, and is never
 // reused.
 type Record struct {
-	Seq  uint64
-	Time time.Time
-	Key  IdemKey
-	// Kind: "purchase", "refund", "reversal", "inquiry", "sync", "load",
-	// "water", "topup", "fee", "advice", "settlement", "signin", "loss",
-	// "api", ...
-	Kind         string
+	Seq          uint64
+	Time         time.Time
+	Key          IdemKey
+	Kind         Kind // KindPurchase, KindRefund, ... (kind.go)
 	ProcCode     uint32
 	Account      uint64
 	CardMasked   string // masked only; a full card number never goes here
@@ -48,7 +45,7 @@ func (e *enc) record(r *Record) {
 	e.u64(r.Seq)
 	e.time(r.Time)
 	e.idem(r.Key)
-	e.str(r.Kind)
+	e.str(string(r.Kind))
 	e.u32(r.ProcCode)
 	e.u64(r.Account)
 	e.str(r.CardMasked)
@@ -93,7 +90,7 @@ func DecodeRecord(b []byte, r *Record) error {
 		Seq:          d.u64(),
 		Time:         d.time(),
 		Key:          d.idem(),
-		Kind:         d.str(),
+		Kind:         Kind(d.str()),
 		ProcCode:     d.u32(),
 		Account:      d.u64(),
 		CardMasked:   d.str(),

@@ -8,17 +8,17 @@ import (
 	"ecardgw/store"
 )
 
-// Kinds of authorization request, as the journal names them.
+// Kinds of authorization request: the journal's kinds.
 const (
-	KindPurchase = "purchase"
-	KindInquiry  = "inquiry"
-	KindRefund   = "refund"
-	KindReversal = "reversal"
-	KindLoad     = "load"
-	KindTopUp    = "topup"
-	KindFee      = "fee"
-	KindAdvice   = "advice"
-	KindSync     = "sync"
+	KindPurchase = store.KindPurchase
+	KindInquiry  = store.KindInquiry
+	KindRefund   = store.KindRefund
+	KindReversal = store.KindReversal
+	KindLoad     = store.KindLoad
+	KindTopUp    = store.KindTopUp
+	KindFee      = store.KindFee
+	KindAdvice   = store.KindAdvice
+	KindSync     = store.KindSync
 )
 
 // AuthRequest asks the centre (the ledger in connected mode) to decide and
@@ -26,10 +26,10 @@ const (
 // with the same Key gets the first answer.
 type AuthRequest struct {
 	Key     store.IdemKey
-	Kind    string // KindPurchase ... KindSync
-	Account uint64 // 0: find it by Card
-	Card    string // full card number; travels only to the centre, never logged
-	Amount  int64  // fen
+	Kind    store.Kind // KindPurchase ... KindSync
+	Account uint64     // 0: find it by Card
+	Card    string     // full card number; travels only to the centre, never logged
+	Amount  int64      // fen
 	Channel string
 	Orig    *store.IdemKey // the original of a refund or reversal
 	Time    time.Time

@@ -31,7 +31,7 @@ func (k WireKey) IdemKey() store.IdemKey {
 // WireAuthRequest is the body of POST /v1/authorize.
 type WireAuthRequest struct {
 	Key        WireKey           `json:"key"`
-	Kind       string            `json:"kind"`
+	Kind       store.Kind        `json:"kind"`
 	Account    uint64            `json:"account,omitempty"`
 	Card       string            `json:"card,omitempty"`
 	Amount     int64             `json:"amount"`
@@ -136,24 +136,24 @@ type WireBlacklistPage struct {
 
 // WireRecord is one journal record on the wire.
 type WireRecord struct {
-	Seq          uint64    `json:"seq"`
-	Time         time.Time `json:"time"`
-	Key          WireKey   `json:"key"`
-	Kind         string    `json:"kind"`
-	ProcCode     uint32    `json:"proc_code"`
-	Account      uint64    `json:"account,omitempty"`
-	CardMasked   string    `json:"card_masked,omitempty"`
-	Channel      string    `json:"channel,omitempty"`
-	Amount       int64     `json:"amount"`
-	Resp         string    `json:"resp"`
-	RRN          string    `json:"rrn,omitempty"`
-	Auth         string    `json:"auth,omitempty"`
-	BalanceAfter int64     `json:"balance_after"`
-	Orig         *WireKey  `json:"orig,omitempty"`
-	Exception    bool      `json:"exception,omitempty"`
-	StandIn      bool      `json:"stand_in,omitempty"`
-	Location     string    `json:"location,omitempty"`
-	Note         string    `json:"note,omitempty"`
+	Seq          uint64     `json:"seq"`
+	Time         time.Time  `json:"time"`
+	Key          WireKey    `json:"key"`
+	Kind         store.Kind `json:"kind"`
+	ProcCode     uint32     `json:"proc_code"`
+	Account      uint64     `json:"account,omitempty"`
+	CardMasked   string     `json:"card_masked,omitempty"`
+	Channel      string     `json:"channel,omitempty"`
+	Amount       int64      `json:"amount"`
+	Resp         string     `json:"resp"`
+	RRN          string     `json:"rrn,omitempty"`
+	Auth         string     `json:"auth,omitempty"`
+	BalanceAfter int64      `json:"balance_after"`
+	Orig         *WireKey   `json:"orig,omitempty"`
+	Exception    bool       `json:"exception,omitempty"`
+	StandIn      bool       `json:"stand_in,omitempty"`
+	Location     string     `json:"location,omitempty"`
+	Note         string     `json:"note,omitempty"`
 }
 
 // ToWireRecord converts a journal record.

@@ -133,7 +133,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		if rep, err = recall(tx, kindTopUp, q.TradeNo, dig); err != nil || rep != nil {
 			return settle(err, &fail)
 		}
-		rec := store.Record{Kind: "topup", ProcCode: txn.PCTopUp, Channel: channels[q.Channel],
+		rec := store.Record{Kind: store.KindTopUp, ProcCode: txn.PCTopUp, Channel: channels[q.Channel],
 			Amount: q.AmountFen, Note: "channel trade " + q.TradeNo}
 		a, ok, err := p.find(tx)
 		if err != nil {

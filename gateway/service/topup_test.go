@@ -25,7 +25,7 @@ func TestTopUpCreditsOnceByTradeNo(t *testing.T) {
 	require.Equal(t, int64(15000), f.account(1001).BalanceFen)
 
 	rec := f.lastRecord()
-	require.Equal(t, "topup", rec.Kind)
+	require.Equal(t, store.KindTopUp, rec.Kind)
 	require.Equal(t, store.IdemKey{Terminal: "API", STAN: 1}, rec.Key)
 	require.Equal(t, "WECHAT", rec.Channel)
 	require.Equal(t, "00", rec.Resp)

@@ -50,6 +50,6 @@ func (e *Engine) advice(c *call) error {
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
 	c.channel = "CAMPUS"
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindPurchase,
 		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now})
 }

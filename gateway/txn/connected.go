@@ -18,8 +18,8 @@ type Centre interface {
 // AuthRequest is one request for the centre to decide.
 type AuthRequest struct {
 	Key        store.IdemKey
-	Kind       string // purchase, inquiry, refund, reversal, load, fee, sync
-	Account    uint64 // from a campus code; 0 for a card (the centre resolves Card)
+	Kind       store.Kind // purchase, inquiry, refund, reversal, load, fee, sync
+	Account    uint64     // from a campus code; 0 for a card (the centre resolves Card)
 	Card       string
 	Amount     int64
 	Channel    string
@@ -49,30 +49,30 @@ type StandInLimits struct {
 }
 
 // centreKind says whether and how a request goes to the centre.
-func (c *call) centreKind() string {
+func (c *call) centreKind() store.Kind {
 	switch c.mti {
 	case mti0100:
 		switch c.proc {
 		case PCBalance:
-			return "inquiry"
+			return store.KindInquiry
 		case PCSync:
-			return "sync"
+			return store.KindSync
 		}
 	case mti0200:
 		switch c.proc {
 		case PCPurchase:
 			if c.thirdPartyCode() == "" {
-				return "purchase"
+				return store.KindPurchase
 			}
 		case PCRefund:
-			return "refund"
+			return store.KindRefund
 		case PCLoad:
-			return "load"
+			return store.KindLoad
 		case PCFee:
-			return "fee"
+			return store.KindFee
 		}
 	case mti0400:
-		return "reversal"
+		return store.KindReversal
 	}
 	return "" // history, settlement, advice, top-up and third-party payments stay local
 }
@@ -100,15 +100,15 @@ func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
 		req.Card = c.w.req.Digits(2)
 	}
 	switch kind {
-	case "refund":
+	case store.KindRefund:
 		if f61, err := c.w.req.F61(); err == nil {
 			req.Orig = &store.IdemKey{Terminal: c.term.ID, Batch: f61.Batch, STAN: f61.STAN, MTI: mti0200}
 		}
-	case "reversal":
+	case store.KindReversal:
 		req.Orig = &store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
-	case "fee":
+	case store.KindFee:
 		req.Extra = map[string]string{"target": string(c.w.req.Bytes(63))}
-	case "load":
+	case store.KindLoad:
 		if rc := e.loadPrecheck(c); rc != "" {
 			return nil, false // declined locally in the transaction, the centre is not asked
 		}
@@ -152,13 +152,13 @@ func (e *Engine) connected(c *call) (handled bool, err error) {
 		return true, e.standIn(c)
 	}
 	switch c.centreKind() {
-	case "purchase", "inquiry":
+	case store.KindPurchase, store.KindInquiry:
 		if c.code != nil && c.code.err == nil && !c.codeClaimed {
 			c.codeReason = "replay"
 			c.decline(RCReplay)
 			return true, nil
 		}
-	case "load":
+	case store.KindLoad:
 		// Declined by the local pre-check: run the local rule to say why.
 		return false, nil
 	}
@@ -208,14 +208,14 @@ func (e *Engine) applyOnline(c *call) error {
 		return nil
 	}
 	switch kind := c.centreKind(); kind {
-	case "purchase":
-		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "purchase",
+	case store.KindPurchase:
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindPurchase,
 			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
-	case "fee":
+	case store.KindFee:
 		c.rec.Note = "online " + string(c.w.req.Bytes(63))
-		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "fee",
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindFee,
 			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
-	case "refund":
+	case store.KindRefund:
 		if f61, err := c.w.req.F61(); err == nil {
 			orig := store.IdemKey{Terminal: c.term.ID, Batch: f61.Batch, STAN: f61.STAN, MTI: mti0200}
 			c.rec.Orig = &orig
@@ -228,11 +228,11 @@ func (e *Engine) applyOnline(c *call) error {
 				}
 			}
 		}
-		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "refund",
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindRefund,
 			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, Orig: c.rec.Orig})
-	case "load":
+	case store.KindLoad:
 		return e.walletLoadOnline(c)
-	case "reversal":
+	case store.KindReversal:
 		return e.reverseLocalState(c)
 	}
 	return nil
@@ -247,8 +247,8 @@ func (e *Engine) applyOnline(c *call) error {
 func (e *Engine) standIn(c *call) error {
 	c.rec.StandIn = true
 	switch c.centreKind() {
-	case "purchase":
-	case "inquiry":
+	case store.KindPurchase:
+	case store.KindInquiry:
 		a, ok, err := c.payer()
 		if err != nil || !ok {
 			return err
@@ -260,7 +260,7 @@ func (e *Engine) standIn(c *call) error {
 		c.rc = RCApproved
 		c.hasBal, c.bal = true, a.BalanceFen-pending
 		return c.consumeCode()
-	case "reversal":
+	case store.KindReversal:
 		return e.standInReversal(c)
 	default:
 		c.decline(RCCentreDown)
@@ -302,7 +302,7 @@ func (e *Engine) standIn(c *call) error {
 	if err := c.consumeCode(); err != nil {
 		return err
 	}
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindPurchase,
 		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, RRN: "standin"})
 }
 

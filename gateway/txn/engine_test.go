@@ -289,7 +289,7 @@ func TestOfflineAdvice(t *testing.T) {
 	var exc int
 	require.NoError(t, f.db.View(func(tx *store.Tx) error {
 		return tx.JournalSince(0, func(r *store.Record) error {
-			if r.Kind == "advice" && r.Exception {
+			if r.Kind == store.KindAdvice && r.Exception {
 				exc++
 			}
 			return nil

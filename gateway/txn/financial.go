@@ -413,36 +413,36 @@ func appendBalance(dst []byte, acct string, amount int64) []byte {
 	return iso8583.AppendBalance(dst, b)
 }
 
-func kindOf(mti uint16, proc uint32) string {
+func kindOf(mti uint16, proc uint32) store.Kind {
 	switch mti {
 	case mti0100:
 		switch proc {
 		case PCSync:
-			return "sync"
+			return store.KindSync
 		case PCHistory:
-			return "history"
+			return store.KindHistory
 		}
-		return "inquiry"
+		return store.KindInquiry
 	case mti0200:
 		switch proc {
 		case PCRefund:
-			return "refund"
+			return store.KindRefund
 		case PCLoad:
-			return "load"
+			return store.KindLoad
 		case PCTopUp:
-			return "topup"
+			return store.KindTopUp
 		case PCFee:
-			return "fee"
+			return store.KindFee
 		}
-		return "purchase"
+		return store.KindPurchase
 	case mti0220:
-		return "advice"
+		return store.KindAdvice
 	case mti0400:
-		return "reversal"
+		return store.KindReversal
 	case mti0500:
-		return "settlement"
+		return store.KindSettlement
 	}
-	return "other"
+	return store.KindOther
 }
 
 // notCommitted answers a request whose transaction did not commit: 96,

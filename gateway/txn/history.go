@@ -70,7 +70,7 @@ func MovesMoney(r *store.Record) bool {
 		return false
 	}
 	switch r.Kind {
-	case "purchase", "refund", "load", "topup", "fee", "advice", "reversal":
+	case store.KindPurchase, store.KindRefund, store.KindLoad, store.KindTopUp, store.KindFee, store.KindAdvice, store.KindReversal:
 		return true
 	}
 	return false

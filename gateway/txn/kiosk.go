@@ -43,7 +43,7 @@ func (e *Engine) topUp(c *call) error {
 	c.rc = RCApproved
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "topup",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindTopUp,
 		ProcCode: c.proc, Channel: ch, Time: c.now, RRN: c.pay.channelTxn})
 }
 
@@ -100,7 +100,7 @@ func (e *Engine) fee(c *call) error {
 	c.channel = ChannelCampus
 	c.rec.BalanceAfter = a.BalanceFen
 	c.rec.Note = target
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "fee",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindFee,
 		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
 }
 

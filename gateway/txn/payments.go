@@ -166,7 +166,7 @@ func (e *Engine) thirdPartyOriginal(c *call) (store.TxnState, bool) {
 		ts, found, err = tx.Txn(orig)
 		return err
 	})
-	if !found || ts.Reversed || ts.Channel == "" || ts.Channel == ChannelCampus || ts.Kind != "purchase" {
+	if !found || ts.Reversed || ts.Channel == "" || ts.Channel == ChannelCampus || ts.Kind != store.KindPurchase {
 		return store.TxnState{}, false
 	}
 	return ts, true
@@ -257,7 +257,7 @@ func (e *Engine) thirdPartyPurchase(c *call, channel string) error {
 	if c.rc != RCApproved {
 		return nil
 	}
-	return c.putState(&store.TxnState{Key: c.key, Amount: c.rec.Amount, Kind: "purchase",
+	return c.putState(&store.TxnState{Key: c.key, Amount: c.rec.Amount, Kind: store.KindPurchase,
 		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn})
 }
 
@@ -282,7 +282,7 @@ func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) erro
 		return err
 	}
 	k := orig.Key
-	return c.putState(&store.TxnState{Key: c.key, Amount: amt, Kind: "refund", ProcCode: c.proc,
+	return c.putState(&store.TxnState{Key: c.key, Amount: amt, Kind: store.KindRefund, ProcCode: c.proc,
 		Channel: orig.Channel, Time: c.now, Orig: &k, RRN: c.pay.channelTxn})
 }
 

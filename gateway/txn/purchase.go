@@ -47,7 +47,7 @@ func (e *Engine) purchase(c *call) error {
 	if err := c.consumeCode(); err != nil {
 		return err
 	}
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindPurchase,
 		ProcCode: c.proc, Channel: c.channel, Time: c.now})
 }
 

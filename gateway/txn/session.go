@@ -188,7 +188,7 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 		}
 		answer = out
 		_, err = tx.AppendJournal(&store.Record{Time: now, Key: store.IdemKey{Terminal: term.ID, Batch: batch, STAN: stan, MTI: uint16(req.MTI)},
-			Kind: "signin", Resp: RCApproved, RRN: string(w.tmp), Location: term.Location})
+			Kind: store.KindSignIn, Resp: RCApproved, RRN: string(w.tmp), Location: term.Location})
 		return err
 	})
 	if err != nil {
