@@ -132,7 +132,7 @@ type TxnState struct {
 	Reversed bool
 	Kind     Kind
 	ProcCode uint32
-	Channel  string
+	Channel  Channel
 	Time     time.Time
 	RRN      string
 	Orig     *IdemKey // a refund's purchase (so a reversed refund can be given back to it)
@@ -148,7 +148,7 @@ func (e *enc) txn(s *TxnState) {
 	e.bool(s.Reversed)
 	e.str(string(s.Kind))
 	e.u32(s.ProcCode)
-	e.str(s.Channel)
+	e.str(string(s.Channel))
 	e.time(s.Time)
 	e.str(s.RRN)
 	e.bool(s.Orig != nil)
@@ -179,7 +179,7 @@ func DecodeTxnState(b []byte, s *TxnState) error {
 	s.Reversed = d.bool()
 	s.Kind = Kind(d.str())
 	s.ProcCode = d.u32()
-	s.Channel = d.str()
+	s.Channel = Channel(d.str())
 	s.Time = d.time()
 	s.RRN = d.str()
 	if d.bool() {

@@ -15,7 +15,7 @@ type Record struct {
 	ProcCode     uint32
 	Account      uint64
 	CardMasked   string // masked only; a full card number never goes here
-	Channel      string
+	Channel      Channel
 	Amount       int64
 	Resp         string
 	RRN          string
@@ -49,7 +49,7 @@ func (e *enc) record(r *Record) {
 	e.u32(r.ProcCode)
 	e.u64(r.Account)
 	e.str(r.CardMasked)
-	e.str(r.Channel)
+	e.str(string(r.Channel))
 	e.i64(r.Amount)
 	e.str(r.Resp)
 	e.str(r.RRN)
@@ -94,7 +94,7 @@ func DecodeRecord(b []byte, r *Record) error {
 		ProcCode:     d.u32(),
 		Account:      d.u64(),
 		CardMasked:   d.str(),
-		Channel:      d.str(),
+		Channel:      Channel(d.str()),
 		Amount:       d.i64(),
 		Resp:         d.str(),
 		RRN:          d.str(),

@@ -30,7 +30,7 @@ type AuthRequest struct {
 	Account uint64     // 0: find it by Card
 	Card    string     // full card number; travels only to the centre, never logged
 	Amount  int64      // fen
-	Channel string
+	Channel store.Channel
 	Orig    *store.IdemKey // the original of a refund or reversal
 	Time    time.Time
 	// Terminal, Merchant and Location are for the centre's records.

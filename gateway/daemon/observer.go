@@ -5,6 +5,7 @@ import (
 
 	"ecardgw/gateway/txn"
 	"ecardgw/metrics"
+	"ecardgw/store"
 )
 
 // observer feeds the engine's events into Prometheus collectors, mapping
@@ -26,8 +27,23 @@ func (o *observer) MACFailure()              { o.m.MACFailure() }
 func (o *observer) StandIn()                 { o.m.StandInApproval() }
 func (o *observer) CampusCode(reason string) { o.m.CampusCode(metrics.ParseCampusCodeResult(reason)) }
 
-func (o *observer) Payment(channel, outcome string) {
-	o.m.Payment(metrics.ParseChannel(channel), metrics.ParsePaymentOutcome(outcome))
+func (o *observer) Payment(ch store.Channel, outcome string) {
+	o.m.Payment(channel(ch), metrics.ParsePaymentOutcome(outcome))
+}
+
+// channel maps a payment channel to its label.
+func channel(c store.Channel) metrics.Channel {
+	switch c {
+	case store.ChannelCampus:
+		return metrics.ChannelCampus
+	case store.ChannelAlipay:
+		return metrics.ChannelAlipay
+	case store.ChannelWeChat:
+		return metrics.ChannelWeChat
+	case store.ChannelUnionPay:
+		return metrics.ChannelUnionPay
+	}
+	return metrics.ChannelOther
 }
 
 // closeReason maps the server's close reasons to the metrics labels.

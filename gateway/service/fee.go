@@ -80,7 +80,7 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 		if rep, err = recall(tx, kindFee, q.RequestID, dig); err != nil || rep != nil {
 			return settle(err, &fail)
 		}
-		rec := store.Record{Kind: store.KindFee, ProcCode: txn.PCFee, Channel: txn.ChannelCampus,
+		rec := store.Record{Kind: store.KindFee, ProcCode: txn.PCFee, Channel: store.ChannelCampus,
 			Amount: q.AmountFen, Note: q.Target}
 		a, ok, err := tx.Account(no)
 		if err != nil {

@@ -24,7 +24,7 @@ func TestFeePayment(t *testing.T) {
 	require.Equal(t, store.KindFee, rec.Kind)
 	require.Equal(t, uint32(170000), rec.ProcCode)
 	require.Equal(t, "NET:20260001", rec.Note, "the utility reads the target from the fee record")
-	require.Equal(t, "CAMPUS", rec.Channel)
+	require.Equal(t, store.ChannelCampus, rec.Channel)
 
 	r = f.postJSON("/v1/fees", feeBody("R2", "1001", "elec", "ELEC:B12-305", 1500))
 	require.Equal(t, http.StatusOK, r.status)

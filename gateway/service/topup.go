@@ -41,7 +41,7 @@ const (
 )
 
 // channels maps the API's channel names to the journal's.
-var channels = map[string]string{"wechat": txn.ChannelWeChat, "alipay": txn.ChannelAlipay}
+var channels = map[string]store.Channel{"wechat": store.ChannelWeChat, "alipay": store.ChannelAlipay}
 
 // payee is who a top-up is for, validated.
 type payee struct {

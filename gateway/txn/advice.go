@@ -49,7 +49,7 @@ func (e *Engine) advice(c *call) error {
 	}
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
-	c.channel = "CAMPUS"
+	c.channel = store.ChannelCampus
 	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindPurchase,
-		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now})
+		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
 }

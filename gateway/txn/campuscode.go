@@ -19,24 +19,17 @@ import (
 // replay record (scannedPayer) and recorded as used when approved
 // (consumeCode).
 
-// Channels named in field 44.
-const (
-	ChannelCampus   = "CAMPUS"
-	ChannelAlipay   = "ALIPAY"
-	ChannelWeChat   = "WECHAT"
-	ChannelUnionPay = "UNIONPAY"
-)
-
 var campusPrefix = []byte("CC1:")
 
-// ClassifyCode says what a scanned text is: "CAMPUS" for a campus code,
-// a third-party channel for a payment code, "" for anything else (P3).
+// ClassifyCode says what a scanned text is: store.store.ChannelCampus for a
+// campus code, a third-party channel for a payment code, "" for anything
+// else (P3).
 //
 // WeChat Pay: 18 digits starting 10–15; Alipay: 16–24 digits starting
 // 25–30; UnionPay QR: 19 digits starting 62.
-func ClassifyCode(text []byte) string {
+func ClassifyCode(text []byte) store.Channel {
 	if bytes.HasPrefix(text, campusPrefix) {
-		return ChannelCampus
+		return store.ChannelCampus
 	}
 	n := len(text)
 	if n < 16 || n > 24 {
@@ -50,11 +43,11 @@ func ClassifyCode(text []byte) string {
 	p := int(text[0]-'0')*10 + int(text[1]-'0')
 	switch {
 	case n == 18 && p >= 10 && p <= 15:
-		return ChannelWeChat
+		return store.ChannelWeChat
 	case n == 19 && p == 62:
-		return ChannelUnionPay
+		return store.ChannelUnionPay
 	case p >= 25 && p <= 30:
-		return ChannelAlipay
+		return store.ChannelAlipay
 	}
 	return ""
 }
@@ -69,13 +62,12 @@ func (c *call) scanned() []byte {
 
 // thirdPartyCode returns the channel when the request pays with a
 // third-party payment code.
-func (c *call) thirdPartyCode() string {
+func (c *call) thirdPartyCode() store.Channel {
 	t := c.scanned()
 	if t == nil {
 		return ""
 	}
-	switch ch := ClassifyCode(t); ch {
-	case ChannelAlipay, ChannelWeChat, ChannelUnionPay:
+	if ch := ClassifyCode(t); ch.ThirdParty() {
 		return ch
 	}
 	return ""
@@ -161,11 +153,11 @@ func (c *call) scannedPayer() (store.Account, bool, error) {
 		c.decline(RCFormat)
 		return store.Account{}, false, nil
 	}
-	if ClassifyCode(text) != ChannelCampus {
+	if ClassifyCode(text) != store.ChannelCampus {
 		c.decline(RCUnknownCode)
 		return store.Account{}, false, nil
 	}
-	c.channel = ChannelCampus
+	c.channel = store.ChannelCampus
 	pre := c.code
 	if pre == nil {
 		c.decline(RCNotAllowed) // campus codes are not enabled on this gateway

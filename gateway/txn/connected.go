@@ -22,7 +22,7 @@ type AuthRequest struct {
 	Account    uint64     // from a campus code; 0 for a card (the centre resolves Card)
 	Card       string
 	Amount     int64
-	Channel    string
+	Channel    store.Channel
 	Orig       *store.IdemKey
 	Time       time.Time
 	Terminal   string
@@ -92,7 +92,7 @@ func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
 		return ans, true
 	}
 	req := AuthRequest{Key: c.key, Kind: kind, Time: c.now, Terminal: c.term.ID,
-		Merchant: c.term.Merchant, Location: c.term.Location, Channel: ChannelCampus}
+		Merchant: c.term.Merchant, Location: c.term.Location, Channel: store.ChannelCampus}
 	if v, err := c.w.req.Amount(); err == nil {
 		req.Amount = v
 	}
@@ -179,7 +179,7 @@ func (e *Engine) applyOnline(c *call) error {
 		c.rec.CardMasked = maskCard(c.w.tmp)
 	}
 	if c.code != nil {
-		c.channel = ChannelCampus
+		c.channel = store.ChannelCampus
 		c.codeReason = "ok"
 		if res.RC == RCInactive {
 			c.codeReason = "inactive"
@@ -210,11 +210,11 @@ func (e *Engine) applyOnline(c *call) error {
 	switch kind := c.centreKind(); kind {
 	case store.KindPurchase:
 		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindPurchase,
-			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
+			ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
 	case store.KindFee:
 		c.rec.Note = "online " + string(c.w.req.Bytes(63))
 		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindFee,
-			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
+			ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
 	case store.KindRefund:
 		if f61, err := c.w.req.F61(); err == nil {
 			orig := store.IdemKey{Terminal: c.term.ID, Batch: f61.Batch, STAN: f61.STAN, MTI: mti0200}
@@ -229,7 +229,7 @@ func (e *Engine) applyOnline(c *call) error {
 			}
 		}
 		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindRefund,
-			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, Orig: c.rec.Orig})
+			ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now, Orig: c.rec.Orig})
 	case store.KindLoad:
 		return e.walletLoadOnline(c)
 	case store.KindReversal:
@@ -297,13 +297,13 @@ func (e *Engine) standIn(c *call) error {
 	c.rc = RCApproved
 	c.bal = a.BalanceFen - pending - amt
 	c.rec.BalanceAfter = c.bal
-	c.channel = ChannelCampus
+	c.channel = store.ChannelCampus
 	e.obs.StandIn()
 	if err := c.consumeCode(); err != nil {
 		return err
 	}
 	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindPurchase,
-		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, RRN: "standin"})
+		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now, RRN: "standin"})
 }
 
 // reverseLocalState marks the local record of a reversed purchase, and

@@ -80,7 +80,7 @@ type decision struct {
 // reply is what the answer carries besides the decision, and the encoded
 // answer itself.
 type reply struct {
-	channel string // field 44 of a scanned code's answer, and the journal's channel
+	channel store.Channel // field 44 of a scanned code's answer, and the journal's channel
 	f48     []byte
 	f55     []byte
 	f62     []byte
@@ -328,7 +328,7 @@ func (c *call) finish() ([]byte, error) {
 	_ = r.SetString(39, c.rc)
 	if c.channel != "" && c.entryMode() == entryCode {
 		// Field 44 names the channel of a scanned code.
-		_ = r.SetString(44, c.channel)
+		_ = r.SetString(44, string(c.channel))
 	}
 	if c.hasBal || c.hasWal {
 		var b [40]byte

@@ -1,6 +1,10 @@
 package txn
 
-import "time"
+import (
+	"time"
+
+	"ecardgw/store"
+)
 
 // Observer receives what the engine does, for metrics. Methods must be
 // cheap and must not block: they run on the request path.
@@ -10,7 +14,7 @@ type Observer interface {
 	SignIn()
 	MACFailure()
 	CampusCode(reason string)
-	Payment(channel, outcome string)
+	Payment(channel store.Channel, outcome string)
 	StandIn()
 }
 
@@ -21,7 +25,7 @@ func (nopObserver) FrameError(string)                     {}
 func (nopObserver) SignIn()                               {}
 func (nopObserver) MACFailure()                           {}
 func (nopObserver) CampusCode(string)                     {}
-func (nopObserver) Payment(string, string)                {}
+func (nopObserver) Payment(store.Channel, string)         {}
 func (nopObserver) StandIn()                              {}
 
 var _ Observer = nopObserver{}

@@ -28,7 +28,7 @@ type Payments interface {
 // PayRequest asks a channel to take amount from the scanned payment code.
 type PayRequest struct {
 	TradeNo  string // ours, unique: terminal, batch, STAN, MTI
-	Channel  string
+	Channel  store.Channel
 	AuthCode string // the scanned payment code
 	Amount   int64
 	Subject  string
@@ -166,7 +166,7 @@ func (e *Engine) thirdPartyOriginal(c *call) (store.TxnState, bool) {
 		ts, found, err = tx.Txn(orig)
 		return err
 	})
-	if !found || ts.Reversed || ts.Channel == "" || ts.Channel == ChannelCampus || ts.Kind != store.KindPurchase {
+	if !found || ts.Reversed || ts.Channel == "" || ts.Channel == store.ChannelCampus || ts.Kind != store.KindPurchase {
 		return store.TxnState{}, false
 	}
 	return ts, true
@@ -243,7 +243,7 @@ func (e *Engine) undoPayment(ctx context.Context, c *call, orig *store.TxnState)
 // thirdPartyPurchase is the in-transaction half of a payment-code purchase:
 // the channel has already decided (c.pay); journal it. The campus account
 // is not touched.
-func (e *Engine) thirdPartyPurchase(c *call, channel string) error {
+func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 	c.channel = channel
 	if _, ok := c.amount(c.e.limits.SingleTxnMax); !ok {
 		return nil

@@ -42,7 +42,7 @@ func (e *Engine) purchase(c *call) error {
 	c.rc = RCApproved
 	c.rec.BalanceAfter = a.BalanceFen
 	if c.channel == "" {
-		c.channel = "CAMPUS"
+		c.channel = store.ChannelCampus
 	}
 	if err := c.consumeCode(); err != nil {
 		return err

@@ -27,7 +27,7 @@ func (e *Engine) refund(c *call) error {
 		return nil
 	}
 	c.rec.Account = ts.Account
-	if ts.Channel != "" && ts.Channel != "CAMPUS" {
+	if ts.Channel != "" && ts.Channel != store.ChannelCampus {
 		return e.thirdPartyRefund(c, &ts, amt)
 	}
 	if amt > ts.Amount-ts.Refunded {
@@ -54,9 +54,9 @@ func (e *Engine) refund(c *call) error {
 	c.rc = RCApproved
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
-	c.channel = "CAMPUS"
+	c.channel = store.ChannelCampus
 	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindRefund,
-		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now, Orig: &orig})
+		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now, Orig: &orig})
 }
 
 // reversal: 0400 undoes the original request (same terminal, batch and
@@ -94,7 +94,7 @@ func (e *Engine) reversal(c *call) error {
 		c.rec.Note += "; already reversed"
 		return nil
 	}
-	if ts.Kind == store.KindPurchase && ts.Channel != "" && ts.Channel != ChannelCampus {
+	if ts.Kind == store.KindPurchase && ts.Channel != "" && ts.Channel != store.ChannelCampus {
 		return e.thirdPartyReversal(c, &ts)
 	}
 	undo := ts.Amount - ts.Refunded

@@ -12,7 +12,7 @@ import (
 
 func rec(seq uint64, stan uint32, kind store.Kind, acct uint64, amount int64, standIn bool) store.Record {
 	return store.Record{Seq: seq, Time: time.Now().UTC(), Key: key(stan), Kind: kind, ProcCode: 0,
-		Account: acct, CardMasked: "1000******01", Channel: "CAMPUS", Amount: amount, Resp: "00", StandIn: standIn}
+		Account: acct, CardMasked: "1000******01", Channel: store.ChannelCampus, Amount: amount, Resp: "00", StandIn: standIn}
 }
 
 func TestDeliverDedupesAndAppliesStandIn(t *testing.T) {
