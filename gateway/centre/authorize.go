@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )
 
@@ -46,7 +47,7 @@ type AuthRequest struct {
 // AuthResult is the centre's decision. RC is the response code for the
 // POS ("00" approved); the balances are after the request.
 type AuthResult struct {
-	RC          string
+	RC          txn.RC
 	Account     uint64
 	BalanceFen  int64
 	WalletFen   int64

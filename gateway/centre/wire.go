@@ -3,6 +3,7 @@ package centre
 import (
 	"time"
 
+	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )
 
@@ -47,7 +48,7 @@ type WireAuthRequest struct {
 
 // WireAuthResult is the answer to POST /v1/authorize.
 type WireAuthResult struct {
-	RC          string `json:"rc"`
+	RC          txn.RC `json:"rc"`
 	Account     uint64 `json:"account"`
 	BalanceFen  int64  `json:"balance_fen"`
 	WalletFen   int64  `json:"wallet_fen"`

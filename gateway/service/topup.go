@@ -140,7 +140,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 			return err
 		}
 		if !ok {
-			rec.Resp = txn.RCUnknownCard
+			rec.Resp = string(txn.RCUnknownCard)
 			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, notFound("no such account"))
 			return err
 		}
@@ -148,7 +148,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		rec.Account, rec.CardMasked, rec.BalanceAfter = a.No, logging.MaskPAN(a.CardNumber), a.BalanceFen
 		if a.Status == store.StatusFrozen || a.Status == store.StatusCancelled {
 			// A lost card does not stop a top-up: the money is the person's.
-			rec.Resp = txn.RCFrozen
+			rec.Resp = string(txn.RCFrozen)
 			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now,
 				unprocessable(CodeFrozen, "the account is "+a.Status.String()))
 			return err
@@ -158,7 +158,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		if err := tx.PutAccount(&a); err != nil {
 			return err
 		}
-		rec.Resp, rec.BalanceAfter = txn.RCApproved, a.BalanceFen
+		rec.Resp, rec.BalanceAfter = string(txn.RCApproved), a.BalanceFen
 		seq, err := journal(tx, &rec, now)
 		if err != nil {
 			return err

@@ -23,12 +23,12 @@ func (e *Engine) advice(c *call) error {
 	if !ok {
 		if a.No == 0 {
 			c.rec.Exception = true
-			c.rec.Note = "advice for an unknown card (" + c.rc + ")"
+			c.rec.Note = "advice for an unknown card (" + string(c.rc) + ")"
 			c.rc = RCApproved
 			return nil
 		}
 		c.rec.Exception = true
-		c.rec.Note = "advice for a card that would be declined " + c.rc
+		c.rec.Note = "advice for a card that would be declined " + string(c.rc)
 		c.rc = RCApproved
 	}
 	if a.BalanceFen < amt {

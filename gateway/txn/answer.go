@@ -27,13 +27,13 @@ func (e *Engine) formatError(w *work, raw []byte, err error) []byte {
 	r.Header = hdr.Reply(procNone)
 	r.MTI = mti + 10
 	_ = r.SetUint(11, uint64(stan))
-	_ = r.SetString(39, RCFormat)
+	_ = r.SetString(39, string(RCFormat))
 	out, aerr := iso8583.AppendFrame(w.buf[:0], r, nil)
 	if aerr != nil {
 		return nil
 	}
 	w.buf = out
-	e.obs.Request(uint16(mti), RCFormat, 0)
+	e.obs.Request(uint16(mti), RCFormat, false, 0)
 	return bytes.Clone(out)
 }
 
@@ -73,16 +73,16 @@ func decodeReason(err error) string {
 // plainAnswer answers with a response code and the request's identifying
 // fields only (used before a session or MAC can be trusted). mak != nil
 // adds a MAC.
-func (e *Engine) plainAnswer(w *work, rc string, mak []byte) []byte {
+func (e *Engine) plainAnswer(w *work, rc RC, mak []byte) []byte {
 	return e.plainAnswerProc(w, rc, mak, procNone)
 }
 
-func (e *Engine) plainAnswerProc(w *work, rc string, mak []byte, proc byte) []byte {
+func (e *Engine) plainAnswerProc(w *work, rc RC, mak []byte, proc byte) []byte {
 	req, r := &w.req, &w.resp
 	r.SetResponseFrom(req, 2, 3, 4, 11, 25, 41, 42, 49, 60)
 	r.Header = req.Header.Reply(proc)
 	e.stampTime(r)
-	_ = r.SetString(39, rc)
+	_ = r.SetString(39, string(rc))
 	out, err := iso8583.AppendFrame(w.buf[:0], r, mak)
 	if err != nil {
 		e.log.Error("encode answer", "err", err)

@@ -165,7 +165,7 @@ func (c *call) scannedPayer() (store.Account, bool, error) {
 	}
 	if pre.err != nil {
 		c.codeReason = campuscode.Reason(pre.err)
-		c.decline(campuscode.ResponseCode(pre.err))
+		c.decline(RC(campuscode.ResponseCode(pre.err)))
 		return store.Account{}, false, nil
 	}
 	res := pre.res

@@ -34,7 +34,7 @@ type AuthRequest struct {
 
 // AuthResult is the centre's decision and the account's state after it.
 type AuthResult struct {
-	RC          string
+	RC          RC
 	Account     uint64
 	BalanceFen  int64
 	WalletFen   int64
@@ -372,8 +372,8 @@ func (e *Engine) standInReversal(c *call) error {
 // loadPrecheck runs the small-wallet load's local checks (card, limit,
 // online counter, MAC1) on the replica before the centre is asked to
 // debit; it returns the decline code, or "" when the centre may be asked.
-func (e *Engine) loadPrecheck(c *call) string {
-	rc := ""
+func (e *Engine) loadPrecheck(c *call) RC {
+	var rc RC
 	_ = e.db.View(func(tx *store.Tx) error {
 		pc := *c
 		pc.tx = tx

@@ -224,18 +224,19 @@ func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
 		return e.formatError(w, frame, err)
 	}
 	mti := uint16(w.req.MTI)
-	var rc string
+	var rc RC
+	retrans := false
 	switch mti {
 	case mti0800:
 		answer, rc = e.handle0800(ctx, w)
 	case mti0820:
 		answer, rc = e.handle0820(w)
 	case mti0100, mti0200, mti0220, mti0400, mti0500:
-		answer, rc = e.financial(ctx, w)
+		answer, rc, retrans = e.financial(ctx, w)
 	default:
 		e.obs.FrameError("unknown_mti")
 		answer, rc = e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
-	e.obs.Request(mti, rc, e.now().Sub(start))
+	e.obs.Request(mti, rc, retrans, e.now().Sub(start))
 	return answer
 }

@@ -65,7 +65,7 @@ type preTxn struct {
 // decision is what the rules decide in one run of the transaction
 // function.
 type decision struct {
-	rc         string
+	rc         RC
 	rec        store.Record    // the request's journal record
 	extra      []store.Record  // further journal records (e.g. water consumption)
 	state      *store.TxnState // this request's approved transaction, stored with its answer
@@ -107,31 +107,46 @@ func (c *call) putState(s *store.TxnState) error {
 }
 
 // decline sets the response code of a refused request.
-func (c *call) decline(rc string) { c.rc = rc }
+func (c *call) decline(rc RC) { c.rc = rc }
 
-// financial answers a financial request.
-func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
-	c, answer, rc := e.accept(w)
+// financial answers a financial request with the answer's response code;
+// retrans is true when the answer is the one stored for an earlier copy of
+// the request (promise 2).
+func (e *Engine) financial(ctx context.Context, w *work) (answer []byte, rc RC, retrans bool) {
+	c, refusal, rc := e.accept(w)
 	if c == nil {
-		return answer, rc
+		return refusal, rc, false
 	}
-	if answer, ok := e.beforeStore(ctx, c); ok {
-		return answer, "retransmission"
+	if stored, ok := e.beforeStore(ctx, c); ok {
+		return stored, storedRC(w, stored), true
 	}
 	if err := e.db.Update(ctx, w.decide); err != nil {
-		return e.notCommitted(c, err)
+		answer, rc = e.notCommitted(c, err)
+		return answer, rc, false
 	}
 	if c.retrans {
-		return c.answer, "retransmission"
+		return c.answer, storedRC(w, c.answer), true
 	}
 	e.afterCommit(ctx, c)
-	return c.answer, c.rc
+	return c.answer, c.rc, false
+}
+
+// storedRC reads the response code of a stored answer, the one a
+// retransmission gets ("" if it does not decode, which the gateway's own
+// answers always do).
+func storedRC(w *work, answer []byte) RC {
+	m := &w.resp
+	defer m.Reset() // keep no reference to the caller's answer
+	if iso8583.DecodeFrame(m, answer) != nil {
+		return ""
+	}
+	return knownRC(m.Bytes(39))
 }
 
 // accept checks what must hold before anything is decided and starts the
 // request's call; when it does not hold, the call is nil and the answer is
 // the refusal.
-func (e *Engine) accept(w *work) (*call, []byte, string) {
+func (e *Engine) accept(w *work) (*call, []byte, RC) {
 	req := &w.req
 	term := e.terms.get(req.TerminalID())
 	if term == nil || string(req.MerchantID()) != term.Merchant {
@@ -325,7 +340,7 @@ func (c *call) finish() ([]byte, error) {
 	if approved && c.mti != mti0500 {
 		_ = r.SetBytes(38, rrnB[6:])
 	}
-	_ = r.SetString(39, c.rc)
+	_ = r.SetString(39, string(c.rc))
 	if c.channel != "" && c.entryMode() == entryCode {
 		// Field 44 names the channel of a scanned code.
 		_ = r.SetString(44, string(c.channel))
@@ -355,7 +370,7 @@ func (c *call) finish() ([]byte, error) {
 	if err := tx.PutIdemTxn(c.key, answer, c.state); err != nil {
 		return nil, err
 	}
-	c.rec.Resp = c.rc
+	c.rec.Resp = string(c.rc)
 	c.rec.RRN = string(rrnB)
 	if approved && c.mti != mti0500 {
 		c.rec.Auth = string(rrnB[6:])
@@ -448,7 +463,7 @@ func kindOf(mti uint16, proc uint32) store.Kind {
 // notCommitted answers a request whose transaction did not commit: 96,
 // except a balance inquiry, which changes nothing and is still answered
 // from a read transaction when the journal cannot be written (disk full).
-func (e *Engine) notCommitted(c *call, err error) ([]byte, string) {
+func (e *Engine) notCommitted(c *call, err error) ([]byte, RC) {
 	if c.mti == mti0100 && !errors.Is(err, context.Canceled) {
 		if ans, ok := e.inquiryReadOnly(c); ok {
 			return ans, c.rc

@@ -66,7 +66,7 @@ func bcd2(v int) byte { return byte(v/10)<<4 | byte(v%10) }
 // transactions and the service API's history use the same rule, so that
 // both show the same records.
 func MovesMoney(r *store.Record) bool {
-	if r.Resp != RCApproved {
+	if RC(r.Resp) != RCApproved {
 		return false
 	}
 	switch r.Kind {

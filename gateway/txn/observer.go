@@ -9,7 +9,11 @@ import (
 // Observer receives what the engine does, for metrics. Methods must be
 // cheap and must not block: they run on the request path.
 type Observer interface {
-	Request(mti uint16, rc string, d time.Duration)
+	// Request reports an answered request: its MTI, the response code
+	// of the answer, whether that answer is the one stored for an
+	// earlier copy of the request (a retransmission), and the time from
+	// the frame to the answer.
+	Request(mti uint16, rc RC, retransmission bool, d time.Duration)
 	FrameError(reason string)
 	SignIn()
 	MACFailure()
@@ -20,12 +24,12 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) Request(uint16, string, time.Duration) {}
-func (nopObserver) FrameError(string)                     {}
-func (nopObserver) SignIn()                               {}
-func (nopObserver) MACFailure()                           {}
-func (nopObserver) CampusCode(string)                     {}
-func (nopObserver) Payment(store.Channel, string)         {}
-func (nopObserver) StandIn()                              {}
+func (nopObserver) Request(uint16, RC, bool, time.Duration) {}
+func (nopObserver) FrameError(string)                       {}
+func (nopObserver) SignIn()                                 {}
+func (nopObserver) MACFailure()                             {}
+func (nopObserver) CampusCode(string)                       {}
+func (nopObserver) Payment(store.Channel, string)           {}
+func (nopObserver) StandIn()                                {}
 
 var _ Observer = nopObserver{}

@@ -59,7 +59,7 @@ type PayResult struct {
 // transaction (that conversation may take up to the poll limit and must
 // never hold the journal's group commit).
 type payOutcome struct {
-	rc         string
+	rc         RC
 	status     PayStatus
 	channelTxn string
 	outcome    string // metrics label

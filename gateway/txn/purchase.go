@@ -102,7 +102,7 @@ func (e *Engine) inquiryReadOnly(c *call) ([]byte, bool) {
 		r.SetResponseFrom(req, 2, 3, 11, 25, 41, 42, 60)
 		r.Header = req.Header.Reply(procNone)
 		e.stampTime(r)
-		_ = r.SetString(39, c.rc)
+		_ = r.SetString(39, string(c.rc))
 		if c.hasBal {
 			_ = r.SetBytes(54, appendBalances(nil, c))
 		}

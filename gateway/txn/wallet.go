@@ -153,7 +153,7 @@ func (e *Engine) applyLoad(c *call, in *loadInput, balanceAfter int64) error {
 	c.rec.Note = "wallet " + strconv.FormatInt(before, 10) + "->" + strconv.FormatInt(before+amt, 10)
 	c.channel = store.ChannelCampus
 	c.extra = append(c.extra, store.Record{Kind: store.KindWater, ProcCode: c.proc, Account: a.No,
-		CardMasked: c.rec.CardMasked, Amount: water, Resp: RCApproved, BalanceAfter: before})
+		CardMasked: c.rec.CardMasked, Amount: water, Resp: string(RCApproved), BalanceAfter: before})
 	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindLoad,
 		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
 }

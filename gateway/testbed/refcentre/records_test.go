@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/gateway/centre"
+	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )
 
@@ -60,7 +61,7 @@ func TestDeliverDedupesAndAppliesStandIn(t *testing.T) {
 	o3 := key(3)
 	r, err := f.cl.Authorize(c, centre.AuthRequest{Key: key(7), Kind: centre.KindRefund, Amount: 5000, Orig: &o3})
 	require.NoError(t, err)
-	require.Equal(t, "00", r.RC)
+	require.Equal(t, txn.RCApproved, r.RC)
 	require.Equal(t, int64(-5000), r.BalanceFen)
 }
 
