@@ -65,6 +65,9 @@ func (m *Metrics) newPOS(f factory) {
 		m.connsClosed[r] = closed.WithLabelValues(r.String())
 	}
 	reqs := f.counterVec("pos", "requests_total", "POS requests answered, by request MTI and response code.", "mti", "code")
+	retr := f.counterVec("pos", "retransmissions_total",
+		"POS requests answered with the answer stored for an earlier copy of the same request, by request MTI (also counted in requests_total, under that answer's code).",
+		"mti")
 	dur := f.histogramVec("pos", "request_duration_seconds",
 		"Time from a complete request frame to its answer being queued for the terminal, by request MTI.",
 		LatencyBuckets, "mti")
@@ -72,6 +75,7 @@ func (m *Metrics) newPOS(f factory) {
 		for rc := range numRespCodes {
 			m.requests[c][rc] = reqs.WithLabelValues(c.String(), rc.String())
 		}
+		m.retransmits[c] = retr.WithLabelValues(c.String())
 		m.requestDur[c] = dur.WithLabelValues(c.String())
 	}
 	dec := f.counterVec("pos", "decode_errors_total", "Frames or messages that could not be decoded, by reason.", "reason")

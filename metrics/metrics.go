@@ -60,6 +60,7 @@ type Metrics struct {
 	connsClosed [numCloseReasons]prometheus.Counter
 
 	requests     [numMTIClasses][numRespCodes]prometheus.Counter
+	retransmits  [numMTIClasses]prometheus.Counter
 	requestDur   [numMTIClasses]prometheus.Observer
 	decodeErrors [numDecodeReasons]prometheus.Counter
 

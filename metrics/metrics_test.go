@@ -25,6 +25,7 @@ func touchAll(m *Metrics) {
 		for rc := range numRespCodes {
 			m.Request(c, rc, 3*time.Millisecond)
 		}
+		m.Retransmission(c)
 	}
 	for r := range numDecodeReasons {
 		m.DecodeError(r)
@@ -175,6 +176,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 	ch := []byte("WECHAT")
 	allocs := testing.AllocsPerRun(1000, func() {
 		m.Request(ClassifyMTI(200), ClassifyRespCode(code), time.Millisecond)
+		m.Retransmission(ClassifyMTI(200))
 		m.Payment(ClassifyChannel(ch), PaymentApproved)
 		m.CampusCode(CampusCodeOK)
 		m.JournalCommit(time.Millisecond, 4)
@@ -191,6 +193,7 @@ func TestEverySeriesExists(t *testing.T) {
 	for _, s := range []string{
 		`ecardgw_pos_connections_closed_total{reason="slow_reader"} 0`,
 		`ecardgw_pos_requests_total{code="Q6",mti="0820"} 0`,
+		`ecardgw_pos_retransmissions_total{mti="0400"} 0`,
 		`ecardgw_campuscode_verifications_total{result="replay"} 0`,
 		`ecardgw_payment_results_total{channel="unionpay",outcome="timed_out"} 0`,
 		`ecardgw_centre_state{state="standalone"} 1`,

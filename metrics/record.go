@@ -34,6 +34,16 @@ func (m *Metrics) Request(mti MTIClass, code RespCode, d time.Duration) {
 	m.requestDur[c].Observe(d.Seconds())
 }
 
+// Retransmission counts a request answered with the answer stored for an
+// earlier copy of it (the terminal did not get that answer and sent the
+// request again); Request counts it too, under the stored answer's code.
+func (m *Metrics) Retransmission(mti MTIClass) {
+	if m == nil {
+		return
+	}
+	m.retransmits[mti.clamp()].Inc()
+}
+
 // DecodeError counts a frame or message that could not be decoded.
 func (m *Metrics) DecodeError(r DecodeReason) {
 	if m == nil {

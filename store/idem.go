@@ -120,9 +120,9 @@ type TxnState struct {
 	Amount   int64
 	Refunded int64
 	Reversed bool
-	Kind     string
+	Kind     Kind
 	ProcCode uint32
-	Channel  string
+	Channel  Channel
 	Time     time.Time
 	RRN      string
 	Orig     *IdemKey // a refund's purchase (so a reversed refund can be given back to it)
@@ -136,9 +136,9 @@ func (e *enc) txn(s *TxnState) {
 	e.i64(s.Amount)
 	e.i64(s.Refunded)
 	e.bool(s.Reversed)
-	e.str(s.Kind)
+	e.str(string(s.Kind))
 	e.u32(s.ProcCode)
-	e.str(s.Channel)
+	e.str(string(s.Channel))
 	e.time(s.Time)
 	e.str(s.RRN)
 	e.bool(s.Orig != nil)
@@ -167,9 +167,9 @@ func decodeTxnState(b []byte, s *TxnState) error {
 	s.Amount = d.i64()
 	s.Refunded = d.i64()
 	s.Reversed = d.bool()
-	s.Kind = d.str()
+	s.Kind = Kind(d.str())
 	s.ProcCode = d.u32()
-	s.Channel = d.str()
+	s.Channel = Channel(d.str())
 	s.Time = d.time()
 	s.RRN = d.str()
 	if d.bool() {

@@ -8,17 +8,14 @@ import (
 // assigned by AppendJournal, increases by one per record, and is never
 // reused.
 type Record struct {
-	Seq  uint64
-	Time time.Time
-	Key  IdemKey
-	// Kind: "purchase", "refund", "reversal", "inquiry", "sync", "load",
-	// "water", "topup", "fee", "advice", "settlement", "signin", "loss",
-	// "api", ...
-	Kind         string
+	Seq          uint64
+	Time         time.Time
+	Key          IdemKey
+	Kind         Kind // KindPurchase, KindRefund, ... (kind.go)
 	ProcCode     uint32
 	Account      uint64
 	CardMasked   string // masked only; a full card number never goes here
-	Channel      string
+	Channel      Channel
 	Amount       int64
 	Resp         string
 	RRN          string
@@ -48,11 +45,11 @@ func (e *enc) record(r *Record) {
 	e.u64(r.Seq)
 	e.time(r.Time)
 	e.idem(r.Key)
-	e.str(r.Kind)
+	e.str(string(r.Kind))
 	e.u32(r.ProcCode)
 	e.u64(r.Account)
 	e.str(r.CardMasked)
-	e.str(r.Channel)
+	e.str(string(r.Channel))
 	e.i64(r.Amount)
 	e.str(r.Resp)
 	e.str(r.RRN)
@@ -93,11 +90,11 @@ func decodeRecord(b []byte, r *Record) error {
 		Seq:          d.u64(),
 		Time:         d.time(),
 		Key:          d.idem(),
-		Kind:         d.str(),
+		Kind:         Kind(d.str()),
 		ProcCode:     d.u32(),
 		Account:      d.u64(),
 		CardMasked:   d.str(),
-		Channel:      d.str(),
+		Channel:      Channel(d.str()),
 		Amount:       d.i64(),
 		Resp:         d.str(),
 		RRN:          d.str(),

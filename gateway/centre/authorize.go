@@ -5,20 +5,21 @@ import (
 	"net/http"
 	"time"
 
+	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )
 
-// Kinds of authorization request, as the journal names them.
+// Kinds of authorization request: the journal's kinds.
 const (
-	KindPurchase = "purchase"
-	KindInquiry  = "inquiry"
-	KindRefund   = "refund"
-	KindReversal = "reversal"
-	KindLoad     = "load"
-	KindTopUp    = "topup"
-	KindFee      = "fee"
-	KindAdvice   = "advice"
-	KindSync     = "sync"
+	KindPurchase = store.KindPurchase
+	KindInquiry  = store.KindInquiry
+	KindRefund   = store.KindRefund
+	KindReversal = store.KindReversal
+	KindLoad     = store.KindLoad
+	KindTopUp    = store.KindTopUp
+	KindFee      = store.KindFee
+	KindAdvice   = store.KindAdvice
+	KindSync     = store.KindSync
 )
 
 // AuthRequest asks the centre (the ledger in connected mode) to decide and
@@ -26,11 +27,11 @@ const (
 // with the same Key gets the first answer.
 type AuthRequest struct {
 	Key     store.IdemKey
-	Kind    string // KindPurchase ... KindSync
-	Account uint64 // 0: find it by Card
-	Card    string // full card number; travels only to the centre, never logged
-	Amount  int64  // fen
-	Channel string
+	Kind    store.Kind // KindPurchase ... KindSync
+	Account uint64     // 0: find it by Card
+	Card    string     // full card number; travels only to the centre, never logged
+	Amount  int64      // fen
+	Channel store.Channel
 	Orig    *store.IdemKey // the original of a refund or reversal
 	Time    time.Time
 	// Terminal, Merchant and Location are for the centre's records.
@@ -46,7 +47,7 @@ type AuthRequest struct {
 // AuthResult is the centre's decision. RC is the response code for the
 // POS ("00" approved); the balances are after the request.
 type AuthResult struct {
-	RC          string
+	RC          txn.RC
 	Account     uint64
 	BalanceFen  int64
 	WalletFen   int64

@@ -125,7 +125,7 @@ func TestAuthorizeTimeoutIsUnreachable(t *testing.T) {
 func TestWireRecordRoundTrip(t *testing.T) {
 	orig := store.IdemKey{Terminal: "T2", Batch: 3, STAN: 4, MTI: 200}
 	r := store.Record{Seq: 9, Time: time.Date(2026, 11, 26, 1, 2, 3, 4, time.UTC), Key: store.IdemKey{Terminal: "T2", Batch: 3, STAN: 5, MTI: 400},
-		Kind: "reversal", ProcCode: 0, Account: 7, CardMasked: "1000******01", Channel: "CAMPUS", Amount: 100,
+		Kind: store.KindReversal, ProcCode: 0, Account: 7, CardMasked: "1000******01", Channel: store.ChannelCampus, Amount: 100,
 		Resp: "00", RRN: "000000000001", Auth: "123456", BalanceAfter: 900, Orig: &orig, Exception: true,
 		StandIn: true, Location: "canteen", Note: "n"}
 	w := ToWireRecord(&r)

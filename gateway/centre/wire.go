@@ -3,6 +3,7 @@ package centre
 import (
 	"time"
 
+	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )
 
@@ -31,11 +32,11 @@ func (k WireKey) IdemKey() store.IdemKey {
 // WireAuthRequest is the body of POST /v1/authorize.
 type WireAuthRequest struct {
 	Key        WireKey           `json:"key"`
-	Kind       string            `json:"kind"`
+	Kind       store.Kind        `json:"kind"`
 	Account    uint64            `json:"account,omitempty"`
 	Card       string            `json:"card,omitempty"`
 	Amount     int64             `json:"amount"`
-	Channel    string            `json:"channel,omitempty"`
+	Channel    store.Channel     `json:"channel,omitempty"`
 	Orig       *WireKey          `json:"orig,omitempty"`
 	Time       time.Time         `json:"time"`
 	Terminal   string            `json:"terminal,omitempty"`
@@ -47,7 +48,7 @@ type WireAuthRequest struct {
 
 // WireAuthResult is the answer to POST /v1/authorize.
 type WireAuthResult struct {
-	RC          string `json:"rc"`
+	RC          txn.RC `json:"rc"`
 	Account     uint64 `json:"account"`
 	BalanceFen  int64  `json:"balance_fen"`
 	WalletFen   int64  `json:"wallet_fen"`
@@ -57,13 +58,13 @@ type WireAuthResult struct {
 
 // WirePayRequest is the body of POST /v1/payments/pay.
 type WirePayRequest struct {
-	TradeNo  string `json:"trade_no"`
-	Channel  string `json:"channel"`
-	AuthCode string `json:"auth_code"`
-	Amount   int64  `json:"amount"`
-	Subject  string `json:"subject,omitempty"`
-	Terminal string `json:"terminal,omitempty"`
-	Account  uint64 `json:"account,omitempty"`
+	TradeNo  string        `json:"trade_no"`
+	Channel  store.Channel `json:"channel"`
+	AuthCode string        `json:"auth_code"`
+	Amount   int64         `json:"amount"`
+	Subject  string        `json:"subject,omitempty"`
+	Terminal string        `json:"terminal,omitempty"`
+	Account  uint64        `json:"account,omitempty"`
 }
 
 // WireTradeRequest is the body of query and cancel.
@@ -136,24 +137,24 @@ type WireBlacklistPage struct {
 
 // WireRecord is one journal record on the wire.
 type WireRecord struct {
-	Seq          uint64    `json:"seq"`
-	Time         time.Time `json:"time"`
-	Key          WireKey   `json:"key"`
-	Kind         string    `json:"kind"`
-	ProcCode     uint32    `json:"proc_code"`
-	Account      uint64    `json:"account,omitempty"`
-	CardMasked   string    `json:"card_masked,omitempty"`
-	Channel      string    `json:"channel,omitempty"`
-	Amount       int64     `json:"amount"`
-	Resp         string    `json:"resp"`
-	RRN          string    `json:"rrn,omitempty"`
-	Auth         string    `json:"auth,omitempty"`
-	BalanceAfter int64     `json:"balance_after"`
-	Orig         *WireKey  `json:"orig,omitempty"`
-	Exception    bool      `json:"exception,omitempty"`
-	StandIn      bool      `json:"stand_in,omitempty"`
-	Location     string    `json:"location,omitempty"`
-	Note         string    `json:"note,omitempty"`
+	Seq          uint64        `json:"seq"`
+	Time         time.Time     `json:"time"`
+	Key          WireKey       `json:"key"`
+	Kind         store.Kind    `json:"kind"`
+	ProcCode     uint32        `json:"proc_code"`
+	Account      uint64        `json:"account,omitempty"`
+	CardMasked   string        `json:"card_masked,omitempty"`
+	Channel      store.Channel `json:"channel,omitempty"`
+	Amount       int64         `json:"amount"`
+	Resp         string        `json:"resp"`
+	RRN          string        `json:"rrn,omitempty"`
+	Auth         string        `json:"auth,omitempty"`
+	BalanceAfter int64         `json:"balance_after"`
+	Orig         *WireKey      `json:"orig,omitempty"`
+	Exception    bool          `json:"exception,omitempty"`
+	StandIn      bool          `json:"stand_in,omitempty"`
+	Location     string        `json:"location,omitempty"`
+	Note         string        `json:"note,omitempty"`
 }
 
 // ToWireRecord converts a journal record.

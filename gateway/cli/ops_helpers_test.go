@@ -62,7 +62,7 @@ func opsRecord(i int) *store.Record {
 	return &store.Record{
 		Time: opsT0.Add(time.Duration(i-1) * time.Second),
 		Key:  store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: uint32(i), MTI: 200},
-		Kind: "purchase", Account: 1, CardMasked: "10******0042", Channel: "card",
+		Kind: store.KindPurchase, Account: 1, CardMasked: "10******0042", Channel: "card",
 		Amount: int64(i), Resp: "00", RRN: fmt.Sprintf("%012d", i), BalanceAfter: 100000 - int64(i),
 		Note: "card " + opsCard, // a careless writer: exports must mask it
 	}

@@ -160,10 +160,6 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		return nil, d.abandon(err)
 	}
 	d.Engine = eng
-	d.cleanup.add("engine close", func(context.Context) error {
-		eng.Close()
-		return nil
-	})
 
 	pos, err := server.New(handler{eng}, server.Options{
 		Addr:        cfg.Listen.POS,
@@ -215,11 +211,13 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	return d, nil
 }
 
-// handler adapts the engine to the server.
+// handler adapts the engine to the server: a frame the engine cannot
+// answer (nil) closes the connection.
 type handler struct{ e *txn.Engine }
 
 func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) ([]byte, bool) {
-	return h.e.Handle(ctx, frame)
+	answer := h.e.Handle(ctx, frame)
+	return answer, answer == nil
 }
 
 // engineTerminals joins the configured terminals with their master keys.

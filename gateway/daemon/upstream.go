@@ -107,7 +107,7 @@ func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]for
 	}
 	for _, r := range res {
 		rec := bySeq[r.Seq]
-		if !r.OK || rec == nil || !rec.StandIn || rec.Kind != "purchase" || rec.Resp != txn.RCApproved {
+		if !r.OK || rec == nil || !rec.StandIn || rec.Kind != store.KindPurchase || txn.RC(rec.Resp) != txn.RCApproved {
 			continue
 		}
 		if cerr := s.eng.ConfirmStandIn(context.WithoutCancel(ctx), rec.Account, rec.Amount); cerr != nil {

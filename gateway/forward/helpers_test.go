@@ -30,7 +30,7 @@ func openDB(t testing.TB, path string) *store.DB {
 func standIn(i, accounts int) store.Record {
 	return store.Record{Time: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second),
 		Key:  store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: uint32(i), MTI: 200},
-		Kind: "purchase", Account: uint64(1 + i%accounts), CardMasked: "1000******01", Channel: "CAMPUS",
+		Kind: store.KindPurchase, Account: uint64(1 + i%accounts), CardMasked: "1000******01", Channel: store.ChannelCampus,
 		Amount: int64(i), Resp: "00", StandIn: true}
 }
 

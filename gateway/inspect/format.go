@@ -146,11 +146,11 @@ func (w *Writer) fill(r *store.Record) []string {
 	row[3] = strconv.FormatUint(uint64(r.Key.Batch), 10)
 	row[4] = strconv.FormatUint(uint64(r.Key.STAN), 10)
 	row[5] = mti(r.Key.MTI)
-	row[6] = r.Kind
+	row[6] = string(r.Kind)
 	row[7] = proc(r.ProcCode)
 	row[8] = account(r.Account)
 	row[9] = cardMasked(r)
-	row[10] = r.Channel
+	row[10] = string(r.Channel)
 	row[11] = strconv.FormatInt(r.Amount, 10)
 	row[12] = r.Resp
 	row[13] = r.RRN
@@ -191,7 +191,7 @@ type jsonRecord struct {
 
 func toJSON(r *store.Record) jsonRecord {
 	j := jsonRecord{Seq: r.Seq, Time: timeUTC(r.Time), Terminal: r.Key.Terminal, Batch: r.Key.Batch, STAN: r.Key.STAN,
-		MTI: mti(r.Key.MTI), Kind: r.Kind, Proc: proc(r.ProcCode), CardMasked: cardMasked(r), Channel: r.Channel,
+		MTI: mti(r.Key.MTI), Kind: string(r.Kind), Proc: proc(r.ProcCode), CardMasked: cardMasked(r), Channel: string(r.Channel),
 		Amount: r.Amount, Resp: r.Resp, RRN: r.RRN, Auth: r.Auth, BalanceAfter: r.BalanceAfter,
 		Exception: r.Exception, StandIn: r.StandIn, Location: r.Location, Note: note(r)}
 	if r.Account != 0 {

@@ -34,7 +34,7 @@ func TestCSVRow(t *testing.T) {
 	r.Seq = 7
 	r.Time = r.Time.Add(1500 * 1e6) // 1.5 s: fractions are kept
 	refund := *r
-	refund.Seq, refund.Kind, refund.ProcCode, refund.Amount = 8, "refund", 200000, 50
+	refund.Seq, refund.Kind, refund.ProcCode, refund.Amount = 8, store.KindRefund, 200000, 50
 	refund.Orig = &store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: 7, MTI: 200}
 	refund.Exception, refund.StandIn, refund.Note = true, true, `says "hi", twice`
 	refund.Account = 0

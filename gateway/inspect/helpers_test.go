@@ -19,7 +19,7 @@ func record(i int) *store.Record {
 	r := &store.Record{
 		Time: t0.Add(time.Duration(i-1) * time.Second),
 		Key:  store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: uint32(i), MTI: 200},
-		Kind: "purchase", ProcCode: 0, Account: uint64(i%3 + 1), CardMasked: "10******" + fmt.Sprintf("%04d", i%10000),
+		Kind: store.KindPurchase, ProcCode: 0, Account: uint64(i%3 + 1), CardMasked: "10******" + fmt.Sprintf("%04d", i%10000),
 		Channel: "card", Amount: int64(100 + i), Resp: "00", RRN: fmt.Sprintf("%012d", i), Auth: "123456",
 		BalanceAfter: 100000 - int64(i), Location: "Canteen 1",
 	}

@@ -74,8 +74,8 @@ func (r *rig) journalKinds(t *testing.T) []string {
 	var kinds []string
 	require.NoError(t, r.db.View(func(tx *store.Tx) error {
 		return tx.JournalSince(0, func(rec *store.Record) error {
-			if rec.Kind != "signin" {
-				kinds = append(kinds, rec.Kind+":"+rec.Resp)
+			if rec.Kind != store.KindSignIn {
+				kinds = append(kinds, string(rec.Kind)+":"+rec.Resp)
 			}
 			return nil
 		})

@@ -29,7 +29,7 @@ type Terminal struct {
 // Options configure a Station.
 type Options struct {
 	// Handle is the transaction engine (txn.Engine.Handle).
-	Handle      func(ctx context.Context, frame []byte) ([]byte, bool)
+	Handle      func(ctx context.Context, frame []byte) []byte
 	Terminals   []Terminal
 	WalletLimit int64          // default 1000 fen
 	Zone        *time.Location // local time given to cards (default UTC+8)
@@ -84,8 +84,7 @@ func New(o Options) (*Station, error) {
 	}
 	s := &Station{o: o, terms: map[string]*posclient.Terminal{}, batch: uint32(o.Now().Unix() % 900000)}
 	tr := posclient.TransportFunc(func(ctx context.Context, req []byte) ([]byte, error) {
-		ans, _ := o.Handle(ctx, req)
-		return ans, nil
+		return o.Handle(ctx, req), nil
 	})
 	for _, t := range o.Terminals {
 		s.terms[t.ID] = &posclient.Terminal{ID: t.ID, Merchant: t.Merchant, TMK: t.TMK, T: tr,

@@ -129,10 +129,10 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) (*reply, error)
 }
 
 func historyOf(r *store.Record) historyRecord {
-	h := historyRecord{Seq: r.Seq, Time: rfc3339(r.Time), Kind: r.Kind, AmountFen: r.Amount,
-		BalanceAfterFen: r.BalanceAfter, Channel: r.Channel, Terminal: r.Key.Terminal,
+	h := historyRecord{Seq: r.Seq, Time: rfc3339(r.Time), Kind: string(r.Kind), AmountFen: r.Amount,
+		BalanceAfterFen: r.BalanceAfter, Channel: string(r.Channel), Terminal: r.Key.Terminal,
 		Location: r.Location, Resp: r.Resp, Card: r.CardMasked}
-	if r.Kind == "fee" {
+	if r.Kind == store.KindFee {
 		h.Target = r.Note
 	}
 	return h

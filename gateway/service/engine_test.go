@@ -34,15 +34,13 @@ func withEngine(t *testing.T) (*fixture, *txn.Engine) {
 	}})
 	require.NoError(t, err)
 	eng.Store(e)
-	t.Cleanup(e.Close)
 	return f, e
 }
 
 func signedIn(t *testing.T, e *txn.Engine, id string) *posclient.Terminal {
 	p := &posclient.Terminal{ID: id, Merchant: "M00000000000001", TMK: tmkPOS,
 		T: posclient.TransportFunc(func(ctx context.Context, req []byte) ([]byte, error) {
-			ans, _ := e.Handle(ctx, req)
-			return ans, nil
+			return e.Handle(ctx, req), nil
 		})}
 	_, err := p.SignIn(context.Background(), 1)
 	require.NoError(t, err)

@@ -80,14 +80,14 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 		if rep, err = recall(tx, kindFee, q.RequestID, dig); err != nil || rep != nil {
 			return settle(err, &fail)
 		}
-		rec := store.Record{Kind: "fee", ProcCode: txn.PCFee, Channel: txn.ChannelCampus,
+		rec := store.Record{Kind: store.KindFee, ProcCode: txn.PCFee, Channel: store.ChannelCampus,
 			Amount: q.AmountFen, Note: q.Target}
 		a, ok, err := tx.Account(no)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			rec.Resp = txn.RCUnknownCard
+			rec.Resp = string(txn.RCUnknownCard)
 			rep, err = refuse(tx, kindFee, q.RequestID, dig, &rec, now, notFound("no such account"))
 			return err
 		}
@@ -95,11 +95,11 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 		var refusal *apiError
 		switch {
 		case a.Status == store.StatusLost:
-			rec.Resp, refusal = txn.RCLost, unprocessable(CodeFrozen, "the card was reported lost")
+			rec.Resp, refusal = string(txn.RCLost), unprocessable(CodeFrozen, "the card was reported lost")
 		case a.Status != store.StatusActive:
-			rec.Resp, refusal = txn.RCFrozen, unprocessable(CodeFrozen, "the account is "+a.Status.String())
+			rec.Resp, refusal = string(txn.RCFrozen), unprocessable(CodeFrozen, "the account is "+a.Status.String())
 		case a.BalanceFen < q.AmountFen:
-			rec.Resp, refusal = txn.RCInsufficient, unprocessable(CodeInsufficient, "the balance does not cover the fee")
+			rec.Resp, refusal = string(txn.RCInsufficient), unprocessable(CodeInsufficient, "the balance does not cover the fee")
 		}
 		if refusal != nil {
 			rep, err = refuse(tx, kindFee, q.RequestID, dig, &rec, now, refusal)
@@ -110,7 +110,7 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 		if err := tx.PutAccount(&a); err != nil {
 			return err
 		}
-		rec.Resp, rec.BalanceAfter = txn.RCApproved, a.BalanceFen
+		rec.Resp, rec.BalanceAfter = string(txn.RCApproved), a.BalanceFen
 		seq, err := journal(tx, &rec, now)
 		if err != nil {
 			return err

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"ecardgw/store"
 )
 
 func feeBody(id, account, typ, target string, amount int64) string {
@@ -19,10 +21,10 @@ func TestFeePayment(t *testing.T) {
 	require.JSONEq(t, `{"request_id":"R1","account":"1001","type":"net","target":"NET:20260001",
 		"amount_fen":3000,"balance_fen":7000,"seq":1,"time":"2026-11-26T04:30:00Z"}`, string(r.body))
 	rec := f.lastRecord()
-	require.Equal(t, "fee", rec.Kind)
+	require.Equal(t, store.KindFee, rec.Kind)
 	require.Equal(t, uint32(170000), rec.ProcCode)
 	require.Equal(t, "NET:20260001", rec.Note, "the utility reads the target from the fee record")
-	require.Equal(t, "CAMPUS", rec.Channel)
+	require.Equal(t, store.ChannelCampus, rec.Channel)
 
 	r = f.postJSON("/v1/fees", feeBody("R2", "1001", "elec", "ELEC:B12-305", 1500))
 	require.Equal(t, http.StatusOK, r.status)

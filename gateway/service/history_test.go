@@ -19,7 +19,7 @@ func TestHistoryPages(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.status)
 		require.NoError(t, f.db.Update(t.Context(), func(tx *store.Tx) error {
 			_, err := tx.AppendJournal(&store.Record{Time: testNow, Key: store.IdemKey{Terminal: "T0000001", STAN: uint32(i), MTI: 100},
-				Kind: "inquiry", Account: 1001, Resp: "00"})
+				Kind: store.KindInquiry, Account: 1001, Resp: "00"})
 			return err
 		}))
 	}

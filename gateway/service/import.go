@@ -64,7 +64,7 @@ func (s *Server) importAccounts(w http.ResponseWriter, r *http.Request) (*reply,
 		if resp.BlacklistVersion, err = tx.BlacklistVersion(); err != nil {
 			return err
 		}
-		resp.Seq, err = journal(tx, &store.Record{Kind: "import", Resp: txn.RCApproved,
+		resp.Seq, err = journal(tx, &store.Record{Kind: store.KindImport, Resp: string(txn.RCApproved),
 			Note: fmt.Sprintf("rows %d created %d updated %d", resp.Rows, resp.Created, resp.Updated)}, now)
 		return err
 	})

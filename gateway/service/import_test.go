@@ -48,7 +48,7 @@ func TestImport(t *testing.T) {
 	require.Equal(t, float64(len(rows)-existing), m["created"])
 	require.Equal(t, float64(existing), m["updated"])
 	rec := f.lastRecord()
-	require.Equal(t, "import", rec.Kind)
+	require.Equal(t, store.KindImport, rec.Kind)
 	require.Equal(t, "API", rec.Key.Terminal)
 	require.Equal(t, rows[0].BalanceFen, f.account(rows[0].No).BalanceFen)
 	require.Equal(t, int64(10000), f.account(1001).BalanceFen, "an update keeps the balance")

@@ -41,9 +41,9 @@ func (s *Server) setLost(r *http.Request, lost bool) (*reply, error) {
 		return nil, err
 	}
 	now := s.opts.Now().UTC()
-	from, to, kind := store.StatusActive, store.StatusLost, "loss"
+	from, to, kind := store.StatusActive, store.StatusLost, store.KindLoss
 	if !lost {
-		from, to, kind = store.StatusLost, store.StatusActive, "loss-cancel"
+		from, to, kind = store.StatusLost, store.StatusActive, store.KindLossCancel
 	}
 	var (
 		resp lossResponse
@@ -85,7 +85,7 @@ func (s *Server) setLost(r *http.Request, lost bool) (*reply, error) {
 		}
 		resp.Status, resp.Changed = to.String(), true
 		resp.Seq, err = journal(tx, &store.Record{Kind: kind, Account: a.No, CardMasked: resp.Card,
-			Resp: txn.RCApproved, BalanceAfter: a.BalanceFen,
+			Resp: string(txn.RCApproved), BalanceAfter: a.BalanceFen,
 			Note: "blacklist version " + strconv.FormatUint(uint64(resp.BlacklistVersion), 10)}, now)
 		return err
 	})
@@ -98,6 +98,6 @@ func (s *Server) setLost(r *http.Request, lost bool) (*reply, error) {
 	if resp.Changed && s.opts.OnBlacklist != nil {
 		s.opts.OnBlacklist(resp.BlacklistVersion)
 	}
-	s.log.Info("service "+kind, "account", no, "changed", resp.Changed, "blacklist_version", resp.BlacklistVersion)
+	s.log.Info("service "+string(kind), "account", no, "changed", resp.Changed, "blacklist_version", resp.BlacklistVersion)
 	return okJSON(resp)
 }

@@ -35,7 +35,7 @@ func TestLossAndCancel(t *testing.T) {
 	require.Equal(t, []string{"+" + cardOK}, f.blacklistEntries())
 	require.Equal(t, []uint32{1}, f.blacklistCalls())
 	rec := f.lastRecord()
-	require.Equal(t, "loss", rec.Kind)
+	require.Equal(t, store.KindLoss, rec.Kind)
 	require.Equal(t, uint64(1001), rec.Account)
 	require.Equal(t, "12******9012", rec.CardMasked)
 	require.Equal(t, "API", rec.Key.Terminal)
@@ -51,7 +51,7 @@ func TestLossAndCancel(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status)
 	require.JSONEq(t, `{"account":"1001","status":"active","card":"12******9012","blacklist_version":2,"changed":true,"seq":2}`, string(r.body))
 	require.Equal(t, []string{"+" + cardOK, "-" + cardOK}, f.blacklistEntries())
-	require.Equal(t, "loss-cancel", f.lastRecord().Kind)
+	require.Equal(t, store.KindLossCancel, f.lastRecord().Kind)
 	require.Equal(t, []uint32{1, 2}, f.blacklistCalls())
 
 	r = f.call(http.MethodDelete, "/v1/accounts/1001/loss", testToken, "", nil)

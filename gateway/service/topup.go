@@ -41,7 +41,7 @@ const (
 )
 
 // channels maps the API's channel names to the journal's.
-var channels = map[string]string{"wechat": txn.ChannelWeChat, "alipay": txn.ChannelAlipay}
+var channels = map[string]store.Channel{"wechat": store.ChannelWeChat, "alipay": store.ChannelAlipay}
 
 // payee is who a top-up is for, validated.
 type payee struct {
@@ -133,14 +133,14 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		if rep, err = recall(tx, kindTopUp, q.TradeNo, dig); err != nil || rep != nil {
 			return settle(err, &fail)
 		}
-		rec := store.Record{Kind: "topup", ProcCode: txn.PCTopUp, Channel: channels[q.Channel],
+		rec := store.Record{Kind: store.KindTopUp, ProcCode: txn.PCTopUp, Channel: channels[q.Channel],
 			Amount: q.AmountFen, Note: "channel trade " + q.TradeNo}
 		a, ok, err := p.find(tx)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			rec.Resp = txn.RCUnknownCard
+			rec.Resp = string(txn.RCUnknownCard)
 			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, notFound("no such account"))
 			return err
 		}
@@ -148,7 +148,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		rec.Account, rec.CardMasked, rec.BalanceAfter = a.No, logging.MaskPAN(a.CardNumber), a.BalanceFen
 		if a.Status == store.StatusFrozen || a.Status == store.StatusCancelled {
 			// A lost card does not stop a top-up: the money is the person's.
-			rec.Resp = txn.RCFrozen
+			rec.Resp = string(txn.RCFrozen)
 			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now,
 				unprocessable(CodeFrozen, "the account is "+a.Status.String()))
 			return err
@@ -158,7 +158,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		if err := tx.PutAccount(&a); err != nil {
 			return err
 		}
-		rec.Resp, rec.BalanceAfter = txn.RCApproved, a.BalanceFen
+		rec.Resp, rec.BalanceAfter = string(txn.RCApproved), a.BalanceFen
 		seq, err := journal(tx, &rec, now)
 		if err != nil {
 			return err

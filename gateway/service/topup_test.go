@@ -25,9 +25,9 @@ func TestTopUpCreditsOnceByTradeNo(t *testing.T) {
 	require.Equal(t, int64(15000), f.account(1001).BalanceFen)
 
 	rec := f.lastRecord()
-	require.Equal(t, "topup", rec.Kind)
+	require.Equal(t, store.KindTopUp, rec.Kind)
 	require.Equal(t, store.IdemKey{Terminal: "API", STAN: 1}, rec.Key)
-	require.Equal(t, "WECHAT", rec.Channel)
+	require.Equal(t, store.ChannelWeChat, rec.Channel)
 	require.Equal(t, "00", rec.Resp)
 	require.Equal(t, uint64(1001), rec.Account)
 	require.Equal(t, int64(5000), rec.Amount)
@@ -99,7 +99,7 @@ func TestTopUpLimitAndPayees(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	require.Equal(t, "1004", r.json(t)["account"])
 	require.Equal(t, int64(350), f.account(1004).BalanceFen)
-	require.Equal(t, "ALIPAY", f.lastRecord().Channel)
+	require.Equal(t, store.ChannelAlipay, f.lastRecord().Channel)
 
 	// A smaller ceiling is configurable.
 	g := newFixture(t, func(o *Options) { o.TopUpMaxFen = 1000 })

@@ -23,12 +23,12 @@ func (e *Engine) advice(c *call) error {
 	if !ok {
 		if a.No == 0 {
 			c.rec.Exception = true
-			c.rec.Note = "advice for an unknown card (" + c.rc + ")"
+			c.rec.Note = "advice for an unknown card (" + string(c.rc) + ")"
 			c.rc = RCApproved
 			return nil
 		}
 		c.rec.Exception = true
-		c.rec.Note = "advice for a card that would be declined " + c.rc
+		c.rec.Note = "advice for a card that would be declined " + string(c.rc)
 		c.rc = RCApproved
 	}
 	if a.BalanceFen < amt {
@@ -49,7 +49,7 @@ func (e *Engine) advice(c *call) error {
 	}
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
-	c.channel = "CAMPUS"
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
-		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now})
+	c.channel = store.ChannelCampus
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindPurchase,
+		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
 }

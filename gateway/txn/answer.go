@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 
@@ -10,30 +11,30 @@ import (
 )
 
 // formatError answers a frame that did not decode: 30 when its header, MTI
-// and STAN can be read, otherwise the connection is closed (promise 5).
-func (e *Engine) formatError(w *work, raw []byte, err error) ([]byte, bool) {
+// and STAN can be read, otherwise nil: the connection is closed (promise 5).
+func (e *Engine) formatError(w *work, raw []byte, err error) []byte {
 	e.obs.FrameError(decodeReason(err))
 	hdr, body, serr := frame.Split(raw)
 	if serr != nil {
-		return nil, true
+		return nil
 	}
 	mti, stan, ok := iso8583.Peek(body)
 	if !ok || !knownRequest(uint16(mti)) {
-		return nil, true
+		return nil
 	}
 	r := &w.resp
 	r.Reset()
 	r.Header = hdr.Reply(procNone)
 	r.MTI = mti + 10
 	_ = r.SetUint(11, uint64(stan))
-	_ = r.SetString(39, RCFormat)
+	_ = r.SetString(39, string(RCFormat))
 	out, aerr := iso8583.AppendFrame(w.buf[:0], r, nil)
 	if aerr != nil {
-		return nil, true
+		return nil
 	}
 	w.buf = out
-	e.obs.Request(uint16(mti), RCFormat, 0)
-	return clone(out), false
+	e.obs.Request(uint16(mti), RCFormat, false, 0)
+	return bytes.Clone(out)
 }
 
 func knownRequest(mti uint16) bool {
@@ -72,23 +73,23 @@ func decodeReason(err error) string {
 // plainAnswer answers with a response code and the request's identifying
 // fields only (used before a session or MAC can be trusted). mak != nil
 // adds a MAC.
-func (e *Engine) plainAnswer(w *work, rc string, mak []byte) []byte {
+func (e *Engine) plainAnswer(w *work, rc RC, mak []byte) []byte {
 	return e.plainAnswerProc(w, rc, mak, procNone)
 }
 
-func (e *Engine) plainAnswerProc(w *work, rc string, mak []byte, proc byte) []byte {
+func (e *Engine) plainAnswerProc(w *work, rc RC, mak []byte, proc byte) []byte {
 	req, r := &w.req, &w.resp
 	r.SetResponseFrom(req, 2, 3, 4, 11, 25, 41, 42, 49, 60)
 	r.Header = req.Header.Reply(proc)
 	e.stampTime(r)
-	_ = r.SetString(39, rc)
+	_ = r.SetString(39, string(rc))
 	out, err := iso8583.AppendFrame(w.buf[:0], r, mak)
 	if err != nil {
 		e.log.Error("encode answer", "err", err)
 		return nil
 	}
 	w.buf = out
-	return clone(out)
+	return bytes.Clone(out)
 }
 
 // stampTime sets fields 12 and 13 to the gateway's local wire time.
@@ -99,13 +100,7 @@ func (e *Engine) stampTime(r *iso8583.Message) {
 	_ = r.SetUint(13, uint64(int(t.Month())*100+t.Day()))
 }
 
-func clone(b []byte) []byte {
-	out := make([]byte, len(b))
-	copy(out, b)
-	return out
-}
-
-// rrnString formats a retrieval reference number (field 37, an12).
+// appendRRN appends a retrieval reference number (field 37, an12).
 func appendRRN(dst []byte, n uint64) []byte {
 	n %= 1_000_000_000_000
 	var buf [12]byte
@@ -124,7 +119,7 @@ func encodeResp(w *work, key *mac.Key) ([]byte, error) {
 		return nil, err
 	}
 	w.buf = out
-	return clone(out), nil
+	return bytes.Clone(out), nil
 }
 
 // encodeRespKey is encodeResp under a session's prepared MAC key (an
@@ -135,5 +130,3 @@ func encodeRespKey(w *work, key *mac.Key) ([]byte, error) {
 	}
 	return encodeResp(w, key)
 }
-
-var errNoMACKey = errors.New("txn: the session has no usable MAC key")

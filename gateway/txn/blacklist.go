@@ -15,7 +15,7 @@ const blacklistPage = (512 - 5) / 7
 // Answer 62 = new version (4) · more-follows (1) · entries of 7 bytes (card
 // number's last 12 digits as 6 BCD bytes · action 01 add / 00 remove). The
 // terminal repeats with the new version until the flag is 00.
-func (e *Engine) blacklistDownload(ctx context.Context, w *work, term *Terminal) ([]byte, string) {
+func (e *Engine) blacklistDownload(ctx context.Context, w *work, term *Terminal) ([]byte, RC) {
 	req := &w.req
 	v := req.Bytes(62)
 	if len(v) != 4 {
@@ -57,7 +57,7 @@ func (e *Engine) blacklistDownload(ctx context.Context, w *work, term *Terminal)
 		r.SetResponseFrom(req, 11, 41, 42, 60)
 		r.Header = req.Header.Reply(procNone)
 		e.stampTime(r)
-		_ = r.SetString(39, RCApproved)
+		_ = r.SetString(39, string(RCApproved))
 		_ = r.SetBytes(62, out)
 		answer, err = encodeResp(w, nil)
 		return err

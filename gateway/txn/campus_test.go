@@ -15,6 +15,7 @@ import (
 	"ecardgw/gateway/campuscode/issuer"
 	"ecardgw/gateway/posclient"
 	"ecardgw/gateway/txn"
+	"ecardgw/store"
 )
 
 type campusKit struct {
@@ -176,8 +177,8 @@ func TestScannedCodeClassification(t *testing.T) {
 		resp, _ := send(t, p, p.CodePurchase(code, 100))
 		require.Equal(t, rc, posclient.RC(resp), code)
 	}
-	require.Equal(t, txn.ChannelWeChat, txn.ClassifyCode([]byte("104567890123456789")))
-	require.Equal(t, "", txn.ClassifyCode([]byte("164567890123456789")))
-	require.Equal(t, txn.ChannelAlipay, txn.ClassifyCode([]byte("300000000000000000000000")))
-	require.Equal(t, "", txn.ClassifyCode([]byte("6212345678901234")), "16 digits starting 62 is not Alipay")
+	require.Equal(t, store.ChannelWeChat, txn.ClassifyCode([]byte("104567890123456789")))
+	require.Empty(t, txn.ClassifyCode([]byte("164567890123456789")))
+	require.Equal(t, store.ChannelAlipay, txn.ClassifyCode([]byte("300000000000000000000000")))
+	require.Empty(t, txn.ClassifyCode([]byte("6212345678901234")), "16 digits starting 62 is not Alipay")
 }

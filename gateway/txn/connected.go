@@ -18,11 +18,11 @@ type Centre interface {
 // AuthRequest is one request for the centre to decide.
 type AuthRequest struct {
 	Key        store.IdemKey
-	Kind       string // purchase, inquiry, refund, reversal, load, fee, sync
-	Account    uint64 // from a campus code; 0 for a card (the centre resolves Card)
+	Kind       store.Kind // purchase, inquiry, refund, reversal, load, fee, sync
+	Account    uint64     // from a campus code; 0 for a card (the centre resolves Card)
 	Card       string
 	Amount     int64
-	Channel    string
+	Channel    store.Channel
 	Orig       *store.IdemKey
 	Time       time.Time
 	Terminal   string
@@ -34,17 +34,13 @@ type AuthRequest struct {
 
 // AuthResult is the centre's decision and the account's state after it.
 type AuthResult struct {
-	RC          string
+	RC          RC
 	Account     uint64
 	BalanceFen  int64
 	WalletFen   int64
 	Status      string // active, frozen, lost, cancelled
 	ECardActive bool
 }
-
-// ErrCentreUnreachable is what a Centre returns when the centre did not
-// answer in time (network, timeout, 5xx): the engine stands in.
-var ErrCentreUnreachable = errors.New("txn: card centre unreachable")
 
 // StandInLimits bound what the gateway approves while the centre is silent.
 type StandInLimits struct {
@@ -53,30 +49,30 @@ type StandInLimits struct {
 }
 
 // centreKind says whether and how a request goes to the centre.
-func (c *call) centreKind() string {
+func (c *call) centreKind() store.Kind {
 	switch c.mti {
 	case mti0100:
 		switch c.proc {
 		case PCBalance:
-			return "inquiry"
+			return store.KindInquiry
 		case PCSync:
-			return "sync"
+			return store.KindSync
 		}
 	case mti0200:
 		switch c.proc {
 		case PCPurchase:
 			if c.thirdPartyCode() == "" {
-				return "purchase"
+				return store.KindPurchase
 			}
 		case PCRefund:
-			return "refund"
+			return store.KindRefund
 		case PCLoad:
-			return "load"
+			return store.KindLoad
 		case PCFee:
-			return "fee"
+			return store.KindFee
 		}
 	case mti0400:
-		return "reversal"
+		return store.KindReversal
 	}
 	return "" // history, settlement, advice, top-up and third-party payments stay local
 }
@@ -96,7 +92,7 @@ func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
 		return ans, true
 	}
 	req := AuthRequest{Key: c.key, Kind: kind, Time: c.now, Terminal: c.term.ID,
-		Merchant: c.term.Merchant, Location: c.term.Location, Channel: ChannelCampus}
+		Merchant: c.term.Merchant, Location: c.term.Location, Channel: store.ChannelCampus}
 	if v, err := c.w.req.Amount(); err == nil {
 		req.Amount = v
 	}
@@ -104,15 +100,15 @@ func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
 		req.Card = c.w.req.Digits(2)
 	}
 	switch kind {
-	case "refund":
+	case store.KindRefund:
 		if f61, err := c.w.req.F61(); err == nil {
 			req.Orig = &store.IdemKey{Terminal: c.term.ID, Batch: f61.Batch, STAN: f61.STAN, MTI: mti0200}
 		}
-	case "reversal":
+	case store.KindReversal:
 		req.Orig = &store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
-	case "fee":
+	case store.KindFee:
 		req.Extra = map[string]string{"target": string(c.w.req.Bytes(63))}
-	case "load":
+	case store.KindLoad:
 		if rc := e.loadPrecheck(c); rc != "" {
 			return nil, false // declined locally in the transaction, the centre is not asked
 		}
@@ -142,26 +138,6 @@ func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
 	return nil, false
 }
 
-// claimCode records the campus code as used before the centre is asked.
-func (e *Engine) claimCode(ctx context.Context, c *call) bool {
-	r := c.code.res
-	claimed := false
-	err := e.db.Update(ctx, func(tx *store.Tx) error {
-		seen, err := tx.ReplaySeen(r.Account, r.GeneratedAt, r.Counter)
-		if err != nil || seen {
-			claimed = false
-			return err
-		}
-		claimed = true
-		return tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, e.campus.Expiry(r))
-	})
-	if err != nil {
-		return false
-	}
-	c.codeClaimed = claimed
-	return claimed
-}
-
 // connected decides a request in connected mode inside the transaction:
 // the centre's answer, or the stand-in rules when it did not answer.
 // handled is false for requests that follow the local rules.
@@ -176,13 +152,13 @@ func (e *Engine) connected(c *call) (handled bool, err error) {
 		return true, e.standIn(c)
 	}
 	switch c.centreKind() {
-	case "purchase", "inquiry":
+	case store.KindPurchase, store.KindInquiry:
 		if c.code != nil && c.code.err == nil && !c.codeClaimed {
 			c.codeReason = "replay"
 			c.decline(RCReplay)
 			return true, nil
 		}
-	case "load":
+	case store.KindLoad:
 		// Declined by the local pre-check: run the local rule to say why.
 		return false, nil
 	}
@@ -203,7 +179,7 @@ func (e *Engine) applyOnline(c *call) error {
 		c.rec.CardMasked = maskCard(c.w.tmp)
 	}
 	if c.code != nil {
-		c.channel = ChannelCampus
+		c.channel = store.ChannelCampus
 		c.codeReason = "ok"
 		if res.RC == RCInactive {
 			c.codeReason = "inactive"
@@ -232,14 +208,14 @@ func (e *Engine) applyOnline(c *call) error {
 		return nil
 	}
 	switch kind := c.centreKind(); kind {
-	case "purchase":
-		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "purchase",
-			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
-	case "fee":
+	case store.KindPurchase:
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindPurchase,
+			ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
+	case store.KindFee:
 		c.rec.Note = "online " + string(c.w.req.Bytes(63))
-		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "fee",
-			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
-	case "refund":
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindFee,
+			ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
+	case store.KindRefund:
 		if f61, err := c.w.req.F61(); err == nil {
 			orig := store.IdemKey{Terminal: c.term.ID, Batch: f61.Batch, STAN: f61.STAN, MTI: mti0200}
 			c.rec.Orig = &orig
@@ -252,11 +228,11 @@ func (e *Engine) applyOnline(c *call) error {
 				}
 			}
 		}
-		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: "refund",
-			ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, Orig: c.rec.Orig})
-	case "load":
+		return c.putState(&store.TxnState{Key: c.key, Account: res.Account, Amount: c.rec.Amount, Kind: store.KindRefund,
+			ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now, Orig: c.rec.Orig})
+	case store.KindLoad:
 		return e.walletLoadOnline(c)
-	case "reversal":
+	case store.KindReversal:
 		return e.reverseLocalState(c)
 	}
 	return nil
@@ -271,8 +247,8 @@ func (e *Engine) applyOnline(c *call) error {
 func (e *Engine) standIn(c *call) error {
 	c.rec.StandIn = true
 	switch c.centreKind() {
-	case "purchase":
-	case "inquiry":
+	case store.KindPurchase:
+	case store.KindInquiry:
 		a, ok, err := c.payer()
 		if err != nil || !ok {
 			return err
@@ -284,7 +260,7 @@ func (e *Engine) standIn(c *call) error {
 		c.rc = RCApproved
 		c.hasBal, c.bal = true, a.BalanceFen-pending
 		return c.consumeCode()
-	case "reversal":
+	case store.KindReversal:
 		return e.standInReversal(c)
 	default:
 		c.decline(RCCentreDown)
@@ -321,13 +297,13 @@ func (e *Engine) standIn(c *call) error {
 	c.rc = RCApproved
 	c.bal = a.BalanceFen - pending - amt
 	c.rec.BalanceAfter = c.bal
-	c.channel = ChannelCampus
+	c.channel = store.ChannelCampus
 	e.obs.StandIn()
 	if err := c.consumeCode(); err != nil {
 		return err
 	}
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "purchase",
-		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now, RRN: "standin"})
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindPurchase,
+		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now, RRN: "standin"})
 }
 
 // reverseLocalState marks the local record of a reversed purchase, and
@@ -396,8 +372,8 @@ func (e *Engine) standInReversal(c *call) error {
 // loadPrecheck runs the small-wallet load's local checks (card, limit,
 // online counter, MAC1) on the replica before the centre is asked to
 // debit; it returns the decline code, or "" when the centre may be asked.
-func (e *Engine) loadPrecheck(c *call) string {
-	rc := ""
+func (e *Engine) loadPrecheck(c *call) RC {
+	var rc RC
 	_ = e.db.View(func(tx *store.Tx) error {
 		pc := *c
 		pc.tx = tx

@@ -61,7 +61,7 @@ func (c *centre) Authorize(ctx context.Context, r txn.AuthRequest) (txn.AuthResu
 	if r.Card == cardLost {
 		res.RC, res.Status = "41", "lost"
 	}
-	if r.Kind == "purchase" && res.RC == "00" {
+	if r.Kind == store.KindPurchase && res.RC == "00" {
 		if c.balances[r.Card] < r.Amount {
 			res.RC = "51"
 		} else {
@@ -170,7 +170,7 @@ func TestStandInWhenCentreSlow(t *testing.T) {
 	var standIn bool
 	require.NoError(t, f.db.View(func(tx *store.Tx) error {
 		return tx.JournalSince(0, func(r *store.Record) error {
-			if r.Kind == "purchase" {
+			if r.Kind == store.KindPurchase {
 				standIn = r.StandIn
 			}
 			return nil

@@ -3,7 +3,6 @@ package txn
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,13 +92,12 @@ type Engine struct {
 	standInLim     StandInLimits
 
 	blacklistVersion atomic.Uint32
-	closed           atomic.Bool
 }
 
 // New builds an engine over an open store.
 func New(cfg Config) (*Engine, error) {
 	if cfg.DB == nil {
-		return nil, errors.New("txn: no store")
+		return nil, ErrNoStore
 	}
 	e := &Engine{
 		db:       cfg.DB,
@@ -164,7 +162,11 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.sessions.init()
-	e.work.New = func() any { return new(work) }
+	e.work.New = func() any {
+		w := new(work)
+		w.decide = w.call.decide
+		return w
+	}
 	if err := e.db.View(func(tx *store.Tx) error {
 		v, err := tx.BlacklistVersion()
 		e.blacklistVersion.Store(v)
@@ -200,18 +202,19 @@ func (e *Engine) SetTerminals(list []Terminal) error {
 // work is the per-request scratch space, pooled so that the hot path does
 // not allocate messages or buffers.
 type work struct {
-	call call
-	mac  mac.Key
-	req  iso8583.Message
-	resp iso8583.Message
-	buf  []byte
-	tmp  []byte
+	call   call
+	decide func(*store.Tx) error // call.decide, bound once
+	mac    mac.Key
+	req    iso8583.Message
+	resp   iso8583.Message
+	buf    []byte
+	tmp    []byte
 }
 
 // Handle answers one complete frame (LEN included). The returned answer is
-// owned by the caller. closeConn asks the server to close the connection
-// after writing the answer (or at once when answer is nil).
-func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte, closeConn bool) {
+// owned by the caller. A nil answer means the frame cannot be answered: the
+// server closes the connection (promise 5).
+func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
 	start := e.now()
 	w := e.work.Get().(*work)
 	defer e.work.Put(w)
@@ -221,24 +224,19 @@ func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte, close
 		return e.formatError(w, frame, err)
 	}
 	mti := uint16(w.req.MTI)
-	var rc string
+	var rc RC
+	retrans := false
 	switch mti {
 	case mti0800:
 		answer, rc = e.handle0800(ctx, w)
 	case mti0820:
 		answer, rc = e.handle0820(w)
 	case mti0100, mti0200, mti0220, mti0400, mti0500:
-		answer, rc = e.financial(ctx, w)
+		answer, rc, retrans = e.financial(ctx, w)
 	default:
 		e.obs.FrameError("unknown_mti")
 		answer, rc = e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
-	e.obs.Request(mti, rc, e.now().Sub(start))
-	return answer, false
+	e.obs.Request(mti, rc, retrans, e.now().Sub(start))
+	return answer
 }
-
-// Close stops the engine accepting work; the store is the caller's to close.
-func (e *Engine) Close() { e.closed.Store(true) }
-
-// ctxErr is returned by Update when the request was abandoned.
-var errClosed = errors.New("txn: engine closed")

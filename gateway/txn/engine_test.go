@@ -262,17 +262,16 @@ func TestMalformedFrames(t *testing.T) {
 	// Trailing garbage: MTI and STAN readable → 30.
 	bad := append(append([]byte(nil), good...), 0xFF)
 	bad[0], bad[1] = byte((len(bad)-2)>>8), byte(len(bad)-2)
-	ans, closeConn := f.eng.Handle(context.Background(), bad)
-	require.False(t, closeConn)
+	ans := f.eng.Handle(context.Background(), bad)
+	require.NotNil(t, ans, "answered: the connection stays open")
 	var r iso8583.Message
 	require.NoError(t, iso8583.DecodeFrame(&r, ans))
 	require.Equal(t, "30", string(r.Bytes(39)))
 	require.Equal(t, iso8583.MTI(210), r.MTI)
 
-	// Too short to hold a header: close.
-	ans, closeConn = f.eng.Handle(context.Background(), []byte{0, 3, 0x60, 0, 1})
+	// Too short to hold a header: no answer, the connection is closed.
+	ans = f.eng.Handle(context.Background(), []byte{0, 3, 0x60, 0, 1})
 	require.Nil(t, ans)
-	require.True(t, closeConn)
 	require.Equal(t, int64(10000), f.balance(1001))
 }
 
@@ -290,7 +289,7 @@ func TestOfflineAdvice(t *testing.T) {
 	var exc int
 	require.NoError(t, f.db.View(func(tx *store.Tx) error {
 		return tx.JournalSince(0, func(r *store.Record) error {
-			if r.Kind == "advice" && r.Exception {
+			if r.Kind == store.KindAdvice && r.Exception {
 				exc++
 			}
 			return nil

@@ -10,49 +10,89 @@ import (
 	"ecardgw/store"
 )
 
-// call carries one financial request through its store transaction. It is
-// reset at the start of every run of the transaction function, because the
-// store may run that function more than once (group commit retry).
+// A financial request (0100, 0200, 0220, 0400, 0500) goes through this
+// file from top to bottom:
+//
+//  1. accept: the terminal, its session, the MAC, what the terminal's type
+//     may send, the open batch.
+//  2. beforeStore: the work that needs no store and may take time, done
+//     before the store transaction so that it never holds a group commit:
+//     the campus code's signatures and shared claim (campuscode.go), the
+//     payment channel (payments.go), the centre's online authorization
+//     (connected.go). Each step answers a retransmission from the
+//     idempotency record.
+//  3. decide, the store transaction: the idempotency record, the rule for
+//     the request's type (execute: purchase.go, refund.go, kiosk.go, ...),
+//     and finish, which builds the answer and writes it with the journal
+//     record(s) and the ledger change.
+//  4. afterCommit: what follows once the answer is durable.
+
+// call carries one financial request through its store transaction. The
+// store may run the transaction function more than once (group commit
+// retry), so each run starts with reset: what was decided before the
+// transaction is kept as a whole, the decision and the answer's fields
+// start from zero.
 type call struct {
+	preTxn           // decided before the store transaction; kept by reset
+	tx     *store.Tx // this run's transaction
+	decision
+	reply
+}
+
+// preTxn is what is known or decided before the store transaction: the
+// request, and the outcomes of the work done outside it. A field added
+// here is kept across runs of the transaction function, with no list to
+// update.
+type preTxn struct {
 	e    *Engine
-	tx   *store.Tx
 	w    *work
 	term *Terminal
+	en   *sessionEntry
 	st   *sessionState
 	key  store.IdemKey
 	mti  uint16
 	proc uint32
 	now  time.Time
 
-	pay         *payOutcome // third-party channel outcome, decided before the transaction
-	online      *AuthResult // the centre\'s decision (connected mode)
-	unreachable bool        // the centre did not answer: stand in
-	codeClaimed bool        // the campus code was claimed before asking the centre
-	readOnly    bool
 	code        *preverified // campus code verified before the transaction
-	codeReason  string       // campus code result label for metrics
+	codeClaimed bool         // the campus code was claimed before asking the centre
+	pay         *payOutcome  // third-party channel outcome
+	online      *AuthResult  // the centre's decision (connected mode)
+	unreachable bool         // the centre did not answer: stand in
+	readOnly    bool         // answered from a read transaction: nothing is written
+}
 
-	state *store.TxnState // this request's approved transaction, stored with its answer
+// decision is what the rules decide in one run of the transaction
+// function.
+type decision struct {
+	rc         RC
+	rec        store.Record    // the request's journal record
+	extra      []store.Record  // further journal records (e.g. water consumption)
+	state      *store.TxnState // this request's approved transaction, stored with its answer
+	hasBal     bool
+	bal        int64
+	hasWal     bool
+	wal        int64
+	codeReason string // campus code result label for metrics
+	closeBatch bool
+}
 
-	rc      string
-	rec     store.Record
-	extra   []store.Record // further journal records (e.g. water consumption)
-	hasBal  bool
-	bal     int64
-	hasWal  bool
-	wal     int64
-	channel string
+// reply is what the answer carries besides the decision, and the encoded
+// answer itself.
+type reply struct {
+	channel store.Channel // field 44 of a scanned code's answer, and the journal's channel
 	f48     []byte
 	f55     []byte
 	f62     []byte
 	f63     []byte
 
-	closeBatch bool
+	answer  []byte // the encoded answer
+	retrans bool   // answer is the one stored for an earlier copy of the request
 }
 
+// reset starts a run of the transaction function.
 func (c *call) reset(tx *store.Tx) {
-	*c = call{e: c.e, tx: tx, w: c.w, term: c.term, st: c.st, key: c.key, mti: c.mti, proc: c.proc, now: c.now, code: c.code, pay: c.pay, readOnly: c.readOnly,
-		online: c.online, unreachable: c.unreachable, codeClaimed: c.codeClaimed}
+	*c = call{preTxn: c.preTxn, tx: tx}
 	c.rec = store.Record{Time: c.now, Key: c.key, ProcCode: c.proc, Location: c.term.Location}
 }
 
@@ -67,37 +107,74 @@ func (c *call) putState(s *store.TxnState) error {
 }
 
 // decline sets the response code of a refused request.
-func (c *call) decline(rc string) { c.rc = rc }
+func (c *call) decline(rc RC) { c.rc = rc }
 
-func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
+// financial answers a financial request with the answer's response code;
+// retrans is true when the answer is the one stored for an earlier copy of
+// the request (promise 2).
+func (e *Engine) financial(ctx context.Context, w *work) (answer []byte, rc RC, retrans bool) {
+	c, refusal, rc := e.accept(w)
+	if c == nil {
+		return refusal, rc, false
+	}
+	if stored, ok := e.beforeStore(ctx, c); ok {
+		return stored, storedRC(w, stored), true
+	}
+	if err := e.db.Update(ctx, w.decide); err != nil {
+		answer, rc = e.notCommitted(c, err)
+		return answer, rc, false
+	}
+	if c.retrans {
+		return c.answer, storedRC(w, c.answer), true
+	}
+	e.afterCommit(ctx, c)
+	return c.answer, c.rc, false
+}
+
+// storedRC reads the response code of a stored answer, the one a
+// retransmission gets ("" if it does not decode, which the gateway's own
+// answers always do).
+func storedRC(w *work, answer []byte) RC {
+	m := &w.resp
+	defer m.Reset() // keep no reference to the caller's answer
+	if iso8583.DecodeFrame(m, answer) != nil {
+		return ""
+	}
+	return knownRC(m.Bytes(39))
+}
+
+// accept checks what must hold before anything is decided and starts the
+// request's call; when it does not hold, the call is nil and the answer is
+// the refusal.
+func (e *Engine) accept(w *work) (*call, []byte, RC) {
 	req := &w.req
 	term := e.terms.get(req.TerminalID())
 	if term == nil || string(req.MerchantID()) != term.Merchant {
-		return e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
+		return nil, e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
 	}
 	mti := uint16(req.MTI)
 	var proc uint32
 	if req.Has(3) {
 		p, err := req.ProcCode()
 		if err != nil {
-			return e.plainAnswer(w, RCFormat, nil), RCFormat
+			return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 		}
 		proc = p
 	} else if mti != mti0500 {
-		return e.plainAnswer(w, RCFormat, nil), RCFormat
+		return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	stan, err1 := req.STAN()
 	f60, err2 := req.F60()
 	if err1 != nil || err2 != nil {
-		return e.plainAnswer(w, RCFormat, nil), RCFormat
+		return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	en, st, err := e.session(term.ID)
 	if err != nil {
 		e.log.Error("session lookup", "terminal", term.ID, "err", err)
-		return e.plainAnswer(w, RCSystem, nil), RCSystem
+		return nil, e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
 	if st == nil {
-		return e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
+		return nil, e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
 	}
 	if !e.macOK(w, st) {
 		e.obs.MACFailure()
@@ -105,76 +182,21 @@ func (e *Engine) financial(ctx context.Context, w *work) ([]byte, string) {
 			e.dropSession(en, term.ID)
 			e.log.Warn("repeated MAC failures: terminal must sign in again", "terminal", term.ID, "failures", n)
 		}
-		return e.plainAnswer(w, RCMAC, st.mak), RCMAC
+		return nil, e.plainAnswer(w, RCMAC, st.mak), RCMAC
 	}
 	if en.macFails.Load() != 0 {
 		en.macFails.Store(0)
 	}
 	if !term.Type.allows(mti, proc) {
-		return e.plainAnswer(w, RCNotAllowed, st.mak), RCNotAllowed
+		return nil, e.plainAnswer(w, RCNotAllowed, st.mak), RCNotAllowed
 	}
 	if f60.Batch != st.batch || !st.batchOpen {
-		return e.plainAnswerProc(w, RCSignIn, st.mak, procSignIn), RCSignIn
+		return nil, e.plainAnswerProc(w, RCSignIn, st.mak, procSignIn), RCSignIn
 	}
-
 	c := &w.call // pooled with the work: no allocation per request
-	*c = call{e: e, w: w, term: term, st: st, mti: mti, proc: proc, now: e.now().UTC(),
-		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}
-	e.preverify(c)
-	if ans, ok := e.claimShared(ctx, c); ok {
-		return ans, "retransmission"
-	}
-	if ans, ok := e.prepay(ctx, c); ok {
-		return ans, "retransmission"
-	}
-	if ans, ok := e.authorize(ctx, c); ok {
-		return ans, "retransmission"
-	}
-	var answer []byte
-	retrans := false
-	err = e.db.Update(ctx, func(tx *store.Tx) error {
-		prev, ok, err := tx.Idem(c.key)
-		if err != nil {
-			return err
-		}
-		if ok {
-			answer, retrans = prev, true
-			return nil
-		}
-		retrans = false
-		c.reset(tx)
-		if err := e.execute(c); err != nil {
-			return err
-		}
-		answer, err = c.finish()
-		return err
-	})
-	if err != nil {
-		if mti == mti0100 && !errors.Is(err, context.Canceled) {
-			// Inquiries are still answered when the journal cannot be
-			// written (disk full): they change nothing.
-			if ans, ok := e.inquiryReadOnly(c); ok {
-				return ans, c.rc
-			}
-		}
-		// The store's health logs the failure once per outage; one line per
-		// request would flood the very disk that is full.
-		e.log.Debug("request not committed; answering 96", "terminal", term.ID, "mti", mti, "err", err)
-		return e.plainAnswer(w, RCSystem, st.mak), RCSystem
-	}
-	if retrans {
-		return answer, "retransmission"
-	}
-	if c.codeReason != "" {
-		e.obs.CampusCode(c.codeReason)
-	}
-	e.refundAfterFailedCredit(ctx, c)
-	if c.closeBatch {
-		ns := *st
-		ns.batchOpen = false
-		en.st.CompareAndSwap(st, &ns)
-	}
-	return answer, c.rc
+	*c = call{preTxn: preTxn{e: e, w: w, term: term, en: en, st: st, mti: mti, proc: proc, now: e.now().UTC(),
+		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}}
+	return c, nil, ""
 }
 
 // macOK checks field 64 against the MAC of the request's MAB.
@@ -201,6 +223,58 @@ func (e *Engine) dropSession(en *sessionEntry, term string) {
 	}); err != nil {
 		e.log.Error("drop session", "terminal", term, "err", err)
 	}
+}
+
+// beforeStore does the work that needs no store and may take time before
+// the store transaction: it verifies a campus code's signatures and claims
+// it in the shared replay record, has the payment channel take or give
+// back a payment, and asks the centre in connected mode; the outcomes are
+// left in the call for the transaction. It returns the stored answer when
+// the request turns out to be a retransmission.
+func (e *Engine) beforeStore(ctx context.Context, c *call) ([]byte, bool) {
+	e.preverify(c)
+	if ans, ok := e.claimShared(ctx, c); ok {
+		return ans, true
+	}
+	if ans, ok := e.prepay(ctx, c); ok {
+		return ans, true
+	}
+	return e.authorize(ctx, c)
+}
+
+// storedAnswer returns the answer already given to key, if any.
+func (e *Engine) storedAnswer(k store.IdemKey) ([]byte, bool) {
+	var ans []byte
+	_ = e.db.View(func(tx *store.Tx) error {
+		v, ok, err := tx.Idem(k)
+		if ok {
+			ans = v
+		}
+		return err
+	})
+	return ans, ans != nil
+}
+
+// decide is the store transaction function of a financial request (held
+// by the work as w.decide, so that passing it allocates nothing). A
+// retransmission gets the stored answer; otherwise each run starts afresh
+// from what was decided before the transaction (reset), applies the rule
+// and writes the answer with the journal.
+func (c *call) decide(tx *store.Tx) error {
+	prev, ok, err := tx.Idem(c.key)
+	if err != nil {
+		return err
+	}
+	if ok {
+		c.answer, c.retrans = prev, true
+		return nil
+	}
+	c.reset(tx)
+	if err := c.e.execute(c); err != nil {
+		return err
+	}
+	c.answer, err = c.finish()
+	return err
 }
 
 // execute applies the rule for the request's type.
@@ -266,10 +340,10 @@ func (c *call) finish() ([]byte, error) {
 	if approved && c.mti != mti0500 {
 		_ = r.SetBytes(38, rrnB[6:])
 	}
-	_ = r.SetString(39, c.rc)
+	_ = r.SetString(39, string(c.rc))
 	if c.channel != "" && c.entryMode() == entryCode {
 		// Field 44 names the channel of a scanned code.
-		_ = r.SetString(44, c.channel)
+		_ = r.SetString(44, string(c.channel))
 	}
 	if c.hasBal || c.hasWal {
 		var b [40]byte
@@ -296,7 +370,7 @@ func (c *call) finish() ([]byte, error) {
 	if err := tx.PutIdemTxn(c.key, answer, c.state); err != nil {
 		return nil, err
 	}
-	c.rec.Resp = c.rc
+	c.rec.Resp = string(c.rc)
 	c.rec.RRN = string(rrnB)
 	if approved && c.mti != mti0500 {
 		c.rec.Auth = string(rrnB[6:])
@@ -335,6 +409,16 @@ func (c *call) finish() ([]byte, error) {
 	return answer, nil
 }
 
+func appendBalances(dst []byte, c *call) []byte {
+	if c.hasBal {
+		dst = appendBalance(dst, "10", c.bal)
+	}
+	if c.hasWal {
+		dst = appendBalance(dst, "20", c.wal)
+	}
+	return dst
+}
+
 // appendBalance appends one field 54 block: available balance in CNY.
 func appendBalance(dst []byte, acct string, amount int64) []byte {
 	b := iso8583.Balance{Amount: amount}
@@ -344,34 +428,64 @@ func appendBalance(dst []byte, acct string, amount int64) []byte {
 	return iso8583.AppendBalance(dst, b)
 }
 
-func kindOf(mti uint16, proc uint32) string {
+func kindOf(mti uint16, proc uint32) store.Kind {
 	switch mti {
 	case mti0100:
 		switch proc {
 		case PCSync:
-			return "sync"
+			return store.KindSync
 		case PCHistory:
-			return "history"
+			return store.KindHistory
 		}
-		return "inquiry"
+		return store.KindInquiry
 	case mti0200:
 		switch proc {
 		case PCRefund:
-			return "refund"
+			return store.KindRefund
 		case PCLoad:
-			return "load"
+			return store.KindLoad
 		case PCTopUp:
-			return "topup"
+			return store.KindTopUp
 		case PCFee:
-			return "fee"
+			return store.KindFee
 		}
-		return "purchase"
+		return store.KindPurchase
 	case mti0220:
-		return "advice"
+		return store.KindAdvice
 	case mti0400:
-		return "reversal"
+		return store.KindReversal
 	case mti0500:
-		return "settlement"
+		return store.KindSettlement
 	}
-	return "other"
+	return store.KindOther
+}
+
+// notCommitted answers a request whose transaction did not commit: 96,
+// except a balance inquiry, which changes nothing and is still answered
+// from a read transaction when the journal cannot be written (disk full).
+func (e *Engine) notCommitted(c *call, err error) ([]byte, RC) {
+	if c.mti == mti0100 && !errors.Is(err, context.Canceled) {
+		if ans, ok := e.inquiryReadOnly(c); ok {
+			return ans, c.rc
+		}
+	}
+	// The store's health logs the failure once per outage; one line per
+	// request would flood the very disk that is full.
+	e.log.Debug("request not committed; answering 96", "terminal", c.term.ID, "mti", c.mti, "err", err)
+	return e.plainAnswer(c.w, RCSystem, c.st.mak), RCSystem
+}
+
+// afterCommit follows a committed answer: the campus code's metric, the
+// channel refund of a top-up that was paid but not credited, and the
+// session's batch closed by a settlement.
+func (e *Engine) afterCommit(ctx context.Context, c *call) {
+	if c.codeReason != "" {
+		e.obs.CampusCode(c.codeReason)
+	}
+	e.refundAfterFailedCredit(ctx, c)
+	if c.closeBatch {
+		ns := *c.st
+		ns.batchOpen = false
+		c.en.st.CompareAndSwap(c.st, &ns)
+	}
 }

@@ -97,8 +97,7 @@ func (f *fixture) restart(mod ...func(*txn.Config)) {
 
 func (f *fixture) transport() posclient.Transport {
 	return posclient.TransportFunc(func(ctx context.Context, req []byte) ([]byte, error) {
-		ans, _ := f.eng.Handle(ctx, req)
-		return ans, nil
+		return f.eng.Handle(ctx, req), nil
 	})
 }
 

@@ -17,7 +17,7 @@ func (e *Engine) topUp(c *call) error {
 		return nil
 	}
 	ch := ClassifyCode(c.w.req.Bytes(62))
-	if c.entryMode() != entryCode || (ch != ChannelWeChat && ch != ChannelAlipay && ch != ChannelUnionPay) {
+	if c.entryMode() != entryCode || !ch.ThirdParty() {
 		c.decline(RCUnknownCode)
 		return nil
 	}
@@ -43,7 +43,7 @@ func (e *Engine) topUp(c *call) error {
 	c.rc = RCApproved
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "topup",
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindTopUp,
 		ProcCode: c.proc, Channel: ch, Time: c.now, RRN: c.pay.channelTxn})
 }
 
@@ -97,11 +97,11 @@ func (e *Engine) fee(c *call) error {
 	}
 	c.rc = RCApproved
 	c.bal = a.BalanceFen
-	c.channel = ChannelCampus
+	c.channel = store.ChannelCampus
 	c.rec.BalanceAfter = a.BalanceFen
 	c.rec.Note = target
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "fee",
-		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindFee,
+		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
 }
 
 // ValidFeeTarget accepts NET:<account digits, 1–16> and

@@ -22,12 +22,12 @@ func (e *Engine) refund(c *call) error {
 	if err != nil {
 		return err
 	}
-	if !found || ts.Reversed || ts.Kind != "purchase" {
+	if !found || ts.Reversed || ts.Kind != store.KindPurchase {
 		c.decline(RCNoOriginal)
 		return nil
 	}
 	c.rec.Account = ts.Account
-	if ts.Channel != "" && ts.Channel != "CAMPUS" {
+	if ts.Channel != "" && ts.Channel != store.ChannelCampus {
 		return e.thirdPartyRefund(c, &ts, amt)
 	}
 	if amt > ts.Amount-ts.Refunded {
@@ -54,9 +54,9 @@ func (e *Engine) refund(c *call) error {
 	c.rc = RCApproved
 	c.hasBal, c.bal = true, a.BalanceFen
 	c.rec.BalanceAfter = a.BalanceFen
-	c.channel = "CAMPUS"
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "refund",
-		ProcCode: c.proc, Channel: "CAMPUS", Time: c.now, Orig: &orig})
+	c.channel = store.ChannelCampus
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindRefund,
+		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now, Orig: &orig})
 }
 
 // reversal: 0400 undoes the original request (same terminal, batch and
@@ -94,7 +94,7 @@ func (e *Engine) reversal(c *call) error {
 		c.rec.Note += "; already reversed"
 		return nil
 	}
-	if ts.Kind == "purchase" && ts.Channel != "" && ts.Channel != ChannelCampus {
+	if ts.Kind == store.KindPurchase && ts.Channel != "" && ts.Channel != store.ChannelCampus {
 		return e.thirdPartyReversal(c, &ts)
 	}
 	undo := ts.Amount - ts.Refunded
@@ -107,9 +107,9 @@ func (e *Engine) reversal(c *call) error {
 		return nil
 	}
 	switch ts.Kind {
-	case "purchase", "fee":
+	case store.KindPurchase, store.KindFee:
 		a.BalanceFen += undo
-	case "load":
+	case store.KindLoad:
 		a.BalanceFen += ts.Amount
 		undo = ts.Amount
 		if a.Wallet.Loaded && a.Wallet.Counter > 0 {
@@ -123,7 +123,7 @@ func (e *Engine) reversal(c *call) error {
 			}
 			a.Wallet.LastLoadBalance = a.Wallet.Balance
 		}
-	case "refund":
+	case store.KindRefund:
 		a.BalanceFen -= ts.Amount
 		undo = -ts.Amount
 		if a.BalanceFen < 0 {
@@ -132,10 +132,10 @@ func (e *Engine) reversal(c *call) error {
 		if err := e.unrefund(c, &ts); err != nil {
 			return err
 		}
-	case "topup":
+	case store.KindTopUp:
 		return e.topUpReversal(c, &ts, &a)
 	default:
-		c.rec.Note += "; nothing to undo for " + ts.Kind
+		c.rec.Note += "; nothing to undo for " + string(ts.Kind)
 		return nil
 	}
 	a.Updated = c.now

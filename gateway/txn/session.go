@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -102,7 +103,7 @@ func persistSession(tx *store.Tx, term string, st *sessionState) error {
 
 // handle0800 answers network management requests: sign-in and blacklist
 // download.
-func (e *Engine) handle0800(ctx context.Context, w *work) ([]byte, string) {
+func (e *Engine) handle0800(ctx context.Context, w *work) ([]byte, RC) {
 	f60, err := w.req.F60()
 	if err != nil || !w.req.Has(11) || !w.req.Has(41) || !w.req.Has(42) {
 		return e.plainAnswer(w, RCFormat, nil), RCFormat
@@ -122,7 +123,7 @@ func (e *Engine) handle0800(ctx context.Context, w *work) ([]byte, string) {
 
 // signIn draws fresh working keys, stores the session durably and sends the
 // keys wrapped under the terminal's master key.
-func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint32) ([]byte, string) {
+func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint32) ([]byte, RC) {
 	if e.signInLimited(term) {
 		return e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
@@ -131,8 +132,8 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 		e.log.Error("sign-in: no randomness", "err", err)
 		return e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
-	pik := clone(keys[:16])
-	mak := clone(keys[16:24])
+	pik := bytes.Clone(keys[:16])
+	mak := bytes.Clone(keys[16:24])
 	encPIK, err1 := mac.Wrap(term.TMK, pik)
 	encMAK, err2 := mac.Wrap(term.TMK, mak)
 	if err1 != nil || err2 != nil {
@@ -174,7 +175,7 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 		e.stampTime(r)
 		w.tmp = appendRRN(w.tmp[:0], rrn)
 		_ = r.SetBytes(37, w.tmp)
-		_ = r.SetString(39, RCApproved)
+		_ = r.SetString(39, string(RCApproved))
 		f62 := make([]byte, 0, 40)
 		f62 = append(f62, encPIK...)
 		f62 = append(f62, cvPIK[:]...)
@@ -187,7 +188,7 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 		}
 		answer = out
 		_, err = tx.AppendJournal(&store.Record{Time: now, Key: store.IdemKey{Terminal: term.ID, Batch: batch, STAN: stan, MTI: uint16(req.MTI)},
-			Kind: "signin", Resp: RCApproved, RRN: string(w.tmp), Location: term.Location})
+			Kind: store.KindSignIn, Resp: string(RCApproved), RRN: string(w.tmp), Location: term.Location})
 		return err
 	})
 	if err != nil {
@@ -202,7 +203,7 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 }
 
 // handle0820 answers echo tests and sign-out.
-func (e *Engine) handle0820(w *work) ([]byte, string) {
+func (e *Engine) handle0820(w *work) ([]byte, RC) {
 	f60, err := w.req.F60()
 	if err != nil {
 		return e.plainAnswer(w, RCFormat, nil), RCFormat

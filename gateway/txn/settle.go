@@ -86,10 +86,10 @@ func batchTotals(tx *store.Tx, term string, batch uint32) (store.BatchTotals, er
 			return nil
 		}
 		switch s.Kind {
-		case "purchase", "load", "fee":
+		case store.KindPurchase, store.KindLoad, store.KindFee:
 			bt.DebitFen += s.Amount
 			bt.DebitCount++
-		case "refund", "topup":
+		case store.KindRefund, store.KindTopUp:
 			bt.CreditFen += s.Amount
 			bt.CreditCount++
 		}

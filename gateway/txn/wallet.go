@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"ecardgw/cardio/pboc"
+	"ecardgw/codec/mac"
 	"ecardgw/codec/tlv"
 	"ecardgw/store"
 )
@@ -113,7 +114,7 @@ func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
 	}
 	in.sk = pboc.SessionKey(cardKey, rnd, in.ctr)
 	want := pboc.MAC1(in.sk, uint32(in.before), uint32(amt), in.tn)
-	if !constEq(want[:], mac1B) {
+	if !mac.Equal(want[:], mac1B) {
 		e.obs.MACFailure()
 		c.rec.Note = "MAC1 invalid"
 		c.decline(RCMAC)
@@ -150,9 +151,9 @@ func (e *Engine) applyLoad(c *call, in *loadInput, balanceAfter int64) error {
 	c.rec.Amount = amt
 	c.rec.BalanceAfter = a.BalanceFen
 	c.rec.Note = "wallet " + strconv.FormatInt(before, 10) + "->" + strconv.FormatInt(before+amt, 10)
-	c.channel = ChannelCampus
-	c.extra = append(c.extra, store.Record{Kind: "water", ProcCode: c.proc, Account: a.No,
-		CardMasked: c.rec.CardMasked, Amount: water, Resp: RCApproved, BalanceAfter: before})
-	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: "load",
-		ProcCode: c.proc, Channel: ChannelCampus, Time: c.now})
+	c.channel = store.ChannelCampus
+	c.extra = append(c.extra, store.Record{Kind: store.KindWater, ProcCode: c.proc, Account: a.No,
+		CardMasked: c.rec.CardMasked, Amount: water, Resp: string(RCApproved), BalanceAfter: before})
+	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindLoad,
+		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
 }

@@ -122,7 +122,7 @@ func TestSmallWalletLoad(t *testing.T) {
 	var water []int64
 	require.NoError(t, f.db.View(func(tx *store.Tx) error {
 		return tx.JournalSince(0, func(r *store.Record) error {
-			if r.Kind == "water" {
+			if r.Kind == store.KindWater {
 				water = append(water, r.Amount)
 				require.Equal(t, "Xiaoying bath house", r.Location)
 			}

@@ -32,8 +32,8 @@ func fillJournal(ctx context.Context, path string, key []byte, n, accounts int) 
 				acct := uint64(i%accounts + 1)
 				rec := store.Record{Time: now.Add(time.Duration(i) * time.Millisecond),
 					Key:  store.IdemKey{Terminal: fmt.Sprintf("T%07d", i%1000+1), Batch: uint32(i/999_999 + 1), STAN: uint32(i%999_999 + 1), MTI: 200},
-					Kind: "purchase", Account: acct, CardMasked: "1000****" + fmt.Sprintf("%04d", acct%10000),
-					Channel: "CAMPUS", Amount: 1200, Resp: "00", RRN: fmt.Sprintf("%012d", i), Auth: "123456",
+					Kind: store.KindPurchase, Account: acct, CardMasked: "1000****" + fmt.Sprintf("%04d", acct%10000),
+					Channel: store.ChannelCampus, Amount: 1200, Resp: "00", RRN: fmt.Sprintf("%012d", i), Auth: "123456",
 					BalanceAfter: 1_000_000, Location: "North canteen"}
 				if _, err := tx.AppendJournal(&rec); err != nil {
 					return err

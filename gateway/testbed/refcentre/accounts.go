@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"ecardgw/gateway/centre"
+	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )
 
@@ -32,7 +33,7 @@ func (a *account) wire() centre.WireAccount {
 		ECardActive: a.ECardActive, Version: a.Version}
 }
 
-func (a *account) result(rc string) centre.WireAuthResult {
+func (a *account) result(rc txn.RC) centre.WireAuthResult {
 	return centre.WireAuthResult{RC: rc, Account: a.No, BalanceFen: a.BalanceFen, WalletFen: a.WalletFen,
 		Status: a.Status, ECardActive: a.ECardActive}
 }

@@ -75,7 +75,7 @@ func checkAuth(r *centre.WireAuthRequest) error {
 
 // decide fills o (answer and money moved) and writes the account.
 func (l ledgerTx) decide(r *centre.WireAuthRequest, key string, o *op) error {
-	decline := func(rc string, a *account) error {
+	decline := func(rc txn.RC, a *account) error {
 		if a != nil {
 			o.Account, o.Result = a.No, a.result(rc)
 		} else {

@@ -56,7 +56,7 @@ func TestAuthorizeRules(t *testing.T) {
 	cases := []struct {
 		name string
 		req  centre.AuthRequest
-		rc   string
+		rc   txn.RC
 		bal  int64
 	}{
 		{"unknown card", purchase(10, "999999999999", 100), txn.RCUnknownCard, 0},

@@ -63,7 +63,7 @@ func key(stan uint32) store.IdemKey {
 
 func purchase(stan uint32, card string, amount int64) centre.AuthRequest {
 	return centre.AuthRequest{Key: key(stan), Kind: centre.KindPurchase, Card: card, Amount: amount,
-		Channel: "CAMPUS", Time: time.Now(), Terminal: "T0000001", Merchant: "M00000000000001"}
+		Channel: store.ChannelCampus, Time: time.Now(), Terminal: "T0000001", Merchant: "M00000000000001"}
 }
 
 func ctx(t *testing.T) context.Context {

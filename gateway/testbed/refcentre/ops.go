@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"ecardgw/gateway/centre"
+	"ecardgw/store"
 )
 
 // Sources of an op.
@@ -17,7 +18,7 @@ const (
 // reversal can find and undo it.
 type op struct {
 	Source   string                `json:"source"`
-	Kind     string                `json:"kind"`
+	Kind     store.Kind            `json:"kind"`
 	Account  uint64                `json:"account"`
 	Amount   int64                 `json:"amount"`
 	Delta    int64                 `json:"delta"`    // balance change applied (debit < 0)

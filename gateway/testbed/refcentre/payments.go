@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"ecardgw/gateway/centre"
+	"ecardgw/store"
 )
 
 // The payment channel simulator. The last digit of the payment code
@@ -44,19 +45,19 @@ const (
 var ErrUnknownTrade = errors.New("refcentre: unknown trade")
 
 type trade struct {
-	TradeNo    string    `json:"trade_no"`
-	Channel    string    `json:"channel"`
-	CodeHash   string    `json:"code_hash"` // the code itself is not kept
-	Outcome    int       `json:"outcome"`
-	Amount     int64     `json:"amount"`
-	Account    uint64    `json:"account"`
-	Status     string    `json:"status"`
-	Reason     string    `json:"reason,omitempty"`
-	Polls      int       `json:"polls"`
-	PaidAt     time.Time `json:"paid_at"` // outcome 9: when it becomes paid
-	ChannelTxn string    `json:"channel_txn"`
-	Refunded   int64     `json:"refunded"`
-	Created    time.Time `json:"created"`
+	TradeNo    string        `json:"trade_no"`
+	Channel    store.Channel `json:"channel"`
+	CodeHash   string        `json:"code_hash"` // the code itself is not kept
+	Outcome    int           `json:"outcome"`
+	Amount     int64         `json:"amount"`
+	Account    uint64        `json:"account"`
+	Status     string        `json:"status"`
+	Reason     string        `json:"reason,omitempty"`
+	Polls      int           `json:"polls"`
+	PaidAt     time.Time     `json:"paid_at"` // outcome 9: when it becomes paid
+	ChannelTxn string        `json:"channel_txn"`
+	Refunded   int64         `json:"refunded"`
+	Created    time.Time     `json:"created"`
 }
 
 type refund struct {

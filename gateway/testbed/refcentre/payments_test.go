@@ -9,12 +9,13 @@ import (
 
 	"ecardgw/gateway/centre"
 	"ecardgw/gateway/txn"
+	"ecardgw/store"
 )
 
 func payCode(last int) string { return fmt.Sprintf("28%015d%d", 123456789, last) }
 
 func pay(trade string, last int, amount int64) txn.PayRequest {
-	return txn.PayRequest{TradeNo: trade, Channel: "ALIPAY", AuthCode: payCode(last), Amount: amount, Terminal: "T0000001"}
+	return txn.PayRequest{TradeNo: trade, Channel: store.ChannelAlipay, AuthCode: payCode(last), Amount: amount, Terminal: "T0000001"}
 }
 
 func TestPaymentChannelOutcomes(t *testing.T) {

@@ -79,10 +79,10 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 		return recDuplicate, "", err
 	}
 	o := op{Source: srcRecord, Kind: r.Kind, Account: r.Account, Amount: r.Amount, Time: l.now,
-		Result: centre.WireAuthResult{RC: r.Resp, Account: r.Account}}
+		Result: centre.WireAuthResult{RC: txn.RC(r.Resp), Account: r.Account}}
 	out := recAcked
 	switch {
-	case r.Resp != txn.RCApproved:
+	case txn.RC(r.Resp) != txn.RCApproved:
 	case r.Kind == centre.KindReversal && r.Orig != nil:
 		origKey := centre.KeyString(r.Orig.IdemKey())
 		o.Orig = origKey
@@ -121,7 +121,7 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 		a := old
 		a.BalanceFen -= r.Amount
 		o.Delta = -r.Amount
-		o.Result = a.result(r.Resp)
+		o.Result = a.result(txn.RC(r.Resp))
 		if err := l.put(&a, &old); err != nil {
 			return 0, "", err
 		}
