@@ -52,10 +52,7 @@ func (e *Engine) topUp(c *call) error {
 func (e *Engine) topUpReversal(c *call, ts *store.TxnState, a *store.Account) error {
 	a.BalanceFen -= ts.Amount
 	a.Updated = c.now
-	if a.BalanceFen < 0 {
-		c.rec.Exception = true
-	}
-	c.rec.Exception = true
+	c.rec.Exception = true // a negative balance, or only the refund due
 	c.rec.Note += "; top-up reversed: channel refund due for " + ts.RRN
 	if err := c.tx.PutAccount(a); err != nil {
 		return err
