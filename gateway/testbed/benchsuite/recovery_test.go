@@ -44,7 +44,7 @@ func TestRecoveryRun(t *testing.T) {
 	require.NoError(t, err)
 	env, err := posim.WriteEnv(posim.EnvSpec{Dir: dir, POS: n, Accounts: n, POSAddr: posAddr, AdminAddr: adminAddr})
 	require.NoError(t, err)
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../../..")
 	require.NoError(t, err)
 	s := &Suite{GoBin: "go", Root: root}
 	bin, err := s.buildGateway(ctx, dir)
