@@ -11,7 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-var openAPIPath = filepath.Join("..", "..", "docs", "centre-openapi.yaml")
+var openAPIPath = filepath.Join("..", "..", "..", "docs", "centre-openapi.yaml")
 
 // TestOpenAPIMatchesRoutes: docs/centre-openapi.yaml lists exactly the
 // routes the handler serves.
