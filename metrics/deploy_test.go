@@ -203,6 +203,9 @@ func TestSystemdUnitHardening(t *testing.T) {
 // binary swapped for /bin/true (not installed here); any warning — an
 // unknown or misspelt directive — fails the test.
 func TestSystemdUnitVerifies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test runs systemd-analyze; make test runs it")
+	}
 	tool, err := exec.LookPath("systemd-analyze")
 	require.NoError(t, err, "systemd-analyze is required (package systemd)")
 	raw, err := os.ReadFile(unitFile)

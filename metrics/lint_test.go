@@ -9,16 +9,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/stretchr/testify/require"
+
+	"ecardgw/metrics/promtest"
 )
 
-// promtool finds the real promtool (Debian package prometheus). The tests
-// that need it fail without it: a lint that silently does not run is worse
-// than none.
+// promtool finds the real promtool (Debian package prometheus); the tests
+// that need it fail without it, and skip under -short (promtest.Promtool).
 func promtool(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
-	require.NoError(t, err, "promtool is required: apt-get install -y prometheus")
-	return p
+	return promtest.Promtool(t)
 }
 
 // gatewayNames is every ecardgw_* metric family the registry exposes.

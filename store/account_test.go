@@ -135,33 +135,34 @@ func TestAccountCacheCopies(t *testing.T) {
 	a := sampleAccount(1, "100000000001")
 	b := sampleAccount(2, "100000000002")
 	update(t, db, func(tx *Tx) error {
-		require.NoError(t, tx.PutAccount(&a))
+		require.NoError(onCommitter{t}, tx.PutAccount(&a))
 		return tx.PutAccount(&b)
 	})
 	update(t, db, func(tx *Tx) error {
+		ct := onCommitter{t} // the checks run on the committer goroutine
 		got, ok, err := tx.Account(1)
-		require.True(t, ok)
-		require.NoError(t, err)
+		require.True(ct, ok)
+		require.NoError(ct, err)
 		got.CardUID[0] = 99
 		got.BalanceFen = 1
 		again, _, _ := tx.Account(1)
-		require.Equal(t, a.CardUID, again.CardUID)
-		require.Equal(t, a.BalanceFen, again.BalanceFen)
+		require.Equal(ct, a.CardUID, again.CardUID)
+		require.Equal(ct, a.BalanceFen, again.BalanceFen)
 
 		again.BalanceFen -= 100
-		require.NoError(t, tx.PutAccount(&again))
+		require.NoError(ct, tx.PutAccount(&again))
 		byCard, ok, err := tx.AccountByCard("100000000001")
-		require.True(t, ok)
-		require.NoError(t, err)
-		require.Equal(t, a.BalanceFen-100, byCard.BalanceFen)
+		require.True(ct, ok)
+		require.NoError(ct, err)
+		require.Equal(ct, a.BalanceFen-100, byCard.BalanceFen)
 
 		// Taking account 2's card is refused and changes nothing.
 		byCard.CardNumber = "100000000002"
-		require.ErrorIs(t, tx.PutAccount(&byCard), ErrCardInUse)
+		require.ErrorIs(ct, tx.PutAccount(&byCard), ErrCardInUse)
 		now, _, _ := tx.Account(1)
-		require.Equal(t, "100000000001", now.CardNumber)
+		require.Equal(ct, "100000000001", now.CardNumber)
 		two, _, _ := tx.Account(2)
-		require.Equal(t, "100000000002", two.CardNumber)
+		require.Equal(ct, "100000000002", two.CardNumber)
 		return nil
 	})
 	view(t, db, func(tx *Tx) error {

@@ -121,20 +121,34 @@ func TestGroupCommitFailingFnIsolated(t *testing.T) {
 }
 
 // A function that fails only because of what an earlier one in the group
-// did is retried alone on the committed state and succeeds there.
+// did is retried alone on the committed state, and fails there too.
 func TestGroupCommitRetryAloneSeesCommittedState(t *testing.T) {
 	db, _ := openTest(t, Options{MaxDelay: 50 * time.Millisecond})
+	ctx := context.Background()
 	var runs atomic.Int32
 	var wg sync.WaitGroup
-	var errA, errB error
+	var errHold, errA, errB error
+
+	// Hold the committer in a function while A, then B, queue up: they
+	// are then taken as one group, A first.
+	release := make(chan struct{})
+	held := make(chan struct{})
 	wg.Go(func() {
-		errA = db.Update(context.Background(), func(tx *Tx) error {
+		errHold = db.Update(ctx, func(tx *Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	})
+	<-held
+	wg.Go(func() {
+		errA = db.Update(ctx, func(tx *Tx) error {
 			return tx.PutMeta("a", []byte{1})
 		})
 	})
-	time.Sleep(5 * time.Millisecond) // queue A before B in the same window
+	require.Eventually(t, func() bool { return len(db.queue) == 1 }, 5*time.Second, time.Millisecond)
 	wg.Go(func() {
-		errB = db.Update(context.Background(), func(tx *Tx) error {
+		errB = db.Update(ctx, func(tx *Tx) error {
 			runs.Add(1)
 			v, err := tx.Meta("a")
 			if err != nil {
@@ -146,16 +160,23 @@ func TestGroupCommitRetryAloneSeesCommittedState(t *testing.T) {
 			return tx.PutMeta("b", []byte{1})
 		})
 	})
+	require.Eventually(t, func() bool { return len(db.queue) == 2 }, 5*time.Second, time.Millisecond)
+	close(release)
 	wg.Wait()
+
+	require.NoError(t, errHold)
 	require.NoError(t, errA)
-	require.GreaterOrEqual(t, runs.Load(), int32(1))
-	// B either ran before A (in its own group) and succeeded, or failed
-	// in A's group and was re-run alone on A's committed state (failing
-	// deterministically). Both are consistent: b exists iff B succeeded.
+	// B failed in A's group (A's write was there), was set aside, and ran
+	// again alone on A's committed state, where it fails the same way.
+	require.EqualError(t, errB, "a already there")
+	require.Equal(t, int32(2), runs.Load(), "once in the group, once alone")
 	view(t, db, func(tx *Tx) error {
-		v, err := tx.Meta("b")
+		a, err := tx.Meta("a")
 		require.NoError(t, err)
-		require.Equal(t, errB == nil, v != nil)
+		require.NotNil(t, a)
+		b, err := tx.Meta("b")
+		require.NoError(t, err)
+		require.Nil(t, b)
 		return nil
 	})
 }
@@ -353,33 +374,54 @@ func TestGroupCommitLinger(t *testing.T) {
 
 	// Busy: hold the committer in a function while two more queue up, so
 	// that they make a group of two.
+	ctx := context.Background()
 	release := make(chan struct{})
 	held := make(chan struct{})
 	var wg sync.WaitGroup
+	errs := make(chan error, 5)
 	wg.Go(func() {
-		_ = db.Update(context.Background(), func(tx *Tx) error {
+		errs <- db.Update(ctx, func(tx *Tx) error {
 			close(held)
 			<-release
 			return nil
 		})
 	})
 	<-held
-	for i := range 2 {
-		wg.Go(func() { require.NoError(t, put(fmt.Sprint("pair", i))) })
-	}
-	require.Eventually(t, func() bool { return len(db.queue) == 2 }, 5*time.Second, time.Millisecond)
-	close(release)
-	wg.Wait()
-	// The next request finds the store busy: its group stays open, and a
-	// request sent 50 ms later joins it.
 	mu.Lock()
 	before := len(sizes)
 	mu.Unlock()
-	wg.Go(func() { require.NoError(t, put("first")) })
-	time.Sleep(50 * time.Millisecond)
+	// The pair's group is held in turn (by whichever of its functions
+	// runs first) while the next request queues.
+	pairRelease := make(chan struct{})
+	pairHeld := make(chan struct{})
+	var holdPair sync.Once
+	for i := range 2 {
+		wg.Go(func() {
+			errs <- db.Update(ctx, func(tx *Tx) error {
+				holdPair.Do(func() {
+					close(pairHeld)
+					<-pairRelease
+				})
+				return tx.PutMeta(fmt.Sprint("pair", i), []byte{1})
+			})
+		})
+	}
+	require.Eventually(t, func() bool { return len(db.queue) == 2 }, 5*time.Second, time.Millisecond)
+	close(release)
+	<-pairHeld
+	wg.Go(func() { errs <- put("first") })
+	require.Eventually(t, func() bool { return len(db.queue) == 1 }, 5*time.Second, time.Millisecond)
+	close(pairRelease)
+	// The pair is committed and the committer has taken "first": after a
+	// busy group it holds the next one open, so "second" joins it.
+	require.Eventually(t, func() bool { return len(db.queue) == 0 }, 5*time.Second, time.Millisecond)
 	require.NoError(t, put("second"))
 	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	require.Equal(t, []int{2}, sizes[before:], "group sizes after a busy group")
+	require.Equal(t, []int{1, 2, 2}, sizes[before:], "group sizes: the held one, the pair, then first and second")
 }

@@ -72,6 +72,9 @@ func crashChild(path string) int {
 }
 
 func TestCrashDurability(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test kills a writer process with SIGKILL; make test runs it")
+	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	acked := map[uint64]string{}
 	for round := range 3 {

@@ -25,8 +25,9 @@ func TestDeadLettersAndJournalRecord(t *testing.T) {
 		return nil
 	})
 	update(t, db, func(tx *Tx) error {
-		require.ErrorIs(t, tx.PutDeadLetter(DeadLetter{Seq: 0, Sink: "centre"}), ErrBadKey)
-		require.ErrorIs(t, tx.PutDeadLetter(DeadLetter{Seq: 2}), ErrBadKey)
+		ct := onCommitter{t} // the checks run on the committer goroutine
+		require.ErrorIs(ct, tx.PutDeadLetter(DeadLetter{Seq: 0, Sink: "centre"}), ErrBadKey)
+		require.ErrorIs(ct, tx.PutDeadLetter(DeadLetter{Seq: 2}), ErrBadKey)
 		if err := tx.PutDeadLetter(DeadLetter{Seq: 2, Sink: "centre", At: t0, Reason: strings.Repeat("x", 300)}); err != nil {
 			return err
 		}
@@ -50,12 +51,13 @@ func TestDeadLettersAndJournalRecord(t *testing.T) {
 		return nil
 	})
 	update(t, db, func(tx *Tx) error {
+		ct := onCommitter{t} // the checks run on the committer goroutine
 		ok, err := tx.RequeueDeadLetter(2, "jetstream")
-		require.NoError(t, err)
-		require.False(t, ok, "no such dead letter for that sink")
+		require.NoError(ct, err)
+		require.False(ct, ok, "no such dead letter for that sink")
 		ok, err = tx.RequeueDeadLetter(2, "centre")
-		require.NoError(t, err)
-		require.True(t, ok)
+		require.NoError(ct, err)
+		require.True(ct, ok)
 		return nil
 	})
 	view(t, db, func(tx *Tx) error {

@@ -119,7 +119,7 @@ func TestPutIdemTxnOneWrite(t *testing.T) {
 		return nil
 	})
 	update(t, db, func(tx *Tx) error {
-		require.ErrorIs(t, tx.PutIdemTxn(k, nil, nil), ErrBadValue)
+		require.ErrorIs(onCommitter{t}, tx.PutIdemTxn(k, nil, nil), ErrBadValue)
 		return nil
 	})
 }

@@ -18,7 +18,7 @@ func TestAppendJournalSeqAndSince(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			require.Equal(t, seq, r.Seq)
+			require.Equal(onCommitter{t}, seq, r.Seq)
 			seqs = append(seqs, seq)
 		}
 		return nil

@@ -41,14 +41,15 @@ func TestServiceResult(t *testing.T) {
 		{string(make([]byte, 33)), "x"},
 	} {
 		require.NoError(t, db.Update(context.Background(), func(tx *Tx) error {
-			require.ErrorIs(t, tx.PutServiceResult(c.kind, c.id, []byte("v")), ErrBadKey)
+			ct := onCommitter{t} // the checks run on the committer goroutine
+			require.ErrorIs(ct, tx.PutServiceResult(c.kind, c.id, []byte("v")), ErrBadKey)
 			_, _, err := tx.ServiceResult(c.kind, c.id)
-			require.ErrorIs(t, err, ErrBadKey)
+			require.ErrorIs(ct, err, ErrBadKey)
 			return nil
 		}))
 	}
 	update(t, db, func(tx *Tx) error {
-		require.ErrorIs(t, tx.PutServiceResult("topup", "x", nil), ErrBadValue)
+		require.ErrorIs(onCommitter{t}, tx.PutServiceResult("topup", "x", nil), ErrBadValue)
 		return nil
 	})
 }

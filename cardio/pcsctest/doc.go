@@ -5,5 +5,6 @@
 // file lock, and can restart a pcscd it owns.
 //
 // It is for tests only. A missing or unstartable pcscd is a failure, not a
-// skip: the PC/SC path is what these tests exist to prove.
+// skip: the PC/SC path is what these tests exist to prove. Only under
+// `go test -short` (make test-short) do the tests that need it skip.
 package pcsctest

@@ -1,6 +1,7 @@
 package pcsctest
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"syscall"
@@ -18,9 +19,27 @@ var Current *Daemon
 
 // Main is a TestMain body: it takes the lock, makes sure pcscd runs, runs
 // the tests, stops a pcscd it started, and exits. Setup failures fail the
-// binary.
+// binary. Under -short (make test-short) it neither locks nor starts
+// pcscd: the tests that need it skip (Require) and the others run.
 func Main(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
 	os.Exit(run(m))
+}
+
+// Require returns the pcscd Main made sure of, for a test that needs it.
+// Under -short it skips t; without Main it fails t.
+func Require(t testing.TB) *Daemon {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test needs pcscd with the vpcd reader; make test runs it")
+	}
+	if Current == nil {
+		t.Fatal("pcsctest: no pcscd; the package's TestMain must call pcsctest.Main")
+	}
+	return Current
 }
 
 func run(m *testing.M) int {

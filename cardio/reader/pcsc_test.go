@@ -48,6 +48,7 @@ type harness struct {
 
 func startManager(t *testing.T, onCard func(ctx context.Context, r ReaderInfo, c apdu.Transmitter) error) *harness {
 	t.Helper()
+	pcsctest.Require(t)
 	h := &harness{t: t, events: make(chan event, 64), cards: make(chan error, 16)}
 	mgr, err := New(Config{
 		Bindings:   bindings,
@@ -293,7 +294,7 @@ func TestCardPulledDuringLoad(t *testing.T) {
 func TestPcscdRestart(t *testing.T) {
 	// Restart stops a pcscd started outside the tests too (CI's), as an
 	// operator restarting the service would, and starts the tests' own.
-	d := pcsctest.Current
+	d := pcsctest.Require(t)
 	h := startManager(t, func(_ context.Context, _ ReaderInfo, c apdu.Transmitter) error {
 		_, err := desk.ReadCard(c)
 		return err
@@ -314,6 +315,7 @@ func TestPcscdRestart(t *testing.T) {
 // TestCancelWakesStatusWait: with a one-minute poll, only SCardCancel can
 // end the status wait promptly when the context ends.
 func TestCancelWakesStatusWait(t *testing.T) {
+	pcsctest.Require(t)
 	seen := make(chan struct{}, 8)
 	mgr, err := New(Config{
 		Bindings: bindings,

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/codec/frame"
-	"ecardgw/codec/internal/hexfix"
+	"ecardgw/codec/hexfix"
 )
 
 // splitter is the shape of the server's read loop: it keeps bytes until

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/codec/frame"
-	"ecardgw/codec/internal/hexfix"
+	"ecardgw/codec/hexfix"
 	"ecardgw/codec/iso8583"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/codec/frame"
-	"ecardgw/codec/internal/hexfix"
+	"ecardgw/codec/hexfix"
 	"ecardgw/codec/iso8583"
 	"ecardgw/codec/mac"
 	"ecardgw/codec/tlv"

@@ -21,6 +21,7 @@ import (
 // at two terminals at once is accepted exactly once, and after the gateway
 // is killed with SIGKILL and restarted it is still refused.
 func TestCampusCodeOnceAcrossTerminalsAndKill9(t *testing.T) {
+	skipKill9InShort(t)
 	bin := buildGateway(t)
 	key, err := issuer.GenerateKey(campuscode.Ed25519, 1, rand.Reader)
 	require.NoError(t, err)

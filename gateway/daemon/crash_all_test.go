@@ -370,6 +370,7 @@ func (c *crashClient) settleStep(n int, cards []*walletCard) bool {
 // restart the last answered request of every terminal, retransmitted, gets
 // its original answer byte for byte, and no terminal has to sign in again.
 func TestCrashKill9AllTypes(t *testing.T) {
+	skipKill9InShort(t)
 	const (
 		posTerms    = 8
 		settleTerms = 2

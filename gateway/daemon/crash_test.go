@@ -21,6 +21,16 @@ import (
 	"ecardgw/store"
 )
 
+// skipKill9InShort skips, under -short (make test-short), a test that kills
+// a gateway process with SIGKILL and restarts it: those take seconds to
+// minutes, and make test runs them.
+func skipKill9InShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test kills a gateway with SIGKILL and restarts it; make test runs it")
+	}
+}
+
 // buildGateway compiles cmd/ecardgw once for the subprocess tests.
 func buildGateway(t *testing.T) string {
 	t.Helper()
@@ -123,6 +133,7 @@ func (p *proc) term(t *testing.T) {
 // approved ≤ debited ≤ approved + unanswered, that sessions survive and
 // that a retransmission after the restart gets its original answer.
 func TestCrashKill9(t *testing.T) {
+	skipKill9InShort(t)
 	const (
 		terms   = 16
 		cycles  = 4

@@ -59,6 +59,7 @@ func dialRetry(addr string, limit time.Duration) (*posclient.TCP, error) {
 // again at once, as terminals that decide to on their own do, and the
 // sign-in storm limit turns none of them away.
 func TestKill9RestartSamePortWithLiveConnections(t *testing.T) {
+	skipKill9InShort(t)
 	const terms = 1000
 	bin := buildGateway(t)
 	dir := t.TempDir()
@@ -177,6 +178,7 @@ func rcOf(resp *iso8583.Message) string {
 // row on the same ports, each time while terminals keep their connections
 // half-open; every start must listen on the first try.
 func TestKill9RestartRebindsAtOnce(t *testing.T) {
+	skipKill9InShort(t)
 	const terms = 8
 	bin := buildGateway(t)
 	dir := t.TempDir()

@@ -53,12 +53,11 @@ func TestRealPrometheusScrapesRunningGateway(t *testing.T) {
 // serves after traffic (every labelled series, runtime and process
 // collectors included) with the promtool operators have.
 func TestPromtoolLintsRunningGateway(t *testing.T) {
-	tool, err := exec.LookPath("promtool")
-	require.NoError(t, err, "promtool is required: apt-get install -y prometheus")
+	tool := promtest.Promtool(t)
 	g := startGateway(t, gwOptions{})
 	ctx := context.Background()
 	p, _ := g.dial(1)
-	_, err = p.SignIn(ctx, 1)
+	_, err := p.SignIn(ctx, 1)
 	require.NoError(t, err)
 	_, _, err = p.Send(ctx, p.CardPurchase(cardOf(1), 100, nil), true)
 	require.NoError(t, err)

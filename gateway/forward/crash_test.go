@@ -73,6 +73,9 @@ func crashChild(arg string) int {
 }
 
 func TestKillNineMidDeliveryLosesNothingAppliesNothingTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test kills a forwarder process with SIGKILL; make test runs it")
+	}
 	const records, accounts, balance = 300, 5, 1_000_000
 	dir := t.TempDir()
 	c, err := refcentre.Open(filepath.Join(dir, "centre"))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"ecardgw/gateway/centre"
@@ -139,11 +140,14 @@ func TestSharedReplayAcrossGateways(t *testing.T) {
 		}
 		wg.Go(func() {
 			ok, err := g.Claim(ctx, 2002, 1795650001, 1)
-			require.NoError(t, err)
+			assert.NoError(t, err) // require would stop the wrong goroutine
 			wins[i] = ok
 		})
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 	n := 0
 	for _, w := range wins {
 		if w {

@@ -145,6 +145,7 @@ func TestCardPulledDuringLoadIsReversed(t *testing.T) {
 // reader manager finds the vpcd slots, the virtual card is inserted into
 // each, and each insertion becomes a journaled request.
 func TestThroughPCSC(t *testing.T) {
+	pcsctest.Require(t)
 	r := newRig(t)
 	mgr, err := reader.New(reader.Config{
 		Bindings: []reader.Binding{

@@ -24,13 +24,14 @@ func TestSignInStormIsRateLimited(t *testing.T) {
 	var approved, refused atomic.Int32
 	var wg sync.WaitGroup
 	for g := range 4 {
+		// Each goroutine is a copy of the terminal (same ID and TMK): what
+		// a storm looks like on the wire. Made here: f.pos fails the test
+		// with t.Fatalf, which must run on the test's goroutine.
+		p := f.pos("T0000001")
+		p.STAN = uint32(1000 * (g + 1))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Each goroutine is a copy of the terminal (same ID and TMK):
-			// what a storm looks like on the wire.
-			p := f.pos("T0000001")
-			p.STAN = uint32(1000 * (g + 1))
 			for range 75 {
 				resp, err := p.SignIn(ctx, 1)
 				switch rc := posclient.RC(resp); {

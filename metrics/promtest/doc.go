@@ -5,6 +5,7 @@
 // queryable by the Prometheus operators run, not only well-formed.
 //
 // It is for tests only (it takes a testing.TB and fails it when the
-// prometheus binary — Debian package prometheus — is missing). It is not a
-// Prometheus client library.
+// prometheus binary — Debian package prometheus — is missing; under
+// `go test -short`, make test-short, Start and Promtool skip it instead).
+// It is not a Prometheus client library.
 package promtest

@@ -34,9 +34,12 @@ type Prom struct {
 
 // Start runs prometheus scraping targets (host:port, path /metrics) every
 // second and returns once it reports ready. It is stopped by t.Cleanup; its
-// log is printed when the test failed.
+// log is printed when the test failed. Under -short it skips t.
 func Start(t testing.TB, targets ...string) *Prom {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test runs a Prometheus server; make test runs it")
+	}
 	bin, err := exec.LookPath("prometheus")
 	require.NoError(t, err, "the prometheus binary is required: apt-get install -y prometheus")
 	require.NotEmpty(t, targets)
@@ -70,6 +73,19 @@ func Start(t testing.TB, targets ...string) *Prom {
 		}
 	})
 	require.NoError(t, p.waitReady(), "prometheus log:\n%s", p.log.String())
+	return p
+}
+
+// Promtool returns the path of the real promtool (Debian package
+// prometheus), failing t when it is not installed: a check that silently
+// does not run is worse than none. Under -short it skips t.
+func Promtool(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test runs promtool; make test runs it")
+	}
+	p, err := exec.LookPath("promtool")
+	require.NoError(t, err, "promtool is required: apt-get install -y prometheus")
 	return p
 }
 

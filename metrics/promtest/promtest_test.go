@@ -13,8 +13,7 @@ import (
 )
 
 func TestConfigIsValid(t *testing.T) {
-	tool, err := exec.LookPath("promtool")
-	require.NoError(t, err, "promtool is required: apt-get install -y prometheus")
+	tool := Promtool(t)
 	f := filepath.Join(t.TempDir(), "p.yml")
 	require.NoError(t, os.WriteFile(f, []byte(config([]string{"127.0.0.1:9100", "127.0.0.1:9101"})), 0o600))
 	out, err := exec.Command(tool, "check", "config", f).CombinedOutput()

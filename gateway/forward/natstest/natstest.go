@@ -1,7 +1,8 @@
 // Package natstest runs a real `nats-server -js` (Debian package
 // nats-server) on a free loopback port with its store in a temp dir, for
 // tests of the JetStream sink and the shared replay record. A test fails,
-// never skips, when nats-server is not installed.
+// never skips, when nats-server is not installed; under `go test -short`
+// (make test-short) Start skips the test instead of running a server.
 package natstest
 
 import (
@@ -24,9 +25,13 @@ type Server struct {
 	cmd  *exec.Cmd
 }
 
-// Start runs a JetStream server for t.
+// Start runs a JetStream server for t. Under -short it skips t: the
+// quick loop runs no external servers.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: this test runs a nats-server; make test runs it")
+	}
 	if _, err := exec.LookPath("nats-server"); err != nil {
 		t.Fatalf("nats-server is required (Debian package nats-server): %v", err)
 	}

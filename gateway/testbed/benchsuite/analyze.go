@@ -2,16 +2,21 @@ package benchsuite
 
 import (
 	"context"
+	"debug/elf"
+	"debug/gosym"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 )
 
 // cumOf reads the cumulative seconds of the named functions from a
-// go tool pprof -top -cum listing ("0  0%  0%  2.94s 56.11%  name").
+// go tool pprof -top -cum listing ("0  0%  0%  2.94s 56.11%  name"). A
+// function the listing does not show had no samples: zero. That a name
+// still names a function is checkSymbols' job.
 func cumOf(top string, names ...string) map[string]float64 {
 	want := map[string]bool{}
 	for _, n := range names {
@@ -34,6 +39,10 @@ func cumOf(top string, names ...string) map[string]float64 {
 	return out
 }
 
+// The functions committerNote reads from the profiles, by the names pprof
+// and the symbol table give them. A rename in the code must be a rename
+// here: checkSymbols fails the figure naming a function this binary no
+// longer has, and TestProfiledFunctionsExist fails go test first.
 const (
 	fnCommitter  = "ecardgw/store.(*DB).committer"
 	fnBoltCommit = "go.etcd.io/bbolt.(*Tx).Commit"
@@ -43,6 +52,69 @@ const (
 	fnUpdate     = "ecardgw/store.(*DB).Update"
 	fnPop        = "ecardgw/gateway/server.(*workQueue).pop"
 )
+
+var profiledFns = []string{fnCommitter, fnBoltCommit, fnInvoke, fnFinish, fnWorker, fnUpdate, fnPop}
+
+// checkSymbols fails, naming them, for the functions that the running
+// executable does not contain: the profiles committerNote reads are of
+// this process, so a function missing here was renamed or removed (or is
+// now inlined everywhere), and its share of a profile would otherwise
+// read as zero.
+func checkSymbols(names ...string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrSymbol, err)
+	}
+	have, err := funcSymbols(exe)
+	if err != nil {
+		return err
+	}
+	return missingSymbols(have, names...)
+}
+
+// funcSymbols lists the functions of a Go executable from its function
+// table (.gopclntab, which go run and go test keep when they strip the
+// symbol table, and from which pprof names the frames of this process).
+func funcSymbols(path string) (map[string]bool, error) {
+	fail := func(err error) error { return fmt.Errorf("%w: reading the functions of %s: %v", ErrSymbol, path, err) }
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, fail(err)
+	}
+	defer f.Close()
+	pcln, text := f.Section(".gopclntab"), f.Section(".text")
+	if pcln == nil || text == nil {
+		return nil, fail(fmt.Errorf("no .gopclntab or .text section"))
+	}
+	data, err := pcln.Data()
+	if err != nil {
+		return nil, fail(err)
+	}
+	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	if err != nil {
+		return nil, fail(err)
+	}
+	have := make(map[string]bool, len(tab.Funcs))
+	for _, fn := range tab.Funcs {
+		have[fn.Name] = true
+	}
+	return have, nil
+}
+
+// missingSymbols is ErrSymbol naming each of names that have lacks.
+func missingSymbols(have map[string]bool, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if !have[n] && !slices.Contains(missing, n) {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (renamed, or inlined everywhere? update the fn constants in gateway/testbed/benchsuite/analyze.go)",
+		ErrSymbol, strings.Join(missing, ", "))
+}
 
 // blockProfiled runs fn with the block profile on and writes it to path.
 func blockProfiled(path string, fn func() error) error {
@@ -78,18 +150,24 @@ func commitLoadOf(c0, c1 commits, runSeconds float64) commitLoad {
 // committerNote explains a durable-purchase figure from its CPU and block
 // profiles and the gateway's commit metrics: how busy the store's group
 // commit is, what one approval costs inside it, and where the workers wait.
+// A profile it cannot read, or a function it looks for that is no longer
+// in the gateway, is an error: the figure fails rather than lose the note
+// or show a zero.
 func (s *Suite) committerNote(ctx context.Context, cpuProf, blockProf string, approvals int64, runSeconds float64,
-	cl commitLoad, target float64) string {
+	cl commitLoad, target float64) (string, error) {
 	if approvals <= 0 || runSeconds <= 0 {
-		return ""
+		return "", nil
+	}
+	if err := checkSymbols(profiledFns...); err != nil {
+		return "", err
 	}
 	top, err := PprofTop(ctx, s.GoBin, s.Root, cpuProf, "-cum", "-nodecount=400", `-focus=store\.\(\*DB\)\.committer`)
 	if err != nil {
-		return ""
+		return "", err
 	}
 	c := cumOf(top, fnCommitter, fnBoltCommit, fnInvoke, fnFinish)
 	if c[fnCommitter] == 0 {
-		return ""
+		return "", fmt.Errorf("%w: no samples of %s in %s", ErrSymbol, fnCommitter, cpuProf)
 	}
 	us := func(sec float64) float64 { return sec / float64(approvals) * 1e6 }
 	note := "Where the time goes: the store's committer goroutine runs every `Update` function of a group one " +
@@ -102,14 +180,19 @@ func (s *Suite) committerNote(ctx context.Context, cpuProf, blockProf string, ap
 		"the transaction %.0f µs (building the answer in `txn.(*call).finish` %.0f µs of them) and bbolt's commit "+
 		"(spilling and writing the dirty pages) %.0f µs; the rest of each commit is the fdatasync.",
 		us(c[fnCommitter]), runSeconds, us(c[fnInvoke]), us(c[fnFinish]), us(c[fnBoltCommit]))
-	if btop, err := PprofTop(ctx, s.GoBin, s.Root, blockProf, "-cum", "-nodecount=400"); err == nil {
-		b := cumOf(btop, fnWorker, fnUpdate, fnPop)
-		if b[fnWorker] > 0 {
-			note += fmt.Sprintf(" Of the time the gateway's workers spent blocked (block profile), %.0f%% was in "+
-				"`store.(*DB).Update` waiting for their group and %.0f%% waiting for work: every worker is "+
-				"parked on the commit, so the pool bounds how many approvals one group can carry.",
-				100*b[fnUpdate]/b[fnWorker], 100*b[fnPop]/b[fnWorker])
+	if blockProf != "" {
+		btop, err := PprofTop(ctx, s.GoBin, s.Root, blockProf, "-cum", "-nodecount=400")
+		if err != nil {
+			return "", err
 		}
+		b := cumOf(btop, fnWorker, fnUpdate, fnPop)
+		if b[fnWorker] == 0 {
+			return "", fmt.Errorf("%w: no samples of %s in %s", ErrSymbol, fnWorker, blockProf)
+		}
+		note += fmt.Sprintf(" Of the time the gateway's workers spent blocked (block profile), %.0f%% was in "+
+			"`store.(*DB).Update` waiting for their group and %.0f%% waiting for work: every worker is "+
+			"parked on the commit, so the pool bounds how many approvals one group can carry.",
+			100*b[fnUpdate]/b[fnWorker], 100*b[fnPop]/b[fnWorker])
 	}
 	if target > 0 && cl.ok && cl.busy > 0.8 {
 		note += fmt.Sprintf(" With the committer busy all the time, purchases/s = approvals per group ÷ commit "+
@@ -120,5 +203,5 @@ func (s *Suite) committerNote(ctx context.Context, cpuProf, blockProf string, ap
 			"`gateway/server`, `store` and `gateway/txn`, not in this suite.",
 			num(target), target*cl.ms/1000, cl.ms, 1000*cl.group/target, cl.group)
 	}
-	return note
+	return note, nil
 }

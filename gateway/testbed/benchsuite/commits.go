@@ -39,20 +39,28 @@ type commits struct {
 	n, seconds, group float64
 	upTo              map[int]float64 // commits within each of slowBounds (histogram buckets)
 	ok                bool
+	err               error // why not ok: the first sample that could not be read, named
 }
 
+// scrapeCommits reads the group-commit metrics. A figure that uses them
+// fails with err when one is missing (a renamed metric), rather than
+// leaving its notes out.
 func scrapeCommits(admin string) commits {
 	url := "http://" + admin + "/metrics"
 	const d = "ecardgw_store_commit_duration_seconds"
-	n, err1 := scrapeGauge(url, d+"_count")
-	sec, err2 := scrapeGauge(url, d+"_sum")
-	grp, err3 := scrapeGauge(url, "ecardgw_store_commit_group_size_sum")
-	c := commits{n: n, seconds: sec, group: grp, upTo: make(map[int]float64, len(slowBounds)),
-		ok: err1 == nil && err2 == nil && err3 == nil}
-	for _, ms := range slowBounds {
-		v, err := scrapeGauge(url, fmt.Sprintf(`%s_bucket{le="%g"}`, d, float64(ms)/1000))
-		c.upTo[ms], c.ok = v, c.ok && err == nil
+	c := commits{upTo: make(map[int]float64, len(slowBounds))}
+	read := func(name string) float64 {
+		v, err := scrapeGauge(url, name)
+		if err != nil && c.err == nil {
+			c.err = fmt.Errorf("group-commit metrics: %w", err)
+		}
+		return v
 	}
+	c.n, c.seconds, c.group = read(d+"_count"), read(d+"_sum"), read("ecardgw_store_commit_group_size_sum")
+	for _, ms := range slowBounds {
+		c.upTo[ms] = read(fmt.Sprintf(`%s_bucket{le="%g"}`, d, float64(ms)/1000))
+	}
+	c.ok = c.err == nil
 	return c
 }
 

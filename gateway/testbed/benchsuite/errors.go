@@ -7,6 +7,9 @@ var (
 	ErrParse = errors.New("benchsuite: cannot parse benchmark output")
 	// ErrMissing: a benchmark the suite needs did not report.
 	ErrMissing = errors.New("benchsuite: benchmark missing from the output")
+	// ErrSymbol: a function the suite reads from a profile is not in the
+	// gateway (renamed), or a profile has none of its samples.
+	ErrSymbol = errors.New("benchsuite: profiled function missing")
 	// ErrChild: the child gateway process did not become ready.
 	ErrChild = errors.New("benchsuite: child gateway failed")
 )

@@ -5,7 +5,24 @@ import (
 	"fmt"
 )
 
-func benchTable(benches []Bench, names []string, units []string) Table {
+// medians reads the medians a figure is made of. A benchmark or unit that
+// is not in the output (a renamed benchmark, a metric no longer reported)
+// is the figure's error, naming it: a figure must not quietly show a
+// dash or a zero instead.
+type medians struct {
+	benches []Bench
+	err     error
+}
+
+func (m *medians) get(name, unit string) float64 {
+	v, _, err := Median(m.benches, name, unit)
+	if err != nil && m.err == nil {
+		m.err = err
+	}
+	return v
+}
+
+func benchTable(m *medians, names []string, units []string) Table {
 	t := Table{Header: append([]string{"benchmark"}, units...), Right: []bool{false}}
 	for range units {
 		t.Right = append(t.Right, true)
@@ -13,12 +30,7 @@ func benchTable(benches []Bench, names []string, units []string) Table {
 	for _, n := range names {
 		row := []string{n}
 		for _, u := range units {
-			v, _, err := Median(benches, n, u)
-			if err != nil {
-				row = append(row, "—")
-				continue
-			}
-			row = append(row, num(v))
+			row = append(row, num(m.get(n, u)))
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -41,11 +53,14 @@ func (s *Suite) codecFigure(ctx context.Context) (Figure, error) {
 		return f, err
 	}
 	names := []string{"BenchmarkDecodePurchase", "BenchmarkMoovUnpackPurchase", "BenchmarkEncodePurchase", "BenchmarkMoovPackPurchase"}
-	f.Tables = []Table{benchTable(benches, names, []string{"ns/op", "B/op", "allocs/op"})}
-	med := func(n, u string) float64 { v, _, _ := Median(benches, n, u); return v }
-	dec := med(names[1], "ns/op") / med(names[0], "ns/op")
-	enc := med(names[3], "ns/op") / med(names[2], "ns/op")
-	allocs := med(names[0], "allocs/op") + med(names[2], "allocs/op")
+	m := &medians{benches: benches}
+	f.Tables = []Table{benchTable(m, names, []string{"ns/op", "B/op", "allocs/op"})}
+	dec := m.get(names[1], "ns/op") / m.get(names[0], "ns/op")
+	enc := m.get(names[3], "ns/op") / m.get(names[2], "ns/op")
+	allocs := m.get(names[0], "allocs/op") + m.get(names[2], "allocs/op")
+	if m.err != nil {
+		return f, m.err
+	}
 	f.Result = fmt.Sprintf("decode **%s**, encode **%s** faster than moov; %.0f allocs/op", ratio(dec, 1), ratio(enc, 1), allocs)
 	f.Status, f.Margin = margin(min(dec, enc), 50, true)
 	if allocs > 0 {
@@ -77,8 +92,12 @@ func (s *Suite) campusFigure(ctx context.Context) (Figure, error) {
 	if err != nil {
 		return f, err
 	}
-	f.Tables = []Table{benchTable(benches, []string{"BenchmarkVerifyEd25519Cached", "BenchmarkRawEd25519Verify",
+	m := &medians{benches: benches}
+	f.Tables = []Table{benchTable(m, []string{"BenchmarkVerifyEd25519Cached", "BenchmarkRawEd25519Verify",
 		"BenchmarkVerifySM2Cached", "BenchmarkRawSM2Verify"}, []string{"ns/op", "B/op", "allocs/op"})}
+	if m.err != nil {
+		return f, m.err
+	}
 	pairs := Table{Header: []string{"paired ratio", "runs", "median"}, Right: []bool{false, false, true}}
 	var worst float64
 	for _, p := range []struct{ name, label string }{{"BenchmarkPairedEd25519", "Ed25519 cached ÷ raw"}, {"BenchmarkPairedSM2", "SM2 cached ÷ raw"}} {
@@ -132,24 +151,21 @@ func (s *Suite) journalFigure(ctx context.Context) (Figure, error) {
 	t := Table{Header: []string{"benchmark", "ns/op", "approvals/s", "fns/commit", "pages/op", "B/op", "allocs/op"},
 		Right: []bool{false, true, true, true, true, true, true}}
 	rate := map[string]float64{}
+	m := &medians{benches: benches}
 	for _, n := range []string{"BenchmarkJournalAppend", "BenchmarkJournalAppendTerminals", "BenchmarkJournalAppendSerial"} {
-		ns, _, err := Median(benches, n, "ns/op")
-		if err != nil {
-			return f, err
-		}
+		ns := m.get(n, "ns/op")
 		rate[n] = 1e9 / ns
-		fns, _, ferr := Median(benches, n, "fns/commit")
-		fnsText := "1"
-		if ferr == nil {
-			fnsText = num(fns)
+		// The serial benchmark has one function per commit and reports
+		// neither metric; the grouped ones must report both.
+		fnsText, pagesText := "1", ""
+		if n != "BenchmarkJournalAppendSerial" {
+			fnsText = num(m.get(n, "fns/commit"))
+			pagesText = fmt.Sprintf("%.2f", m.get(n, "pages/op"))
 		}
-		pagesText := ""
-		if pages, _, perr := Median(benches, n, "pages/op"); perr == nil {
-			pagesText = fmt.Sprintf("%.2f", pages)
-		}
-		bop, _, _ := Median(benches, n, "B/op")
-		aop, _, _ := Median(benches, n, "allocs/op")
-		t.Rows = append(t.Rows, []string{n, num(ns), num(rate[n]), fnsText, pagesText, num(bop), num(aop)})
+		t.Rows = append(t.Rows, []string{n, num(ns), num(rate[n]), fnsText, pagesText, num(m.get(n, "B/op")), num(m.get(n, "allocs/op"))})
+	}
+	if m.err != nil {
+		return f, m.err
 	}
 	f.Tables = []Table{t}
 	f.Result = fmt.Sprintf("%s approvals/s grouped (%s from 1,000 terminals) vs %s serial: **%s**", num(rate["BenchmarkJournalAppend"]),

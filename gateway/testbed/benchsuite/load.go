@@ -2,6 +2,7 @@ package benchsuite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -250,6 +251,9 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 	}
 	s.scaling.Baseline = append(s.scaling.Baseline, point(base))
 	c1 := scrapeCommits(g.d.Admin.Addr())
+	if err := errors.Join(c0.err, c1.err); err != nil {
+		return f, lat, disk, err
+	}
 	s.scaling.Purchases = append(s.scaling.Purchases, point(r))
 	ratioV := r.Throughput / base.Throughput
 	f.Tables = []Table{loadTable(loadRow("bare echo", base), loadRow("gateway purchases", r))}
@@ -264,7 +268,11 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 	s.missProfile(ctx, &f, prof)
 	if f.Status == Missed {
 		cl := commitLoadOf(c0, c1, r.Duration)
-		if note := s.committerNote(ctx, prof, block, first.Answers, first.Duration, cl, 0.25*base.Throughput); note != "" {
+		note, err := s.committerNote(ctx, prof, block, first.Answers, first.Duration, cl, 0.25*base.Throughput)
+		if err != nil {
+			return f, lat, disk, err
+		}
+		if note != "" {
 			f.Notes = append(f.Notes, note)
 		}
 		if row, rate, err := s.workersProbe(ctx, conns); err == nil {
@@ -295,6 +303,9 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 	p1 := scrapeCommits(g.d.Admin.Addr())
 	if err == nil {
 		err = checkRun("paced purchases", p)
+	}
+	if err == nil {
+		err = errors.Join(p0.err, p1.err)
 	}
 	if err != nil {
 		return f, lat, disk, err

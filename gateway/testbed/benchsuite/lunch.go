@@ -2,6 +2,7 @@ package benchsuite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -56,6 +57,9 @@ func (s *Suite) lunchFigure(ctx context.Context) (Figure, error) {
 		return f, err
 	}
 	c1 := scrapeCommits(g.d.Admin.Addr())
+	if err := errors.Join(c0.err, c1.err); err != nil {
+		return f, err
+	}
 	kinds := Table{Header: []string{"kind", "requests", "approved", "errors", "p50 ms", "p99 ms", "response codes"},
 		Right: []bool{false, true, true, true, true, true, false}}
 	for _, k := range posim.Kinds() {
@@ -101,7 +105,11 @@ func (s *Suite) lunchFigure(ctx context.Context) (Figure, error) {
 	}
 	s.missProfile(ctx, &f, prof)
 	if f.Status == Missed {
-		if note := s.committerNote(ctx, prof, "", r.Answers, r.Duration, commitLoadOf(c0, c1, r.Duration), 0); note != "" {
+		note, err := s.committerNote(ctx, prof, "", r.Answers, r.Duration, commitLoadOf(c0, c1, r.Duration), 0)
+		if err != nil {
+			return f, err
+		}
+		if note != "" {
 			f.Notes = append(f.Notes, note)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ecardgw/codec/internal/hexfix"
+	"ecardgw/codec/hexfix"
 )
 
 func TestParse(t *testing.T) {
