@@ -52,7 +52,6 @@ type crashWorld struct {
 	counts   map[string]int // "<kind> <rc>" -> answers, for the log
 	terms    map[string]*posclient.Terminal
 	devices  []*issuer.Device
-	wallets  []*walletCard
 	refundOK map[string][]*iso8583.Message // terminal -> approved purchases not yet refunded
 	codes    int                           // payment codes used for top-ups
 }
