@@ -6,8 +6,8 @@ import (
 )
 
 // newBlock returns single DES for an 8-byte key and 3DES for 16 (K1 K2 K1)
-// or 24 bytes. The spec's MAK is single DES; 3DES is accepted because
-// terminals with double-length MAKs exist and cost nothing to support.
+// or 24 bytes. The spec's MAK is single DES; 3DES serves key wrapping,
+// check values and the final step of X9.19 under a double-length MAK.
 func newBlock(key []byte) (cipher.Block, error) {
 	switch len(key) {
 	case 8:

@@ -2,10 +2,23 @@ package mac
 
 import (
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/subtle"
 )
 
 const hexUpper = "0123456789ABCDEF"
+
+// Alg is the MAC algorithm a Key computes (Key.Sum).
+type Alg uint8
+
+const (
+	// AlgECB is the UnionPay "ECB" MAC (Key.ECB): the spec's algorithm,
+	// and the one of every 8-byte (single DES) session MAK.
+	AlgECB Alg = iota + 1
+	// AlgX919 is the ANSI X9.19 retail MAC (X919): the algorithm of a
+	// 16-byte (double-length, 3DES) session MAK.
+	AlgX919
+)
 
 // Key is a MAC key with its cipher schedule prepared, so that MACing many
 // messages under one session key costs no allocation. A Key is not safe for
@@ -13,13 +26,16 @@ const hexUpper = "0123456789ABCDEF"
 // would escape through the cipher.Block interface and cost an allocation
 // per MAC).
 type Key struct {
-	block   cipher.Block
+	block   cipher.Block // DES or 3DES under the whole key (X9.19: its final step)
+	k1      cipher.Block // X9.19 only: DES under the key's left half (the CBC chain)
+	alg     Alg
 	key     [24]byte
 	keyLen  int
 	scratch [16]byte
 }
 
-// NewKey prepares mak (8 bytes DES, or 16/24 bytes 3DES).
+// NewKey prepares mak (8 bytes DES, or 16/24 bytes 3DES) for the UnionPay
+// ECB MAC.
 func NewKey(mak []byte) (*Key, error) {
 	k := &Key{}
 	if err := k.Reset(mak); err != nil {
@@ -28,26 +44,90 @@ func NewKey(mak []byte) (*Key, error) {
 	return k, nil
 }
 
-// Reset re-keys k with mak unless k already holds that key, in which case
-// the prepared schedule is kept.
+// NewMAK prepares a session MAK for the POS protocol's MAC, which its
+// length selects (ResetMAK): 8 bytes, the UnionPay ECB MAC under single
+// DES; 16 bytes, the ANSI X9.19 retail MAC.
+func NewMAK(mak []byte) (*Key, error) {
+	k := &Key{}
+	if err := k.ResetMAK(mak); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Reset re-keys k with mak for the UnionPay ECB MAC unless k already holds
+// that key for it, in which case the prepared schedule is kept. On error k
+// keeps its old key.
 func (k *Key) Reset(mak []byte) error {
-	if k.Matches(mak) {
+	return k.reset(mak, AlgECB)
+}
+
+// ResetMAK re-keys k with a session MAK, the MAC algorithm chosen by the
+// key's length: 8 bytes (the spec's single-DES MAK) the UnionPay ECB MAC,
+// 16 bytes (a double-length MAK) ANSI X9.19. Any other length fails with
+// ErrKeySize and k keeps its old key.
+func (k *Key) ResetMAK(mak []byte) error {
+	switch len(mak) {
+	case 8:
+		return k.reset(mak, AlgECB)
+	case 16:
+		return k.reset(mak, AlgX919)
+	}
+	return ErrKeySize
+}
+
+func (k *Key) reset(mak []byte, alg Alg) error {
+	if k.alg == alg && k.Matches(mak) {
 		return nil
+	}
+	if alg == AlgX919 && len(mak) != 16 {
+		return ErrKeySize
 	}
 	b, err := newBlock(mak)
 	if err != nil {
 		return err
 	}
-	k.block = b
+	var k1 cipher.Block
+	if alg == AlgX919 {
+		if k1, err = des.NewCipher(mak[:8]); err != nil {
+			return err
+		}
+	}
+	k.block, k.k1, k.alg = b, k1, alg
 	k.keyLen = copy(k.key[:], mak)
 	return nil
 }
 
-// CopyFrom makes k hold src's key, sharing its prepared schedule (the
-// cipher is only read when MACing, so many Keys can share one): how a
-// per-worker Key takes a session's key without preparing it again.
+// CopyFrom makes k hold src's key and algorithm, sharing its prepared
+// schedule (the ciphers are only read when MACing, so many Keys can share
+// them): how a per-worker Key takes a session's key without preparing it
+// again.
 func (k *Key) CopyFrom(src *Key) {
-	k.block, k.key, k.keyLen = src.block, src.key, src.keyLen
+	k.block, k.k1, k.alg, k.key, k.keyLen = src.block, src.k1, src.alg, src.key, src.keyLen
+}
+
+// Alg reports the algorithm Sum computes (0 for a Key never prepared).
+func (k *Key) Alg() Alg { return k.alg }
+
+// Sum computes field 64 of a message whose MAB is mab, with the algorithm
+// k was prepared for: the 8 ASCII hex characters of the UnionPay ECB MAC
+// (AlgECB), or the 8 bytes of the ANSI X9.19 MAC (AlgX919).
+func (k *Key) Sum(mab []byte) [8]byte {
+	if k.alg == AlgX919 {
+		return k.x919(mab)
+	}
+	return k.ECB(mab)
+}
+
+// Sum computes field 64 of mab under a session MAK (8 bytes: UnionPay
+// ECB; 16 bytes: ANSI X9.19; see Key.ResetMAK). Callers MACing in a hot
+// loop keep a Key instead.
+func Sum(mak, mab []byte) ([8]byte, error) {
+	var k Key
+	if err := k.ResetMAK(mak); err != nil {
+		return [8]byte{}, err
+	}
+	return k.Sum(mab), nil
 }
 
 // Matches reports whether k was prepared from mak.
