@@ -20,20 +20,23 @@ func Append(dst []byte, m *Message) ([]byte, error) {
 
 // AppendFrame appends a whole frame: LEN, m.Header, and the body. When mak
 // is not nil, bit 64 is set in the frame (m itself is not changed), the
-// MAC of the MAB is computed under mak (8-byte DES, or 16/24-byte 3DES)
-// and written as field 64. On error dst is returned unchanged.
+// MAC of the MAB is computed under the session MAK mak and written as
+// field 64: the UnionPay ECB MAC for an 8-byte (single DES) MAK, ANSI
+// X9.19 for a 16-byte one (mac.Key.ResetMAK). On error dst is returned
+// unchanged.
 func AppendFrame(dst []byte, m *Message, mak []byte) ([]byte, error) {
 	if mak == nil {
 		return m.appendFrame(dst, false)
 	}
-	if err := m.macKey.Reset(mak); err != nil {
+	if err := m.macKey.ResetMAK(mak); err != nil {
 		return dst, err
 	}
 	return m.appendFrame(dst, true)
 }
 
 // AppendFrameKey is AppendFrame with the MAC key already prepared (a
-// session's), so no cipher schedule is built per frame. key nil: no MAC.
+// session's, by mac.NewMAK), so no cipher schedule is built per frame;
+// field 64 is key.Sum of the MAB. key nil: no MAC.
 func AppendFrameKey(dst []byte, m *Message, key *mac.Key) ([]byte, error) {
 	if key == nil {
 		return m.appendFrame(dst, false)
@@ -51,7 +54,7 @@ func (m *Message) appendFrame(dst []byte, withMAC bool) ([]byte, error) {
 		body := len(out)
 		out, err = m.appendBody(out, m.bitmap|bit(64), 63)
 		if err == nil {
-			sum := m.macKey.ECB(out[body:])
+			sum := m.macKey.Sum(out[body:])
 			out = append(out, sum[:]...)
 		}
 	}

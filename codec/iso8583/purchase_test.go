@@ -169,3 +169,36 @@ func TestCopyOwnsValues(t *testing.T) {
 	require.Equal(t, want, got)
 	require.Nil(t, dst.MAB())
 }
+
+// TestAppendFrameDoubleLengthMAK: under a 16-byte session MAK field 64 is
+// the ANSI X9.19 MAC of the MAB (8 bytes), from the raw MAK and from a
+// prepared key alike; the 8-byte MAK keeps the UnionPay ECB MAC.
+func TestAppendFrameDoubleLengthMAK(t *testing.T) {
+	mak := []byte{0x13, 0x57, 0x9B, 0xDF, 0x02, 0x46, 0x8A, 0xCE, 0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10}
+	m := samplePurchase(t)
+	fr, err := iso8583.AppendFrame(nil, m, mak)
+	require.NoError(t, err)
+	var d iso8583.Message
+	require.NoError(t, iso8583.DecodeFrame(&d, fr))
+	want, err := mac.X919(mak, d.MAB())
+	require.NoError(t, err)
+	require.Equal(t, want[:], d.Bytes(64))
+	ecb := mac.ECB(mak, d.MAB())
+	require.NotEqual(t, ecb[:], d.Bytes(64), "not the ECB MAC under 3DES")
+
+	key, err := mac.NewMAK(mak)
+	require.NoError(t, err)
+	fr2, err := iso8583.AppendFrameKey(nil, m, key)
+	require.NoError(t, err)
+	require.Equal(t, fr, fr2)
+
+	// The same Message back under the single-length MAK: ECB again.
+	fr3, err := iso8583.AppendFrame(nil, m, sampleMAK)
+	require.NoError(t, err)
+	require.NoError(t, iso8583.DecodeFrame(&d, fr3))
+	sum := mac.ECB(sampleMAK, d.MAB())
+	require.Equal(t, sum[:], d.Bytes(64))
+
+	_, err = iso8583.AppendFrame(nil, m, make([]byte, 24))
+	require.ErrorIs(t, err, mac.ErrKeySize, "a session MAK is 8 or 16 bytes")
+}
