@@ -56,7 +56,16 @@ type Config struct {
 	// MaxMACFailures is how many consecutive MAC failures make a terminal
 	// sign in again (default 5).
 	MaxMACFailures int
+	// SessionLifetime is how long the working keys of a sign-in are good
+	// for (default 24 h): from then on the terminal's financial requests
+	// are answered 77 with processing requirement 3 until it signs in
+	// again. It runs from the sign-in time sealed with the session, so a
+	// restart neither extends nor shortens it.
+	SessionLifetime time.Duration
 }
+
+// DefaultSessionLifetime is SessionLifetime's default.
+const DefaultSessionLifetime = 24 * time.Hour
 
 // Limits are the ledger's amount limits, in fen.
 type Limits struct {
@@ -77,6 +86,7 @@ type Engine struct {
 	log      *slog.Logger
 	obs      Observer
 	maxMACFa int
+	lifetime time.Duration // SessionLifetime
 
 	sessions sessionCache
 	work     sync.Pool
@@ -108,6 +118,7 @@ func New(cfg Config) (*Engine, error) {
 		log:      cfg.Logger,
 		obs:      cfg.Observer,
 		maxMACFa: cfg.MaxMACFailures,
+		lifetime: cfg.SessionLifetime,
 
 		campus:         cfg.Campus,
 		walletKey:      cfg.WalletMasterKey,
@@ -151,6 +162,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.maxMACFa <= 0 {
 		e.maxMACFa = 5
+	}
+	if e.lifetime <= 0 {
+		e.lifetime = DefaultSessionLifetime
 	}
 	if e.limits.TopUpMaxFen <= 0 {
 		e.limits.TopUpMaxFen = 99900

@@ -176,6 +176,12 @@ func (e *Engine) accept(w *work) (*call, []byte, RC) {
 	if st == nil {
 		return nil, e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
 	}
+	if e.expired(st) {
+		// As for no session: its keys are good for nothing any more, not
+		// even for MACing this answer.
+		e.expireSession(en, term.ID, st)
+		return nil, e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
+	}
 	if !e.macOK(w, st) {
 		e.obs.MACFailure()
 		if n := en.macFails.Add(1); int(n) >= e.maxMACFa {

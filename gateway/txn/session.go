@@ -62,7 +62,8 @@ func (c *sessionCache) peek(term []byte) *sessionEntry {
 }
 
 // session returns the terminal's current session, loading it from the store
-// after a restart. nil means not signed in.
+// after a restart. nil means not signed in. The session may have expired
+// (expired): the callers decide what that means for them.
 func (e *Engine) session(term string) (*sessionEntry, *sessionState, error) {
 	if en := e.sessions.peek([]byte(term)); en != nil {
 		if st := en.st.Load(); st != nil {
@@ -82,12 +83,75 @@ func (e *Engine) session(term string) (*sessionEntry, *sessionState, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if st != nil && st.signedIn.IsZero() {
+		e.stampSignIn(term, st)
+	}
 	en := e.sessions.entry(term)
 	if st != nil {
 		en.st.CompareAndSwap(nil, st)
 		st = en.st.Load()
 	}
 	return en, st, nil
+}
+
+// stampSignIn gives a stored session without a sign-in time (none that
+// this gateway writes: every sign-in is stamped) the time it is loaded, so
+// that its keys expire one lifetime from now rather than at once, and
+// writes that time back so that a restart does not start the lifetime
+// again. Should the write fail, the session expires one lifetime after
+// its next load instead.
+func (e *Engine) stampSignIn(term string, st *sessionState) {
+	st.signedIn = e.now().UTC()
+	err := e.db.Update(context.Background(), func(tx *store.Tx) error {
+		s, ok, err := tx.Session(term)
+		if err != nil || !ok || !s.SignedIn.IsZero() || !bytes.Equal(s.MAK, st.mak) {
+			return err // replaced (or stamped) meanwhile: leave it
+		}
+		s.SignedIn = st.signedIn
+		return tx.PutSession(&s)
+	})
+	if err != nil {
+		e.log.Error("session without a sign-in time not stamped", "terminal", term, "err", err)
+	}
+}
+
+// expired reports whether a session's working keys have outlived the
+// session lifetime.
+func (e *Engine) expired(st *sessionState) bool {
+	return e.now().Sub(st.signedIn) >= e.lifetime
+}
+
+// endSession signs the terminal out of session st: in the store, inside
+// the transaction and only if the stored session is still st's (its MAK:
+// working keys are random, a later sign-in has other ones), then in
+// memory if it is still st there.
+func (e *Engine) endSession(ctx context.Context, en *sessionEntry, term string, st *sessionState) error {
+	err := e.db.Update(ctx, func(tx *store.Tx) error {
+		s, ok, err := tx.Session(term)
+		if err != nil || !ok || !bytes.Equal(s.MAK, st.mak) {
+			return err
+		}
+		return persistSession(tx, term, nil)
+	})
+	if err != nil {
+		return err
+	}
+	en.st.CompareAndSwap(st, nil)
+	return nil
+}
+
+// expireSession ends a session whose keys expired, once: the request that
+// finds it expired first removes it (one store write); the others, and
+// every request until the terminal signs in, find no session.
+func (e *Engine) expireSession(en *sessionEntry, term string, st *sessionState) {
+	if en.st.Load() != st {
+		return
+	}
+	if err := e.endSession(context.Background(), en, term, st); err != nil {
+		e.log.Error("expired session not removed", "terminal", term, "err", err)
+		return
+	}
+	e.log.Info("working keys expired: terminal must sign in again", "terminal", term)
 }
 
 // persistSession writes a session snapshot inside tx.
@@ -230,15 +294,15 @@ func (e *Engine) handle0820(w *work) ([]byte, RC) {
 	return e.plainAnswer(w, RCFormat, nil), RCFormat
 }
 
-// Sessions counts the terminals signed in (those this process has seen
-// since it started; a terminal signed in before a restart counts from its
-// first request).
+// Sessions counts the terminals signed in with keys that have not expired
+// (those this process has seen since it started; a terminal signed in
+// before a restart counts from its first request).
 func (e *Engine) Sessions() int {
 	e.sessions.mu.RLock()
 	defer e.sessions.mu.RUnlock()
 	n := 0
 	for _, en := range e.sessions.m {
-		if en.st.Load() != nil {
+		if st := en.st.Load(); st != nil && !e.expired(st) {
 			n++
 		}
 	}
