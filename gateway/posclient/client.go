@@ -107,6 +107,12 @@ type Terminal struct {
 	TMK      []byte // 16-byte master key
 	Header   frame.Header
 
+	// DoubleMAK: the terminal is provisioned for a double-length (16-byte)
+	// MAK, MACing with ANSI X9.19 (the gateway's `mak: 3des`); a sign-in
+	// answer delivering a single-length MAK is refused, as a single-DES
+	// terminal refuses a double-length one (docs/protocol.md section 6).
+	DoubleMAK bool
+
 	MAK, PIK []byte
 	Batch    uint32
 	STAN     uint32 // last STAN used
@@ -183,7 +189,8 @@ func msgType(mti iso8583.MTI) uint8 {
 	return 22
 }
 
-// Send encodes m (with a MAC when macd), sends it and decodes the answer,
+// Send encodes m (with a MAC when macd: UnionPay ECB under an 8-byte MAK,
+// ANSI X9.19 under a 16-byte one), sends it and decodes the answer,
 // checking that it answers m and, for MACed requests, that its MAC verifies.
 // The raw answer is returned too (retransmission tests compare bytes).
 func (t *Terminal) Send(ctx context.Context, m *iso8583.Message, macd bool) (*iso8583.Message, []byte, error) {
@@ -223,8 +230,8 @@ func (t *Terminal) SendRaw(ctx context.Context, req []byte, m *iso8583.Message, 
 		}
 	}
 	if macd && resp.Has(64) && t.MAK != nil {
-		want := mac.ECB(t.MAK, resp.MAB())
-		if !mac.Equal(want[:], resp.Raw(64)) {
+		want, err := mac.Sum(t.MAK, resp.MAB())
+		if err != nil || !mac.Equal(want[:], resp.Raw(64)) {
 			return resp, raw, fmt.Errorf("%w: answer MAC", ErrBadAnswer)
 		}
 	}

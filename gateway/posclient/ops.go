@@ -11,7 +11,9 @@ import (
 )
 
 // SignIn signs the terminal in (0800, 60.3 = 003) for batch, unwraps PIK and
-// MAK from field 62 with the TMK and checks their check values.
+// MAK from field 62 with the TMK and checks their check values. Field 62 is
+// PIK under TMK (16) · check (4) · MAK under TMK · check (4), the MAK 8
+// bytes (32 in all) or, for a DoubleMAK terminal, 16 (40 in all).
 func (t *Terminal) SignIn(ctx context.Context, batch uint32) (*iso8583.Message, error) {
 	t.Batch = batch
 	m := t.New(800, -1, 3)
@@ -23,22 +25,26 @@ func (t *Terminal) SignIn(ctx context.Context, batch uint32) (*iso8583.Message, 
 	if RC(resp) != "00" {
 		return resp, fmt.Errorf("posclient: sign-in answered %s", RC(resp))
 	}
+	makLen := 8
+	if t.DoubleMAK {
+		makLen = 16
+	}
 	f62 := resp.Bytes(62)
-	if len(f62) != 32 {
-		return resp, fmt.Errorf("%w: field 62 has %d bytes, want 32", ErrBadAnswer, len(f62))
+	if want := 16 + 4 + makLen + 4; len(f62) != want {
+		return resp, fmt.Errorf("%w: field 62 has %d bytes, want %d", ErrBadAnswer, len(f62), want)
 	}
 	pik, err := mac.Unwrap(t.TMK, f62[0:16])
 	if err != nil {
 		return resp, err
 	}
-	mak, err := mac.Unwrap(t.TMK, f62[20:28])
+	mak, err := mac.Unwrap(t.TMK, f62[20:20+makLen])
 	if err != nil {
 		return resp, err
 	}
 	if cv := mac.CheckValue(pik); !mac.Equal(cv[:], f62[16:20]) {
 		return resp, fmt.Errorf("%w: PIK check value", ErrBadAnswer)
 	}
-	if cv := mac.CheckValue(mak); !mac.Equal(cv[:], f62[28:32]) {
+	if cv := mac.CheckValue(mak); !mac.Equal(cv[:], f62[20+makLen:]) {
 		return resp, fmt.Errorf("%w: MAK check value", ErrBadAnswer)
 	}
 	t.PIK, t.MAK = pik, mak

@@ -71,19 +71,19 @@ func decodeReason(err error) string {
 }
 
 // plainAnswer answers with a response code and the request's identifying
-// fields only (used before a session or MAC can be trusted). mak != nil
-// adds a MAC.
-func (e *Engine) plainAnswer(w *work, rc RC, mak []byte) []byte {
-	return e.plainAnswerProc(w, rc, mak, procNone)
+// fields only (used before a session or MAC can be trusted). key != nil
+// (a session's prepared MAK) adds a MAC.
+func (e *Engine) plainAnswer(w *work, rc RC, key *mac.Key) []byte {
+	return e.plainAnswerProc(w, rc, key, procNone)
 }
 
-func (e *Engine) plainAnswerProc(w *work, rc RC, mak []byte, proc byte) []byte {
+func (e *Engine) plainAnswerProc(w *work, rc RC, key *mac.Key, proc byte) []byte {
 	req, r := &w.req, &w.resp
 	r.SetResponseFrom(req, 2, 3, 4, 11, 25, 41, 42, 49, 60)
 	r.Header = req.Header.Reply(proc)
 	e.stampTime(r)
 	_ = r.SetString(39, string(rc))
-	out, err := iso8583.AppendFrame(w.buf[:0], r, mak)
+	out, err := iso8583.AppendFrameKey(w.buf[:0], r, key)
 	if err != nil {
 		e.log.Error("encode answer", "err", err)
 		return nil

@@ -188,16 +188,16 @@ func (e *Engine) accept(w *work) (*call, []byte, RC) {
 			e.dropSession(en, term.ID)
 			e.log.Warn("repeated MAC failures: terminal must sign in again", "terminal", term.ID, "failures", n)
 		}
-		return nil, e.plainAnswer(w, RCMAC, st.mak), RCMAC
+		return nil, e.plainAnswer(w, RCMAC, st.macKey), RCMAC
 	}
 	if en.macFails.Load() != 0 {
 		en.macFails.Store(0)
 	}
 	if !term.Type.allows(mti, proc) {
-		return nil, e.plainAnswer(w, RCNotAllowed, st.mak), RCNotAllowed
+		return nil, e.plainAnswer(w, RCNotAllowed, st.macKey), RCNotAllowed
 	}
 	if f60.Batch != st.batch || !st.batchOpen {
-		return nil, e.plainAnswerProc(w, RCSignIn, st.mak, procSignIn), RCSignIn
+		return nil, e.plainAnswerProc(w, RCSignIn, st.macKey, procSignIn), RCSignIn
 	}
 	c := &w.call // pooled with the work: no allocation per request
 	*c = call{preTxn: preTxn{e: e, w: w, term: term, en: en, st: st, mti: mti, proc: proc, now: e.now().UTC(),
@@ -205,7 +205,9 @@ func (e *Engine) accept(w *work) (*call, []byte, RC) {
 	return c, nil, ""
 }
 
-// macOK checks field 64 against the MAC of the request's MAB.
+// macOK checks field 64 against the MAC of the request's MAB under the
+// session's MAK (UnionPay ECB for a single-DES MAK, ANSI X9.19 for a
+// double-length one).
 func (e *Engine) macOK(w *work, st *sessionState) bool {
 	req := &w.req
 	mab := req.MAB()
@@ -215,7 +217,7 @@ func (e *Engine) macOK(w *work, st *sessionState) bool {
 	// The session's schedule was prepared at sign-in; the work's key only
 	// borrows it, so checking a MAC neither allocates nor re-keys.
 	w.mac.CopyFrom(st.macKey)
-	want := w.mac.ECB(mab)
+	want := w.mac.Sum(mab)
 	return mac.Equal(want[:], req.Raw(64))
 }
 
@@ -478,7 +480,7 @@ func (e *Engine) notCommitted(c *call, err error) ([]byte, RC) {
 	// The store's health logs the failure once per outage; one line per
 	// request would flood the very disk that is full.
 	e.log.Debug("request not committed; answering 96", "terminal", c.term.ID, "mti", c.mti, "err", err)
-	return e.plainAnswer(c.w, RCSystem, c.st.mak), RCSystem
+	return e.plainAnswer(c.w, RCSystem, c.st.macKey), RCSystem
 }
 
 // afterCommit follows a committed answer: the campus code's metric, the

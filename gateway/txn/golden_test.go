@@ -173,6 +173,7 @@ func goldenTerminals() []txn.Terminal {
 		{ID: "T0000002", Merchant: "M00000000000001", Type: txn.TypePOS, TMK: goldenTMK, Location: "canteen 1"},
 		{ID: "S0000001", Merchant: "M00000000000002", Type: txn.TypeSettlement, TMK: goldenTMK, Location: "bath house"},
 		{ID: "K0000001", Merchant: "M00000000000003", Type: txn.TypeKiosk, TMK: goldenTMK, Location: "library"},
+		{ID: "T0000003", Merchant: "M00000000000001", Type: txn.TypePOS, TMK: goldenTMK, Location: "canteen 1", DoubleMAK: true},
 	}
 }
 
@@ -399,6 +400,13 @@ var goldenStories = []struct {
 		// counts ten.
 		g.approved(p, p.CardPurchase(goldenCard, 1200, nil))
 		g.answer("18:03:02", "0500-settlement-unbalanced")
+	}},
+	{"canteen POS T0000003, double-length MAK", func(g *goldenRun) {
+		g.account(50000, "")
+		// The sign-in draws PIK (16) and MAK (16) from the fixed source,
+		// which repeats: the MAK is 0123456789ABCDEF 89ABCDEF01234567.
+		g.answer("12:30:01", "0800-signin-double")
+		g.answer("12:30:16", "0200-purchase-double")
 	}},
 }
 

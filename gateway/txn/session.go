@@ -3,6 +3,7 @@ package txn
 import (
 	"bytes"
 	"context"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -191,13 +192,19 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 	if e.signInLimited(term) {
 		return e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
-	var keys [24]byte
-	if _, err := e.rand.Read(keys[:]); err != nil {
+	// PIK (16) then MAK (8, or 16 for a double-length MAK), in one draw.
+	var keys [32]byte
+	n := 24
+	if term.DoubleMAK {
+		n = 32
+	}
+	if _, err := io.ReadFull(e.rand, keys[:n]); err != nil {
 		e.log.Error("sign-in: no randomness", "err", err)
 		return e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
 	pik := bytes.Clone(keys[:16])
-	mak := bytes.Clone(keys[16:24])
+	mak := bytes.Clone(keys[16:n])
+	clear(keys[:])
 	encPIK, err1 := mac.Wrap(term.TMK, pik)
 	encMAK, err2 := mac.Wrap(term.TMK, mak)
 	if err1 != nil || err2 != nil {
@@ -240,6 +247,7 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 		w.tmp = appendRRN(w.tmp[:0], rrn)
 		_ = r.SetBytes(37, w.tmp)
 		_ = r.SetString(39, string(RCApproved))
+		// PIK under TMK (16) · check (4) · MAK under TMK (8 or 16) · check (4)
 		f62 := make([]byte, 0, 40)
 		f62 = append(f62, encPIK...)
 		f62 = append(f62, cvPIK[:]...)
@@ -311,8 +319,11 @@ func (e *Engine) Sessions() int {
 
 // prepared builds a session MAK's cipher schedule once, for every request
 // of the session to share (nil if the key is unusable: MACs then fail).
+// The MAK's length chooses the MAC: 8 bytes UnionPay ECB, 16 bytes ANSI
+// X9.19 (mac.NewMAK), so a session restored from the store MACs as it did
+// when it was signed in.
 func prepared(mak []byte) *mac.Key {
-	k, err := mac.NewKey(mak)
+	k, err := mac.NewMAK(mak)
 	if err != nil {
 		return nil
 	}

@@ -51,6 +51,11 @@ type Terminal struct {
 	Type     TerminalType
 	Location string // where it stands, kept in its journal records
 	TMK      []byte // 16-byte terminal master key (3DES), from the key file
+	// DoubleMAK makes its sign-ins deliver a double-length (16-byte) MAK,
+	// under which MACs are ANSI X9.19 (field 62 then carries 40 bytes,
+	// docs/protocol.md section 6). false: the spec's single-DES MAK and
+	// UnionPay ECB MAC.
+	DoubleMAK bool
 }
 
 // allows reports whether a terminal of this type may send mti/proc.
