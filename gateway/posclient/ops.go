@@ -57,9 +57,21 @@ func (t *Terminal) Echo(ctx context.Context) (*iso8583.Message, error) {
 	return resp, err
 }
 
-// SignOut sends 0820 with 60.3 = 002 and forgets the working keys.
+// SignOutMessage builds a sign-out: 0820 with fields 11, 41, 42 and 60
+// (00 · batch · 002) and nothing else, the shape the gateway requires of
+// a MACed one.
+func (t *Terminal) SignOutMessage() *iso8583.Message {
+	m := t.New(820, -1, 2)
+	m.Unset(12)
+	m.Unset(13)
+	return m
+}
+
+// SignOut sends the sign-out MACed under the session's MAK, as the gateway
+// requires (docs/protocol.md section 4.3), and on 00 forgets the working
+// keys. Not signed in, it sends nothing.
 func (t *Terminal) SignOut(ctx context.Context) (*iso8583.Message, error) {
-	resp, _, err := t.Send(ctx, t.New(820, -1, 2), false)
+	resp, _, err := t.Send(ctx, t.SignOutMessage(), true)
 	if err == nil && RC(resp) == "00" {
 		t.MAK, t.PIK = nil, nil
 	}

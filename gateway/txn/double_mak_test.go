@@ -90,6 +90,11 @@ func TestDoubleLengthMAK(t *testing.T) {
 	require.Equal(t, "00", posclient.RC(ans))
 	require.Equal(t, int64(10000-350), f.balance(1001))
 
+	// Its MACed sign-out works.
+	ans, err = p.SignOut(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "00", posclient.RC(ans))
+	require.True(t, ans.Has(64))
 }
 
 // TestSingleDESTerminalUnchanged: a terminal not configured for a double

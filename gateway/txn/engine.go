@@ -244,7 +244,7 @@ func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
 	case mti0800:
 		answer, rc = e.handle0800(ctx, w)
 	case mti0820:
-		answer, rc = e.handle0820(w)
+		answer, rc = e.handle0820(ctx, w)
 	case mti0100, mti0200, mti0220, mti0400, mti0500:
 		answer, rc, retrans = e.financial(ctx, w)
 	default:

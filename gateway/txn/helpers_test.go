@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,8 @@ type fixture struct {
 	path string
 	mu   sync.Mutex
 	now  time.Time
+	// commits counts the store's commits (each an fsync), across restarts.
+	commits atomic.Int64
 }
 
 func (f *fixture) clock() time.Time {
@@ -77,7 +80,8 @@ func newFixture(t *testing.T, mod ...func(*txn.Config)) *fixture {
 }
 
 func (f *fixture) open(mod ...func(*txn.Config)) {
-	db, err := store.Open(f.path, store.Options{StorageKey: storeKey})
+	db, err := store.Open(f.path, store.Options{StorageKey: storeKey,
+		OnCommit: func(int, time.Duration, error) { f.commits.Add(1) }})
 	require.NoError(f.t, err)
 	cfg := txn.Config{DB: db, Terminals: terminals(), Now: f.clock, WalletMasterKey: walletMK}
 	for _, m := range mod {

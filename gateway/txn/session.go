@@ -24,9 +24,10 @@ type sessionState struct {
 }
 
 type sessionEntry struct {
-	st       atomic.Pointer[sessionState] // nil: signed out
-	macFails atomic.Int32
-	lastSign atomic.Int64 // sign-in storm limit: GCRA arrival time, unix nanos (signin_limit.go)
+	st          atomic.Pointer[sessionState] // nil: signed out
+	macFails    atomic.Int32
+	lastSign    atomic.Int64 // sign-in storm limit: GCRA arrival time, unix nanos (signin_limit.go)
+	lastSignOut atomic.Int64 // the same for sign-outs without a MAC (LegacySignOut)
 }
 
 // sessionCache mirrors the store's sessions in memory. The store is the
@@ -275,7 +276,7 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 }
 
 // handle0820 answers echo tests and sign-out.
-func (e *Engine) handle0820(w *work) ([]byte, RC) {
+func (e *Engine) handle0820(ctx context.Context, w *work) ([]byte, RC) {
 	f60, err := w.req.F60()
 	if err != nil {
 		return e.plainAnswer(w, RCFormat, nil), RCFormat
@@ -288,16 +289,7 @@ func (e *Engine) handle0820(w *work) ([]byte, RC) {
 	case nmEcho:
 		return e.plainAnswer(w, RCApproved, nil), RCApproved
 	case nmSignOut:
-		en := e.sessions.entry(term.ID)
-		err := e.db.Update(context.Background(), func(tx *store.Tx) error {
-			return persistSession(tx, term.ID, nil)
-		})
-		if err != nil {
-			return e.plainAnswer(w, RCSystem, nil), RCSystem
-		}
-		en.st.Store(nil)
-		e.log.Info("terminal signed out", "terminal", term.ID)
-		return e.plainAnswer(w, RCApproved, nil), RCApproved
+		return e.signOut(ctx, w, term, f60)
 	}
 	return e.plainAnswer(w, RCFormat, nil), RCFormat
 }

@@ -1,6 +1,9 @@
 package txn
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // The sign-in storm limit. A sign-in costs a random draw, two key wraps and
 // an fsynced store transaction, and it replaces the terminal's working
@@ -19,16 +22,23 @@ const (
 	signInBurst    = 5
 )
 
-// allowSignIn is a GCRA (a token bucket kept as one number): lastSign holds
-// the theoretical arrival time of the next sign-in in unix nanoseconds. A
-// sign-in is allowed while that time is at most (burst-1) intervals ahead
+// allowSignIn applies the limit to a sign-in of the terminal.
+func (en *sessionEntry) allowSignIn(now time.Time) bool { return gcraAllow(&en.lastSign, now) }
+
+// allowSignOut applies the same limit, in a bucket of its own, to a
+// sign-out without a MAC (a terminal with LegacySignOut; signout.go).
+func (en *sessionEntry) allowSignOut(now time.Time) bool { return gcraAllow(&en.lastSignOut, now) }
+
+// gcraAllow is a GCRA (a token bucket kept as one number): cell holds the
+// theoretical arrival time of the next request in unix nanoseconds. A
+// request is allowed while that time is at most (burst-1) intervals ahead
 // of now; each allowed one moves it one interval further. A CAS loop keeps
-// it lock-free for concurrent sign-ins of the same terminal.
-func (en *sessionEntry) allowSignIn(now time.Time) bool {
+// it lock-free for concurrent requests of the same terminal.
+func gcraAllow(cell *atomic.Int64, now time.Time) bool {
 	const tau = int64((signInBurst - 1) * signInInterval)
 	t := now.UnixNano()
 	for {
-		old := en.lastSign.Load()
+		old := cell.Load()
 		tat := max(old, t)
 		if tat-t > tau+int64(signInInterval) {
 			// Never more than one interval beyond the limit unless the
@@ -39,7 +49,7 @@ func (en *sessionEntry) allowSignIn(now time.Time) bool {
 		if tat-t > tau {
 			return false
 		}
-		if en.lastSign.CompareAndSwap(old, tat+int64(signInInterval)) {
+		if cell.CompareAndSwap(old, tat+int64(signInInterval)) {
 			return true
 		}
 	}

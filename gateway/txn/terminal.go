@@ -56,6 +56,11 @@ type Terminal struct {
 	// docs/protocol.md section 6). false: the spec's single-DES MAK and
 	// UnionPay ECB MAC.
 	DoubleMAK bool
+	// LegacySignOut accepts a sign-out (0820, 002) without a MAC from
+	// this terminal, rate limited as sign-ins are: for terminals that
+	// cannot MAC one. Anyone who knows the terminal and merchant ids can
+	// then sign it out. false: a sign-out must carry a valid MAC.
+	LegacySignOut bool
 }
 
 // allows reports whether a terminal of this type may send mti/proc.
