@@ -46,6 +46,7 @@ type Config struct {
 	Log        Log        `mapstructure:"log"`
 	CardIO     CardIO     `mapstructure:"cardio"`
 	Forward    Forward    `mapstructure:"forward"`
+	Session    Session    `mapstructure:"session"`
 
 	// Warnings are things that load fine but are probably not intended
 	// (no terminals, TLS verification off). The caller logs them.
@@ -81,6 +82,32 @@ type Terminal struct {
 	Merchant string       `mapstructure:"merchant"` // field 42, ans15
 	Type     TerminalType `mapstructure:"type"`
 	Location string       `mapstructure:"location"`
+	// MAK is the working MAC key its sign-ins deliver: des (the default,
+	// "" too) the spec's single-DES MAK, 3des a double-length one under
+	// which MACs are ANSI X9.19 (docs/protocol.md section 6).
+	MAK MAKKind `mapstructure:"mak"`
+	// LegacySignOut accepts its sign-out without a MAC, rate limited
+	// (docs/protocol.md section 4.3): anyone who knows its ids can then
+	// sign it out.
+	LegacySignOut bool `mapstructure:"legacy_signout"`
+}
+
+// MAKKind is a terminal's working MAC key, as written in the file.
+type MAKKind string
+
+const (
+	MAKDES  MAKKind = "des"
+	MAK3DES MAKKind = "3des"
+)
+
+// DoubleMAK reports whether the terminal gets a double-length MAK.
+func (t Terminal) DoubleMAK() bool { return t.MAK == MAK3DES }
+
+// Session configures terminal sessions.
+type Session struct {
+	// KeyLifetime is how long a sign-in's working keys are good for; then
+	// the terminal must sign in again.
+	KeyLifetime time.Duration `mapstructure:"key_lifetime"`
 }
 
 // CampusCode configures offline verification of campus codes.

@@ -50,7 +50,32 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, Log{Level: "info", Format: "text"}, c.Log)
 	require.Equal(t, []Reader{{Match: "Virtual PCD 00 00", Terminal: "D0000001", Role: RoleDesk}}, c.CardIO.Readers)
 	require.Equal(t, NATS{Stream: "ECARDGW", Subject: "ecardgw.records"}, c.Forward.NATS)
+	require.Equal(t, Session{KeyLifetime: 24 * time.Hour}, c.Session)
 	require.Empty(t, c.Warnings)
+}
+
+// TestTerminalSessionOptions: a terminal's MAK length and legacy sign-out
+// are per terminal, off unless set.
+func TestTerminalSessionOptions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`terminals:
+  - {id: T0000001, merchant: M00000000000001, type: pos}
+  - {id: T0000002, merchant: M00000000000001, type: pos, mak: 3des}
+  - {id: T0000003, merchant: M00000000000001, type: pos, mak: des, legacy_signout: true}
+session: {key_lifetime: 8h}
+`), 0o600))
+	c, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, []Terminal{
+		{ID: "T0000001", Merchant: "M00000000000001", Type: TerminalPOS},
+		{ID: "T0000002", Merchant: "M00000000000001", Type: TerminalPOS, MAK: MAK3DES},
+		{ID: "T0000003", Merchant: "M00000000000001", Type: TerminalPOS, MAK: MAKDES, LegacySignOut: true},
+	}, c.Terminals)
+	require.False(t, c.Terminals[0].DoubleMAK())
+	require.True(t, c.Terminals[1].DoubleMAK())
+	require.False(t, c.Terminals[2].DoubleMAK())
+	require.Equal(t, 8*time.Hour, c.Session.KeyLifetime)
+	require.Contains(t, strings.Join(c.Warnings, "\n"), "terminals[2].legacy_signout")
 }
 
 // The example file spells out the defaults, so loading nothing must give the
@@ -113,6 +138,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"FORWARD_NATS_STREAM", "CAMPUS_A", func(c *Config) any { return c.Forward.NATS.Stream }, "CAMPUS_A"},
 		{"FORWARD_NATS_SUBJECT", "campus.a.records", func(c *Config) any { return c.Forward.NATS.Subject }, "campus.a.records"},
 		{"FORWARD_NATS_REPLAY_BUCKET", "replay", func(c *Config) any { return c.Forward.NATS.ReplayBucket }, "replay"},
+		{"SESSION_KEY_LIFETIME", "12h", func(c *Config) any { return c.Session.KeyLifetime }, 12 * time.Hour},
 	}
 	// Every key with a default must have a case here, so a new key cannot
 	// silently miss its environment override. Lists of mappings cannot come

@@ -68,6 +68,8 @@ func defaults() map[string]any {
 		"forward.nats.stream":        "ECARDGW",
 		"forward.nats.subject":       "ecardgw.records",
 		"forward.nats.replay_bucket": "",
+
+		"session.key_lifetime": "24h",
 	}
 }
 

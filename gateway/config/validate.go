@@ -51,6 +51,7 @@ func (c *Config) validate() error {
 	c.validateLog(&ck)
 	c.validateCardIO(&ck)
 	c.Forward.NATS.validate(&ck)
+	ck.duration("session.key_lifetime", c.Session.KeyLifetime, time.Minute, 30*24*time.Hour)
 	if len(ck.errs) > 0 {
 		return errors.Join(ck.errs...)
 	}
@@ -165,6 +166,14 @@ func (c *Config) validateTerminals(ck *checker) {
 		if !utf8.ValidString(t.Location) || len(t.Location) > maxLocationLen ||
 			strings.ContainsFunc(t.Location, unicode.IsControl) {
 			ck.bad(key+".location", "must be UTF-8 text without control characters, at most %d bytes", maxLocationLen)
+		}
+		switch t.MAK {
+		case "", MAKDES, MAK3DES:
+		default:
+			ck.bad(key+".mak", "%q is not des or 3des", t.MAK)
+		}
+		if t.LegacySignOut {
+			ck.warn("%s.legacy_signout is true: %s accepts a sign-out without a MAC, so anyone who knows its ids can sign it out", key, t.ID)
 		}
 	}
 	if len(c.Terminals) == 0 {
