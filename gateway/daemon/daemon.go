@@ -155,6 +155,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Campus:               verifier,
 		WalletMasterKey:      keys.WalletMasterLoadKey,
 		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,
+		SessionLifetime:      cfg.Session.KeyLifetime,
 	})
 	if err != nil {
 		return nil, d.abandon(err)
@@ -232,7 +233,8 @@ func engineTerminals(cfg *config.Config, keys *config.Keys) ([]txn.Terminal, err
 		if !ok {
 			return nil, fmt.Errorf("keys: terminals.%s: no master key", t.ID)
 		}
-		out = append(out, txn.Terminal{ID: t.ID, Merchant: t.Merchant, Type: typ, Location: t.Location, TMK: []byte(tmk)})
+		out = append(out, txn.Terminal{ID: t.ID, Merchant: t.Merchant, Type: typ, Location: t.Location, TMK: []byte(tmk),
+			DoubleMAK: t.DoubleMAK(), LegacySignOut: t.LegacySignOut})
 	}
 	return out, nil
 }
@@ -403,6 +405,9 @@ func (d *Daemon) Reload() error {
 	d.log.Info("reloaded terminals and keys", "added", added, "removed", removed, "changed", changed)
 	if old.Listen != cfg.Listen || old.Store != cfg.Store {
 		d.log.Warn("listen addresses and the store path change only on restart")
+	}
+	if old.Session != cfg.Session {
+		d.log.Warn("session.key_lifetime changes only on restart")
 	}
 	return nil
 }
