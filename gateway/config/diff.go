@@ -27,9 +27,9 @@ func (c *Config) CheckKeys(k *Keys) error {
 }
 
 // DiffTerminals compares the terminal sets before and after a reload and
-// returns the ids added, removed and changed (merchant, type or location),
-// each sorted. Sessions of removed or changed terminals are the caller's to
-// end.
+// returns the ids added, removed and changed (merchant, type, location,
+// mak or legacy_signout), each sorted. Sessions of removed or changed
+// terminals are the caller's to end.
 func DiffTerminals(old, new []Terminal) (added, removed, changed []string) {
 	before := make(map[string]Terminal, len(old))
 	for _, t := range old {
