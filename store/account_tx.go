@@ -115,6 +115,35 @@ func nameKey(name, staffNo string) []byte {
 // number already held by another account is refused with ErrCardInUse
 // (take it off the other account first). Updated is stored as given.
 func (tx *Tx) PutAccount(a *Account) error {
+	if err := checkAccount(a); err != nil {
+		return err
+	}
+	b, err := tx.accountBuckets()
+	if err != nil {
+		return err
+	}
+	old, existed, err := tx.getAccount(b.accts, a.No)
+	if err != nil {
+		return err
+	}
+	if existed && old.LastSeq > a.LastSeq {
+		// A copy read before this transaction's journal append must not
+		// move the history head backwards.
+		a.LastSeq = old.LastSeq
+	}
+	if err := tx.putAccountIn(b, a, &old, existed); err != nil {
+		return err
+	}
+	tx.remember(a)
+	if tx.db.importing.Load() {
+		// An import is building the next generation of the accounts:
+		// keep it in step (import.go).
+		return tx.importMirror(a, &old, existed)
+	}
+	return nil
+}
+
+func checkAccount(a *Account) error {
 	if a.No == 0 {
 		return fmt.Errorf("%w: account number 0", ErrBadKey)
 	}
@@ -124,40 +153,42 @@ func (tx *Tx) PutAccount(a *Account) error {
 	if len(a.Name) > 0xFFFF-2-len(a.StaffNo) {
 		return ErrTooLong
 	}
-	accts, err := tx.bucket(bktAccounts)
-	if err != nil {
-		return err
+	return nil
+}
+
+// accountBuckets are the accounts and their two indexes: the live ones,
+// or the generation an import builds.
+type accountBuckets struct{ accts, cards, names *bolt.Bucket }
+
+func (tx *Tx) accountBuckets() (accountBuckets, error) {
+	var b accountBuckets
+	var err error
+	if b.accts, err = tx.bucket(bktAccounts); err != nil {
+		return b, err
 	}
+	if b.cards, err = tx.bucket(bktCards); err != nil {
+		return b, err
+	}
+	b.names, err = tx.bucket(bktNames)
+	return b, err
+}
+
+// putAccountIn stores a in b over old (the stored account when existed),
+// keeping b's indexes in step.
+func (tx *Tx) putAccountIn(b accountBuckets, a, old *Account, existed bool) error {
 	// Accounts are imported in number order and then rewritten in place
 	// at about the same size: pages split at bbolt's default half full
 	// would leave the bucket twice as large as its data, and every
 	// approval writes its account's page (twice as many pages per group
 	// commit where accounts share them). A page only splits when it
 	// overflows, so the tenth left free is room for records to grow.
-	accts.FillPercent = accountFill
-	cards, err := tx.bucket(bktCards)
-	if err != nil {
-		return err
-	}
-	names, err := tx.bucket(bktNames)
-	if err != nil {
-		return err
-	}
-	old, existed, err := tx.getAccount(accts, a.No)
-	if err != nil {
-		return err
-	}
+	b.accts.FillPercent = accountFill
 	no := u64key(a.No)
 	// The card index already points here when the card did not change.
 	if a.CardNumber != "" && (!existed || old.CardNumber != a.CardNumber) {
-		if v := cards.Get([]byte(a.CardNumber)); v != nil && !bytes.Equal(v, no) {
+		if v := b.cards.Get([]byte(a.CardNumber)); v != nil && !bytes.Equal(v, no) {
 			return ErrCardInUse
 		}
-	}
-	if existed && old.LastSeq > a.LastSeq {
-		// A copy read before this transaction's journal append must not
-		// move the history head backwards.
-		a.LastSeq = old.LastSeq
 	}
 	e := tx.scratch()
 	e.account(a)
@@ -167,13 +198,13 @@ func (tx *Tx) PutAccount(a *Account) error {
 	tx.keep(e)
 	if existed {
 		if old.CardNumber != "" && old.CardNumber != a.CardNumber {
-			if err := deleteIfPoints(cards, []byte(old.CardNumber), no); err != nil {
+			if err := deleteIfPoints(b.cards, []byte(old.CardNumber), no); err != nil {
 				return err
 			}
 		}
 		ok, nk := nameKey(old.Name, old.StaffNo), nameKey(a.Name, a.StaffNo)
 		if ok != nil && !bytes.Equal(ok, nk) {
-			if err := deleteIfPoints(names, ok, no); err != nil {
+			if err := deleteIfPoints(b.names, ok, no); err != nil {
 				return err
 			}
 		}
@@ -181,20 +212,16 @@ func (tx *Tx) PutAccount(a *Account) error {
 	// Index entries are written only when they change: a bbolt Put dirties
 	// its page even for an equal value, and every purchase puts its account.
 	if a.CardNumber != "" && (!existed || old.CardNumber != a.CardNumber) {
-		if err := cards.Put([]byte(a.CardNumber), no); err != nil {
+		if err := b.cards.Put([]byte(a.CardNumber), no); err != nil {
 			return err
 		}
 	}
 	if nk := nameKey(a.Name, a.StaffNo); nk != nil && (!existed || !bytes.Equal(nameKey(old.Name, old.StaffNo), nk)) {
-		if err := names.Put(nk, no); err != nil {
+		if err := b.names.Put(nk, no); err != nil {
 			return err
 		}
 	}
-	if err := accts.Put(no, e.b); err != nil {
-		return err
-	}
-	tx.remember(a)
-	return nil
+	return b.accts.Put(no, e.b)
 }
 
 func deleteIfPoints(b *bolt.Bucket, key, no []byte) error {

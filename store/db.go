@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -44,6 +45,9 @@ type DB struct {
 	lastGroup int
 	mem       *idemMem  // the idempotency logs as committed; committer goroutine only
 	merge     idemMerge // the idempotency merge in progress; committer goroutine only
+
+	importMu  sync.Mutex  // one import at a time (import.go)
+	importing atomic.Bool // an import is staged: PutAccount keeps it in step
 }
 
 // Open opens or creates the store at path, creates missing buckets and
@@ -155,6 +159,13 @@ func (db *DB) prepare() (err error) {
 			for _, name := range allBuckets {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return fmt.Errorf("%w: %s: bucket %s: %v", ErrCorrupt, db.path, name, err)
+				}
+			}
+			// An import a crash interrupted never became live: drop
+			// what it staged (import.go).
+			if tx.Bucket(bktImport) != nil {
+				if err := tx.DeleteBucket(bktImport); err != nil {
+					return fmt.Errorf("%w: %s: staged import: %v", ErrCorrupt, db.path, err)
 				}
 			}
 			logs := tx.Bucket(bktIdemLog)

@@ -63,6 +63,10 @@ type Options struct {
 	// prewarmed, if set, is told how many bytes Open read ahead of its
 	// consistency check (tests).
 	prewarmed func(int64)
+	// importChunk, if set, replaces ImportChunk; importStep, if set, is
+	// called between the commits of a staged import with its phase.
+	importChunk int
+	importStep  func(phase string)
 }
 
 const (

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"ecardgw/gateway/config"
 )
 
 // maxAnswer bounds an answer body: the largest is a snapshot page of
@@ -22,6 +24,7 @@ type Client struct {
 	timeout     time.Duration
 	callTimeout time.Duration
 	http        *http.Client
+	auth        config.Secret // "Bearer <token>", or nil
 }
 
 // New checks the options and builds a client. It does not contact the
@@ -32,6 +35,9 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{base: base, timeout: o.Timeout, callTimeout: o.CallTimeout, http: o.HTTP}
+	if len(o.Token) > 0 {
+		c.auth = append(config.Secret("Bearer "), o.Token...)
+	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -85,6 +91,9 @@ func (c *Client) call(ctx context.Context, timeout time.Duration, method, path s
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.auth != nil {
+		req.Header.Set("Authorization", string(c.auth))
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// The *url.Error's cause, without repeating the URL (the method

@@ -49,8 +49,10 @@ func TestNewOptions(t *testing.T) {
 	require.ErrorIs(t, err, ErrBadOptions)
 
 	o := OptionsFromConfig(config.Centre{URL: "https://c", Timeout: time.Second,
-		TLS: config.TLS{CAFile: "ca", CertFile: "c", KeyFile: "k", InsecureSkipVerify: true}})
-	require.Equal(t, Options{URL: "https://c", Timeout: time.Second, CAFile: "ca", CertFile: "c", KeyFile: "k", InsecureSkipVerify: true}, o)
+		TLS: config.TLS{CAFile: "ca", CertFile: "c", KeyFile: "k", InsecureSkipVerify: true}},
+		config.UpstreamKeys{CentreToken: config.Secret("tok"), NATSToken: config.Secret("nats")})
+	require.Equal(t, Options{URL: "https://c", Timeout: time.Second, CAFile: "ca", CertFile: "c", KeyFile: "k", InsecureSkipVerify: true,
+		Token: config.Secret("tok")}, o)
 }
 
 // answer serves one fixed status and body for every request.

@@ -2,11 +2,9 @@ package centre
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -36,48 +34,40 @@ type Options struct {
 	// CertFile and KeyFile are the gateway's client certificate.
 	CAFile, CertFile, KeyFile string
 	InsecureSkipVerify        bool
+	// Token, when set, is sent with every call as "Authorization: Bearer".
+	Token config.Secret
 	// HTTP replaces the whole client (tests); TLS options are then unused.
 	HTTP *http.Client
 }
 
-// OptionsFromConfig maps the configuration's centre section.
-func OptionsFromConfig(c config.Centre) Options {
+// OptionsFromConfig maps the configuration's centre section and the key
+// file's upstream secrets.
+func OptionsFromConfig(c config.Centre, k config.UpstreamKeys) Options {
 	return Options{
 		URL: c.URL, Timeout: c.Timeout,
 		CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
 		InsecureSkipVerify: c.TLS.InsecureSkipVerify,
+		Token:              k.CentreToken,
 	}
+}
+
+// PaymentsOptionsFromConfig is the payment service's client (standalone
+// mode, payments.url): it is reached with the centre's TLS settings and
+// token, like every upstream of the campus.
+func PaymentsOptionsFromConfig(cfg *config.Config, k *config.Keys) Options {
+	o := OptionsFromConfig(cfg.Centre, k.Upstream)
+	o.URL = cfg.Payments.URL
+	return o
 }
 
 func (o *Options) tlsConfig() (*tls.Config, error) {
 	if o.TLS != nil {
 		return o.TLS, nil
 	}
-	if o.CAFile == "" && o.CertFile == "" && o.KeyFile == "" && !o.InsecureSkipVerify {
-		return nil, nil
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipVerify} //nolint:gosec // operator's explicit choice, warned about by config
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("%w: ca file: %w", ErrBadOptions, err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: ca file holds no PEM certificate", ErrBadOptions)
-		}
-		tc.RootCAs = pool
-	}
-	if (o.CertFile == "") != (o.KeyFile == "") {
-		return nil, fmt.Errorf("%w: cert file and key file must be set together", ErrBadOptions)
-	}
-	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
-		if err != nil {
-			// The error of LoadX509KeyPair names files, never key bytes.
-			return nil, fmt.Errorf("%w: client certificate: %w", ErrBadOptions, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
+	t := config.TLS{CAFile: o.CAFile, CertFile: o.CertFile, KeyFile: o.KeyFile, InsecureSkipVerify: o.InsecureSkipVerify}
+	tc, err := t.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
 	return tc, nil
 }

@@ -24,7 +24,9 @@ The file must have the header
 Every row is checked first; if any row is bad, each bad row is reported
 with its line number and nothing is imported. Import is idempotent by
 account: a new account is created with its balance; an existing one has
-its name, card, status and staff number updated and keeps its balance.`,
+its name, card, status and staff number updated and keeps its balance.
+A large file is committed in chunks and made live in one last step: an
+import that is interrupted leaves the accounts as they were.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.Load(configPath(cmd))

@@ -91,8 +91,8 @@ type demoPart struct {
 var demoParts = []demoPart{
 	{"keys.yaml", 0o600, demoKeys},
 	{demoIssuerFile, 0o600, demoIssuer},
-	{"ecardgw.yaml", 0o644, demoConfig},
-	{"accounts.csv", 0o644, demoAccountsCSV},
+	{"ecardgw.yaml", 0o600, demoConfig},
+	{"accounts.csv", 0o600, demoAccountsCSV},
 	{demoDeviceFile, 0o600, demoDevice},
 }
 

@@ -44,8 +44,8 @@ func TestDemoInitRelative(t *testing.T) {
 
 	require.Equal(t, os.FileMode(0o700), mode(t, "var"))
 	require.Equal(t, os.FileMode(0o600), mode(t, "var/keys.yaml"))
-	require.Equal(t, os.FileMode(0o644), mode(t, "var/ecardgw.yaml"))
-	require.Equal(t, os.FileMode(0o644), mode(t, "var/accounts.csv"))
+	require.Equal(t, os.FileMode(0o600), mode(t, "var/ecardgw.yaml"))
+	require.Equal(t, os.FileMode(0o600), mode(t, "var/accounts.csv"))
 
 	// The default --config finds it, and it is what the gateway accepts.
 	cfg, err := config.Load(defaultConfigPath)
@@ -122,7 +122,7 @@ func TestDemoInitIdempotentAndForce(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(dir, "accounts.csv")))
 	out.Reset()
 	require.NoError(t, writeDemo(dir, false, &out))
-	require.Contains(t, out.String(), "accounts.csv (mode 0644)")
+	require.Contains(t, out.String(), "accounts.csv (mode 0600)")
 	require.Equal(t, len(demoParts)-1, strings.Count(out.String(), "kept "))
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "ecardgw.db"), nil, 0o600))

@@ -173,14 +173,21 @@ type Limits struct {
 	WalletLimitFen int64 `mapstructure:"wallet_limit_fen"`
 }
 
-// Centre is the card centre's HTTP interface (connected mode).
+// Centre is the card centre's HTTP interface (connected mode). Its TLS
+// settings and the key file's upstream.centre_token also serve
+// payments.url.
 type Centre struct {
 	URL     string        `mapstructure:"url"`
 	Timeout time.Duration `mapstructure:"timeout"`
 	TLS     TLS           `mapstructure:"tls"`
+	// Insecure allows a plain http:// URL to a host that is not loopback.
+	Insecure bool `mapstructure:"insecure"`
 }
 
-// TLS configures the client side of the connection to the centre.
+// TLS configures the client side of an upstream link (the centre and the
+// payment service, NATS): the CA that verifies the server (default: the
+// system roots) and the gateway's client certificate. KeyFile must be
+// readable by its owner only. See upstream.go.
 type TLS struct {
 	CAFile             string `mapstructure:"ca_file"`
 	CertFile           string `mapstructure:"cert_file"`
@@ -199,6 +206,9 @@ type Payments struct {
 	URL          string        `mapstructure:"url"` // "": third-party payments answer 91
 	PollLimit    time.Duration `mapstructure:"poll_limit"`
 	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// Insecure allows a plain http:// URL to a host that is not loopback.
+	// The payment service is reached with centre.tls and the centre token.
+	Insecure bool `mapstructure:"insecure"`
 }
 
 // Log configures slog.
@@ -240,6 +250,15 @@ type NATS struct {
 	Stream       string `mapstructure:"stream"`
 	Subject      string `mapstructure:"subject"`
 	ReplayBucket string `mapstructure:"replay_bucket"` // "": replay record is local only
+	// TLS is used for every server of URL (a nats:// URL then requires
+	// TLS from the server).
+	TLS TLS `mapstructure:"tls"`
+	// NKeyFile is a NATS nkey seed file (owner-only mode); the user and
+	// password or the token are in the key file (upstream.nats_*).
+	NKeyFile string `mapstructure:"nkey_file"`
+	// Insecure allows a plain URL (nats://, ws:// without tls) to a host
+	// that is not loopback.
+	Insecure bool `mapstructure:"insecure"`
 }
 
 // Terminal returns the configured terminal with this id.

@@ -139,6 +139,11 @@ func TestEnvOverrides(t *testing.T) {
 		{"FORWARD_NATS_SUBJECT", "campus.a.records", func(c *Config) any { return c.Forward.NATS.Subject }, "campus.a.records"},
 		{"FORWARD_NATS_REPLAY_BUCKET", "replay", func(c *Config) any { return c.Forward.NATS.ReplayBucket }, "replay"},
 		{"SESSION_KEY_LIFETIME", "12h", func(c *Config) any { return c.Session.KeyLifetime }, 12 * time.Hour},
+		{"FORWARD_NATS_TLS_CA_FILE", "example.yaml", func(c *Config) any { return c.Forward.NATS.TLS.CAFile }, "example.yaml"},
+		{"FORWARD_NATS_TLS_INSECURE_SKIP_VERIFY", "true", func(c *Config) any { return c.Forward.NATS.TLS.InsecureSkipVerify }, true},
+		{"FORWARD_NATS_INSECURE", "true", func(c *Config) any { return c.Forward.NATS.Insecure }, true},
+		{"CENTRE_INSECURE", "true", func(c *Config) any { return c.Centre.Insecure }, true},
+		{"PAYMENTS_INSECURE", "true", func(c *Config) any { return c.Payments.Insecure }, true},
 	}
 	// Every key with a default must have a case here, so a new key cannot
 	// silently miss its environment override. Lists of mappings cannot come
@@ -146,6 +151,8 @@ func TestEnvOverrides(t *testing.T) {
 	have := map[string]bool{
 		"TERMINALS": true, "CAMPUSCODE_ISSUERS": true, "CARDIO_READERS": true,
 		"CENTRE_TLS_CERT_FILE": true, "CENTRE_TLS_KEY_FILE": true,
+		// Files that must exist, some owner-only: TestUpstreamPrivateFilesMustBeOwnerOnly.
+		"FORWARD_NATS_TLS_CERT_FILE": true, "FORWARD_NATS_TLS_KEY_FILE": true, "FORWARD_NATS_NKEY_FILE": true,
 	}
 	for _, tc := range cases {
 		have[tc.env] = true
@@ -155,7 +162,7 @@ func TestEnvOverrides(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.env, func(t *testing.T) {
-			if tc.env == "CENTRE_TLS_CA_FILE" {
+			if strings.HasSuffix(tc.env, "_TLS_CA_FILE") {
 				t.Chdir(testdata)
 			}
 			t.Setenv("ECARDGW_"+tc.env, tc.val)
@@ -181,10 +188,13 @@ func TestEnvTLSPair(t *testing.T) {
 	t.Setenv("ECARDGW_CENTRE_TLS_CERT_FILE", "example.yaml")
 	_, err := Load("")
 	require.ErrorContains(t, err, "config: centre.tls: cert_file and key_file must be set together")
-	t.Setenv("ECARDGW_CENTRE_TLS_KEY_FILE", "example.yaml")
+	// A private key file must be owner-only (git keeps no modes: make one).
+	key := filepath.Join(t.TempDir(), "gw.key")
+	require.NoError(t, os.WriteFile(key, []byte("key"), 0o600))
+	t.Setenv("ECARDGW_CENTRE_TLS_KEY_FILE", key)
 	c, err := Load("")
 	require.NoError(t, err)
-	require.Equal(t, TLS{CertFile: "example.yaml", KeyFile: "example.yaml"}, c.Centre.TLS)
+	require.Equal(t, TLS{CertFile: "example.yaml", KeyFile: key}, c.Centre.TLS)
 }
 
 func TestEnvInvalidNamesKey(t *testing.T) {

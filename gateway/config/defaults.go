@@ -48,6 +48,7 @@ func defaults() map[string]any {
 		"centre.tls.cert_file":            "",
 		"centre.tls.key_file":             "",
 		"centre.tls.insecure_skip_verify": false,
+		"centre.insecure":                 false,
 
 		"standin.per_txn_fen":     int64(5000),
 		"standin.per_account_fen": int64(20000),
@@ -55,6 +56,7 @@ func defaults() map[string]any {
 		"payments.url":           "",
 		"payments.poll_limit":    "30s",
 		"payments.poll_interval": "1s",
+		"payments.insecure":      false,
 
 		"log.level":  "info",
 		"log.format": "text",
@@ -69,7 +71,13 @@ func defaults() map[string]any {
 		"forward.nats.subject":       "ecardgw.records",
 		"forward.nats.replay_bucket": "",
 
-		"session.key_lifetime": "24h",
+		"session.key_lifetime":                  "24h",
+		"forward.nats.tls.ca_file":              "",
+		"forward.nats.tls.cert_file":            "",
+		"forward.nats.tls.key_file":             "",
+		"forward.nats.tls.insecure_skip_verify": false,
+		"forward.nats.nkey_file":                "",
+		"forward.nats.insecure":                 false,
 	}
 }
 

@@ -31,6 +31,7 @@ type Keys struct {
 	WalletMasterLoadKey Secret
 	StorageKey          Secret
 	ServiceTokens       []Secret // bearer tokens accepted by the service API
+	Upstream            UpstreamKeys
 }
 
 // TMK returns the terminal master key of a terminal.
@@ -122,6 +123,8 @@ func parseKeys(data []byte) (*Keys, error) {
 			k.StorageKey = p.hexKey(key, val, StorageKeySize)
 		case "service_tokens":
 			k.ServiceTokens = p.tokens(val)
+		case "upstream":
+			p.upstream(val, &k.Upstream)
 		default:
 			p.bad(key, "unknown key")
 		}
@@ -269,6 +272,7 @@ func (k *Keys) Marshal() []byte {
 	for _, t := range k.ServiceTokens {
 		fmt.Fprintf(&b, "  - %q\n", string(t))
 	}
+	k.Upstream.marshal(&b)
 	return []byte(b.String())
 }
 

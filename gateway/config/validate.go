@@ -235,7 +235,9 @@ func (c *Config) validateMoney(ck *checker) {
 	}
 }
 
-func (ck *checker) httpURL(key, raw string) bool {
+// httpURL checks an http(s) upstream URL; section is where its insecure
+// flag lives.
+func (ck *checker) httpURL(key, section, raw string, insecure bool) bool {
 	if raw == "" {
 		return false
 	}
@@ -245,15 +247,18 @@ func (ck *checker) httpURL(key, raw string) bool {
 		return false
 	}
 	if u.User != nil {
-		ck.bad(key, "must not carry credentials")
+		ck.bad(key, "must not carry credentials (a bearer token goes in the key file: upstream.centre_token)")
 		return false
+	}
+	if u.Scheme == "http" {
+		ck.plainLink(key, section, u, insecure)
 	}
 	return true
 }
 
 func (c *Config) validateCentre(ck *checker) {
 	ce := c.Centre
-	if ck.httpURL("centre.url", ce.URL) {
+	if ck.httpURL("centre.url", "centre", ce.URL, ce.Insecure) {
 		if strings.HasPrefix(ce.URL, "http:") && (ce.TLS.CAFile != "" || ce.TLS.CertFile != "") {
 			ck.warn("centre.tls is set but centre.url is plain http; TLS settings are unused")
 		}
@@ -261,20 +266,12 @@ func (c *Config) validateCentre(ck *checker) {
 		ck.bad("centre.url", "is required when mode is connected")
 	}
 	ck.duration("centre.timeout", ce.Timeout, time.Millisecond, 30*time.Second)
-	ck.existingFile("centre.tls.ca_file", ce.TLS.CAFile)
-	ck.existingFile("centre.tls.cert_file", ce.TLS.CertFile)
-	ck.existingFile("centre.tls.key_file", ce.TLS.KeyFile)
-	if (ce.TLS.CertFile == "") != (ce.TLS.KeyFile == "") {
-		ck.bad("centre.tls", "cert_file and key_file must be set together")
-	}
-	if ce.TLS.InsecureSkipVerify {
-		ck.warn("centre.tls.insecure_skip_verify is true; the centre's certificate is not checked")
-	}
+	ck.tlsFiles("centre.tls", ce.TLS)
 }
 
 func (c *Config) validatePayments(ck *checker) {
 	p := c.Payments
-	ck.httpURL("payments.url", p.URL)
+	ck.httpURL("payments.url", "payments", p.URL, p.Insecure)
 	// The POS gives up after 60 s; the gateway must decide before that.
 	ck.duration("payments.poll_limit", p.PollLimit, time.Second, maxPollLimit-time.Second)
 	ck.duration("payments.poll_interval", p.PollInterval, 10*time.Millisecond, max(p.PollLimit, 10*time.Millisecond))
@@ -325,16 +322,27 @@ func (n NATS) validate(ck *checker) {
 		for _, raw := range strings.Split(n.URL, ",") {
 			u, err := url.Parse(strings.TrimSpace(raw))
 			if err != nil || u.Host == "" {
-				ck.bad("forward.nats.url", "%q is not a NATS URL such as nats://127.0.0.1:4222", raw)
+				// The URL is not echoed: it may carry credentials.
+				ck.bad("forward.nats.url", "is not a list of NATS URLs such as nats://127.0.0.1:4222")
+				continue
+			}
+			if u.User != nil {
+				ck.bad("forward.nats.url", "must not carry credentials (user, password and token go in the key file: upstream.nats_*)")
 				continue
 			}
 			switch u.Scheme {
-			case "nats", "tls", "ws", "wss":
+			case "nats", "ws":
+				if !n.TLS.Configured() {
+					ck.plainLink("forward.nats.url", "forward.nats", u, n.Insecure)
+				}
+			case "tls", "wss":
 			default:
-				ck.bad("forward.nats.url", "%q: scheme must be nats, tls, ws or wss", raw)
+				ck.bad("forward.nats.url", "%s://%s: scheme must be nats, tls, ws or wss", u.Scheme, u.Host)
 			}
 		}
 	}
+	ck.tlsFiles("forward.nats.tls", n.TLS)
+	ck.privateFile("forward.nats.nkey_file", n.NKeyFile)
 	if !natsName(n.Stream) {
 		ck.bad("forward.nats.stream", "%q is not a stream name (letters, digits, - and _)", n.Stream)
 	}

@@ -127,7 +127,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, d.abandon(err)
 	}
-	up, err := newUpstream(cfg)
+	up, err := newUpstream(cfg, keys)
 	if err != nil {
 		return nil, d.abandon(err)
 	}

@@ -27,15 +27,15 @@ type upstream struct {
 	reach    atomic.Int32 // metrics.CentreState
 }
 
-// newUpstream connects what the configuration names. Nothing is dialled
-// for HTTP until first use; NATS is connected here so a wrong URL fails at
-// start.
-func newUpstream(cfg *config.Config) (*upstream, error) {
+// newUpstream connects what the configuration names, with the key file's
+// upstream credentials. Nothing is dialled for HTTP until first use; NATS
+// is connected here so a wrong URL or a refused credential fails at start.
+func newUpstream(cfg *config.Config, keys *config.Keys) (*upstream, error) {
 	u := &upstream{}
 	u.reach.Store(int32(metrics.CentreStandalone))
 	switch {
 	case cfg.Mode == config.ModeConnected:
-		c, err := centre.New(centre.OptionsFromConfig(cfg.Centre))
+		c, err := centre.New(centre.OptionsFromConfig(cfg.Centre, keys.Upstream))
 		if err != nil {
 			return nil, fmt.Errorf("centre: %w", err)
 		}
@@ -43,7 +43,7 @@ func newUpstream(cfg *config.Config) (*upstream, error) {
 		u.sinks = append(u.sinks, forward.NewHTTPSink(c))
 		u.reach.Store(int32(metrics.CentreReachable))
 	case cfg.Payments.URL != "":
-		c, err := centre.New(centre.Options{URL: cfg.Payments.URL, Timeout: cfg.Centre.Timeout})
+		c, err := centre.New(centre.PaymentsOptionsFromConfig(cfg, keys))
 		if err != nil {
 			return nil, fmt.Errorf("payments.url: %w", err)
 		}
@@ -52,7 +52,12 @@ func newUpstream(cfg *config.Config) (*upstream, error) {
 	if n := cfg.Forward.NATS; n.URL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		o := forward.NATSOptions{URL: n.URL, Stream: n.Stream, Subject: n.Subject, Name: "ecardgw"}
+		o, err := forward.NATSOptionsFromConfig(n, keys.Upstream)
+		if err != nil {
+			u.close()
+			return nil, fmt.Errorf("forward.nats: %w", err)
+		}
+		o.Name = "ecardgw"
 		sink, err := forward.NewNATSSink(ctx, o)
 		if err != nil {
 			u.close()

@@ -2,9 +2,11 @@ package forward
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"ecardgw/gateway/centre"
+	"ecardgw/gateway/config"
 	"ecardgw/metrics"
 	"ecardgw/store"
 )
@@ -38,6 +41,82 @@ type NATSOptions struct {
 	// (default 2 s). A publish caught by a server restart may never be
 	// answered; it is retried (and deduplicated) rather than waited for.
 	PublishTimeout time.Duration
+
+	// TLS, when set, is required of every server (a nats:// URL too).
+	TLS *tls.Config
+	// User and Password, or Token, or the nkey seed in NKeyFile
+	// authenticate the connection (at most one of them).
+	User, Password, Token config.Secret
+	NKeyFile              string
+}
+
+// NATSOptionsFromConfig maps forward.nats and the key file's upstream
+// secrets; it reads the TLS files.
+func NATSOptionsFromConfig(n config.NATS, k config.UpstreamKeys) (NATSOptions, error) {
+	tc, err := n.TLS.ClientConfig()
+	if err != nil {
+		return NATSOptions{}, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	return NATSOptions{URL: n.URL, Stream: n.Stream, Subject: n.Subject, TLS: tc,
+		User: k.NATSUser, Password: k.NATSPassword, Token: k.NATSToken, NKeyFile: n.NKeyFile}, nil
+}
+
+// connOptions are the client options of o.
+func (o *NATSOptions) connOptions() ([]nats.Option, error) {
+	wait := o.ReconnectWait
+	if wait <= 0 {
+		wait = 500 * time.Millisecond
+	}
+	name := o.Name
+	if name == "" {
+		name = "ecardgw"
+	}
+	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(wait)}
+	if o.TLS != nil {
+		opts = append(opts, nats.Secure(o.TLS.Clone()))
+	}
+	auths := 0
+	if len(o.User) > 0 || len(o.Password) > 0 {
+		auths++
+		opts = append(opts, nats.UserInfo(string(o.User), string(o.Password)))
+	}
+	if len(o.Token) > 0 {
+		auths++
+		opts = append(opts, nats.Token(string(o.Token)))
+	}
+	if o.NKeyFile != "" {
+		auths++
+		opt, err := nats.NkeyOptionFromSeed(o.NKeyFile)
+		if err != nil {
+			// nats.go's error names the file's problem, never the seed.
+			return nil, fmt.Errorf("%w: nkey file: %w", ErrBadOptions, err)
+		}
+		opts = append(opts, opt)
+	}
+	if auths > 1 {
+		return nil, fmt.Errorf("%w: use one of user and password, token or nkey", ErrBadOptions)
+	}
+	return opts, nil
+}
+
+// refusedErrs are the answers of a server that is reached but will not
+// take this client as configured: retrying cannot help, so they fail the
+// start instead of being retried in the background.
+var refusedErrs = []error{nats.ErrAuthorization, nats.ErrAuthExpired, nats.ErrAuthRevoked,
+	nats.ErrAccountAuthExpired, nats.ErrSecureConnRequired, nats.ErrSecureConnWanted,
+	nats.ErrTLS, nats.ErrNkeysNotSupported}
+
+func refused(err error) bool {
+	for _, r := range refusedErrs {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	// A TLS alert from the server (crypto/tls reports one as a "remote
+	// error"), or its certificate failing verification here.
+	var op *net.OpError
+	var verify *tls.CertificateVerificationError
+	return errors.As(err, &op) && op.Op == "remote error" || errors.As(err, &verify)
 }
 
 func (o *NATSOptions) connect() (*nats.Conn, bool, error) {
@@ -47,16 +126,19 @@ func (o *NATSOptions) connect() (*nats.Conn, bool, error) {
 	if o.URL == "" {
 		return nil, false, fmt.Errorf("%w: a NATS URL or connection is required", ErrBadOptions)
 	}
-	wait := o.ReconnectWait
-	if wait <= 0 {
-		wait = 500 * time.Millisecond
+	opts, err := o.connOptions()
+	if err != nil {
+		return nil, false, err
 	}
-	name := o.Name
-	if name == "" {
-		name = "ecardgw"
+	nc, err := nats.Connect(o.URL, opts...)
+	if err == nil {
+		return nc, true, nil
 	}
-	nc, err := nats.Connect(o.URL, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(wait),
-		nats.RetryOnFailedConnect(true))
+	if refused(err) {
+		return nil, false, fmt.Errorf("nats: the server refused the connection (check forward.nats.tls and the key file's upstream.nats_*): %w", err)
+	}
+	// Not reached (down, not yet up): keep trying in the background.
+	nc, err = nats.Connect(o.URL, append(opts, nats.RetryOnFailedConnect(true))...)
 	return nc, true, err
 }
 
