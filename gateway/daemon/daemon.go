@@ -204,8 +204,8 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		// Journal exports and backups go through the daemon because bbolt's
 		// lock keeps every other process out of the store while it runs.
 		Local: map[string]http.Handler{
-			"GET /journal": inspect.JournalHandler(db, d.log),
-			"GET /backup":  inspect.BackupHandler(db, d.log),
+			"GET /journal": inspect.JournalHandler(db, d.log, cfg.Admin.TransferTimeout),
+			"GET /backup":  inspect.BackupHandler(db, d.log, cfg.Admin.TransferTimeout),
 		},
 	})
 	return d, nil
