@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +34,33 @@ func adminGet(t *testing.T, addr, path, host, tok string) (int, string) {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(body)
+}
+
+// The running gateway serves its store only to a request with an admin
+// token from the key file and a Host header that names the listener.
+func TestDaemonAdminDataNeedsToken(t *testing.T) {
+	cfg, db := writeOpsConfig(t)
+	seedStore(t, db, 5)
+	_, addr := startOpsDaemon(t, cfg)
+	port := addr[strings.LastIndex(addr, ":")+1:]
+
+	for _, path := range []string{"/backup", "/journal?tail=5", "/debug/pprof/goroutine?debug=2"} {
+		code, body := adminGet(t, addr, path, "", "")
+		require.Equal(t, http.StatusUnauthorized, code, path)
+		require.NotContains(t, body, opsCard)
+		code, _ = adminGet(t, addr, path, "", strings.Repeat("t", 40))
+		require.Equal(t, http.StatusUnauthorized, code, "%s: a service token is not an admin token", path)
+		code, _ = adminGet(t, addr, path, "evil.example:"+port, opsAdminToken)
+		require.Equal(t, http.StatusForbidden, code, "%s: a foreign Host (DNS rebinding)", path)
+		code, _ = adminGet(t, addr, path, "", opsAdminToken)
+		require.Equal(t, http.StatusOK, code, path)
+	}
+	for _, path := range []string{"/metrics", "/healthz", "/readyz", "/status"} {
+		code, _ := adminGet(t, addr, path, "", "")
+		require.Equal(t, http.StatusOK, code, "%s needs no token", path)
+		code, _ = adminGet(t, addr, path, "evil.example:"+port, "")
+		require.Equal(t, http.StatusForbidden, code, "%s: a foreign Host", path)
+	}
 }
 
 // The online commands send the key file's admin token; without one in the
