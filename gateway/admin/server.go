@@ -27,7 +27,15 @@ type Options struct {
 	// Local are extra routes ("GET /journal" -> handler) served only when
 	// the listener is bound to loopback, like pprof: journal exports and
 	// store backups are for an operator on the box, never the network.
+	// Like pprof they need an admin token.
 	Local map[string]http.Handler
+	// Tokens reports whether a bearer token is an admin token; it must
+	// compare in constant time (config.Keys.ValidAdminToken does). nil:
+	// no token is valid, and Local and pprof answer 401 to everyone.
+	Tokens func(string) bool
+	// AllowedHosts are host names accepted in the Host header besides the
+	// listen address's own host (see hostPolicy.allowed).
+	AllowedHosts []string
 }
 
 // Server is the admin HTTP listener.
@@ -41,6 +49,7 @@ type Server struct {
 	ln    net.Listener
 	pprof bool
 	done  chan struct{} // closed when Serve has returned
+	hosts hostPolicy    // set by Start, before serving
 }
 
 // New prepares an admin server on addr (DefaultAddr when empty; ":0" or
@@ -72,8 +81,9 @@ func (s *Server) Start() error {
 	}
 	s.ln = ln
 	s.pprof = isLoopback(ln.Addr())
+	s.hosts = newHostPolicy(s.addr, ln.Addr(), s.opts.AllowedHosts)
 	s.srv = &http.Server{
-		Handler:           s.routes(),
+		Handler:           s.checkHost(s.routes()),
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       time.Minute,
 		// No WriteTimeout: /debug/pprof/profile streams for 30 s by default.
@@ -139,15 +149,16 @@ func (s *Server) routes() http.Handler {
 	}
 	if s.pprof {
 		// Registered on this mux only, never on http.DefaultServeMux, and
-		// only when bound to loopback: profiles, traces and the command
-		// line show the gateway's internals and cost CPU on demand.
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		// only when bound to loopback, behind the admin token: profiles,
+		// traces and the command line show the gateway's internals (a
+		// goroutine dump shows argument values) and cost CPU on demand.
+		mux.Handle("/debug/pprof/", s.requireToken(http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/cmdline", s.requireToken(http.HandlerFunc(pprof.Cmdline)))
+		mux.Handle("/debug/pprof/profile", s.requireToken(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/symbol", s.requireToken(http.HandlerFunc(pprof.Symbol)))
+		mux.Handle("/debug/pprof/trace", s.requireToken(http.HandlerFunc(pprof.Trace)))
 		for pattern, h := range s.opts.Local {
-			mux.Handle(pattern, h)
+			mux.Handle(pattern, s.requireToken(h))
 		}
 	}
 	return mux

@@ -139,18 +139,18 @@ func TestStatusRoundTrip(t *testing.T) {
 }
 
 func TestPprofOnlyOnLoopback(t *testing.T) {
-	s, base := start(t, "127.0.0.1:0", nil, Options{})
+	s, base := start(t, "127.0.0.1:0", nil, Options{Tokens: validToken})
 	require.True(t, s.PprofEnabled())
-	code, body := get(t, base+"/debug/pprof/")
+	code, _, body := request(t, base+"/debug/pprof/", "", "Bearer "+adminToken)
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "goroutine")
-	code, _ = get(t, base+"/debug/pprof/goroutine?debug=1")
+	code, _, _ = request(t, base+"/debug/pprof/goroutine?debug=1", "", "Bearer "+adminToken)
 	require.Equal(t, http.StatusOK, code)
 
-	wide, _ := start(t, ":0", nil, Options{})
+	wide, _ := start(t, ":0", nil, Options{Tokens: validToken})
 	require.False(t, wide.PprofEnabled(), "bound to every interface: no pprof")
 	port := wide.Addr()[strings.LastIndex(wide.Addr(), ":"):]
-	code, _ = get(t, "http://127.0.0.1"+port+"/debug/pprof/")
+	code, _, _ = request(t, "http://127.0.0.1"+port+"/debug/pprof/", "", "Bearer "+adminToken)
 	require.Equal(t, http.StatusNotFound, code)
 	code, _ = get(t, "http://127.0.0.1"+port+"/healthz")
 	require.Equal(t, http.StatusOK, code)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ecardgw/gateway/config"
+	"ecardgw/gateway/strictjson"
 )
 
 // maxAnswer bounds an answer body: the largest is a snapshot page of
@@ -118,8 +119,10 @@ func (c *Client) call(ctx context.Context, timeout time.Duration, method, path s
 	case resp.StatusCode >= 300:
 		return fmt.Errorf("%w: %s %s: %d%s", ErrRejected, method, path, resp.StatusCode, reason(data))
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(out); err != nil || dec.More() {
+	// One meaning per answer: a field in another case or a field twice
+	// is a bad answer, not read case-insensitively or last-wins as
+	// encoding/json would; fields a newer centre adds are ignored.
+	if err := strictjson.Unmarshal(data, out, strictjson.Options{AllowUnknown: true}); err != nil {
 		return fmt.Errorf("%w: %w: %s %s", ErrUnreachable, ErrBadAnswer, method, path)
 	}
 	return nil

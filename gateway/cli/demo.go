@@ -248,13 +248,15 @@ func demoKeys(d *demoSetup) ([]byte, string, error) {
 		WalletMasterLoadKey: randomSecret(config.WalletKeySize),
 		StorageKey:          randomSecret(config.StorageKeySize),
 		ServiceTokens:       []config.Secret{config.Secret("ecgw_" + base64.RawURLEncoding.EncodeToString(randomSecret(32)))},
+		// For `ecardgw journal` and `store backup` against the running demo.
+		AdminTokens: []config.Secret{config.Secret("ecgw_admin_" + base64.RawURLEncoding.EncodeToString(randomSecret(32)))},
 	}
 	ids := make([]string, len(demoTerminals))
 	for i, t := range demoTerminals {
 		k.Terminals[t.ID] = randomSecret(config.TMKSize)
 		ids[i] = t.ID
 	}
-	summary := fmt.Sprintf("TMKs for %s, wallet master load key, storage key, 1 service token (service_tokens)",
+	summary := fmt.Sprintf("TMKs for %s, wallet master load key, storage key, 1 service token (service_tokens), 1 admin token (admin_tokens)",
 		strings.Join(ids, ", "))
 	if _, err := os.Stat(d.path("ecardgw.db")); err == nil && d.force {
 		summary += "; the existing store's sessions were sealed with the old storage key, so terminals must sign in again"

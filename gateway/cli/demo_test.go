@@ -33,6 +33,9 @@ func secretsOf(k *config.Keys) []string {
 	for _, tok := range k.ServiceTokens {
 		out = append(out, string(tok))
 	}
+	for _, tok := range k.AdminTokens {
+		out = append(out, string(tok))
+	}
 	return out
 }
 
@@ -64,6 +67,11 @@ func TestDemoInitRelative(t *testing.T) {
 	require.NoError(t, cfg.CheckKeys(keys))
 	require.Len(t, keys.ServiceTokens, 1)
 	require.GreaterOrEqual(t, len(keys.ServiceTokens[0]), config.MinServiceTokenLen)
+	// The online journal and backup commands send an admin token from it.
+	require.Len(t, keys.AdminTokens, 1)
+	require.GreaterOrEqual(t, len(keys.AdminTokens[0]), config.MinServiceTokenLen)
+	require.False(t, keys.AdminTokens[0].Equal(keys.ServiceTokens[0]))
+	require.Contains(t, out, "1 admin token (admin_tokens)")
 
 	for _, s := range secretsOf(keys) {
 		require.NotContains(t, strings.ToLower(out), strings.ToLower(s[:16]))

@@ -30,7 +30,8 @@ func newJournalTailCmd() *cobra.Command {
 		Use:   "tail",
 		Short: "Print the last journal records (--follow: and new ones as they are journaled)",
 		Long: `Print the last N journal records, oldest first, from the running gateway
-(through its admin listener) or, when it is stopped, from the store file.
+(through its admin listener, with the key file's admin token) or, when it
+is stopped, from the store file.
 With --follow, keep printing new records until interrupted; that needs a
 running gateway.`,
 		Args: cobra.NoArgs,
@@ -71,13 +72,17 @@ running gateway.`,
 				}
 				return w.Flush()
 			}
+			tok, err := t.adminToken()
+			if err != nil {
+				return err
+			}
 			client := &http.Client{}
 			ctx := cmd.Context()
-			_, last, err := inspect.FetchJournal(ctx, client, t.admin, inspect.Query{Tail: n, Format: f}, out)
+			_, last, err := inspect.FetchJournal(ctx, client, t.admin, tok, inspect.Query{Tail: n, Format: f}, out)
 			if err != nil || !follow {
 				return err
 			}
-			return followJournal(ctx, client, t.admin, last, f, every, out)
+			return followJournal(ctx, client, t.admin, tok, last, f, every, out)
 		},
 	}
 	addAdminFlag(cmd)
@@ -92,7 +97,7 @@ running gateway.`,
 // is append-only with consecutive sequence numbers, so asking for
 // last+1 onwards neither skips nor repeats a record. A CSV header is
 // printed once, by the first answer.
-func followJournal(ctx context.Context, client *http.Client, addr string, last uint64, f inspect.Format, every time.Duration, out io.Writer) error {
+func followJournal(ctx context.Context, client *http.Client, addr, tok string, last uint64, f inspect.Format, every time.Duration, out io.Writer) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -105,7 +110,7 @@ func followJournal(ctx context.Context, client *http.Client, addr string, last u
 		buf.skip = f == inspect.FormatCSV
 		buf.w = out
 		q := inspect.Query{Range: inspect.Range{Since: inspect.Bound{Seq: last + 1}}, Format: f}
-		_, next, err := inspect.FetchJournal(ctx, client, addr, q, &buf)
+		_, next, err := inspect.FetchJournal(ctx, client, addr, tok, q, &buf)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -157,8 +162,9 @@ CSV columns (stable; new ones are only ever added at the end):
 Card numbers are masked, amounts are integer fen, times are UTC RFC 3339.
 --format json writes one JSON object per line with the same keys.
 
-Reads through the running gateway's admin listener, or the store file
-when the gateway is stopped. --out writes FILE whole or not at all.`,
+Reads through the running gateway's admin listener (sending the first of
+the key file's admin_tokens), or the store file when the gateway is
+stopped. --out writes FILE whole or not at all.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var g inspect.Range
@@ -181,7 +187,11 @@ when the gateway is stopped. --out writes FILE whole or not at all.`,
 			t := resolveTarget(cmd)
 			export := func(w io.Writer) (int64, error) {
 				if t.online() {
-					n, _, err := inspect.FetchJournal(cmd.Context(), &http.Client{}, t.admin, inspect.Query{Range: g, Format: f}, w)
+					tok, err := t.adminToken()
+					if err != nil {
+						return 0, err
+					}
+					n, _, err := inspect.FetchJournal(cmd.Context(), &http.Client{}, t.admin, tok, inspect.Query{Range: g, Format: f}, w)
 					return int64(n), err
 				}
 				db, err := t.offlineStore()

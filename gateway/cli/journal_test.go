@@ -80,7 +80,7 @@ func TestJournalTailFollowCSVHasOneHeader(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- execute(root, []string{"journal", "tail", "--admin", addr, "-n", "1", "-f", "--interval", "20ms", "--format", "csv"}, &out, &errOut)
+		done <- execute(root, []string{"journal", "tail", "--config", cfg, "--admin", addr, "-n", "1", "-f", "--interval", "20ms", "--format", "csv"}, &out, &errOut)
 	}()
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "\n2,") }, 10*time.Second, 10*time.Millisecond)
 	appendOps(t, d.DB, 3, 3)

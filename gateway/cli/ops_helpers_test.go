@@ -35,8 +35,18 @@ func writeOpsConfig(t *testing.T) (cfgPath, dbPath string) {
 	return writeOpsConfigAdmin(t, "127.0.0.1:0")
 }
 
+// opsAdminToken is the admin token of the test key file.
+const opsAdminToken = "adm-token-0123456789abcdefghijklmnopqrstuv"
+
 // writeOpsConfigAdmin is writeOpsConfig with the admin listener at admin.
 func writeOpsConfigAdmin(t *testing.T, admin string) (cfgPath, dbPath string) {
+	t.Helper()
+	return writeOpsConfigWith(t, admin, "", "admin_tokens: ["+opsAdminToken+"]\n")
+}
+
+// writeOpsConfigWith is writeOpsConfigAdmin with extra configuration and
+// extra key file entries appended.
+func writeOpsConfigWith(t *testing.T, admin, extraCfg, extraKeys string) (cfgPath, dbPath string) {
 	t.Helper()
 	dir := t.TempDir()
 	dbPath = filepath.Join(dir, "gw.db")
@@ -48,11 +58,11 @@ keys: {file: %s}
 log: {level: warn}
 terminals:
   - {id: T0000001, merchant: M00000000000001, type: pos}
-`, admin, dbPath, keys)
+`, admin, dbPath, keys) + extraCfg
 	key := strings.Repeat("11", 16)
 	require.NoError(t, os.WriteFile(keys, []byte("terminals:\n  T0000001: "+key+
 		"\nwallet_master_load_key: 0123456789ABCDEFFEDCBA9876543210\nstorage_key: "+strings.Repeat("ab", 32)+
-		"\nservice_tokens: ["+strings.Repeat("t", 40)+"]\n"), 0o600))
+		"\nservice_tokens: ["+strings.Repeat("t", 40)+"]\n"+extraKeys), 0o600))
 	cfgPath = filepath.Join(dir, "ecardgw.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 	return cfgPath, dbPath
@@ -111,6 +121,7 @@ func requireClean(t *testing.T, out string) {
 	require.NotContains(t, out, opsCard)
 	require.NotContains(t, strings.ToLower(out), strings.Repeat("ab", 32))
 	require.NotContains(t, strings.ToLower(out), hex.EncodeToString(bytes.Repeat([]byte{0x11}, 16)))
+	require.NotContains(t, out, opsAdminToken)
 }
 
 // freeAddr returns a loopback address nobody listens on right now.

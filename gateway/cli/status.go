@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,7 +20,8 @@ import (
 )
 
 // adminTimeout bounds one request for status; journal exports and
-// backups are bounded by the gateway's write-stall deadline instead.
+// backups are bounded by the gateway instead (its write-stall deadline
+// and admin.transfer_timeout).
 const adminTimeout = 5 * time.Second
 
 // errNotRunning means no gateway answers on the admin address.
@@ -31,6 +34,7 @@ type target struct {
 	admin     string // host:port of a gateway that answered; "" when none
 	tried     string // the admin address that was tried
 	storePath string // "" when the configuration could not be read
+	keysPath  string // the key file, for the admin token; "" likewise
 	cfgErr    error
 }
 
@@ -46,7 +50,7 @@ func resolveTarget(cmd *cobra.Command) target {
 	if err != nil {
 		t.cfgErr = err
 	} else {
-		t.tried, t.storePath = cfg.Listen.Admin, cfg.Store.Path
+		t.tried, t.storePath, t.keysPath = cfg.Listen.Admin, cfg.Store.Path, cfg.Keys.File
 	}
 	if a, _ := cmd.Flags().GetString("admin"); a != "" {
 		t.tried = a
@@ -55,6 +59,36 @@ func resolveTarget(cmd *cobra.Command) target {
 		t.admin = t.tried
 	}
 	return t
+}
+
+// adminToken is the token the commands that read the store through the
+// running gateway (journal, backup) send: the first of the key file's
+// admin_tokens, the file the gateway itself reads. Status needs none.
+func (t target) adminToken() (string, error) {
+	if t.cfgErr != nil {
+		return "", fmt.Errorf("the admin token is in the key file, and the configuration that names it cannot be read: %w", t.cfgErr)
+	}
+	keys, err := config.LoadKeys(t.keysPath)
+	if err != nil {
+		if unreadable(t.keysPath) {
+			return "", fmt.Errorf("reading the admin token: %w (only root and the gateway's user may read the key file: run the command as one of them)", err)
+		}
+		return "", fmt.Errorf("reading the admin token: %w", err)
+	}
+	if len(keys.AdminTokens) == 0 {
+		return "", fmt.Errorf("the key file %s has no admin_tokens: the running gateway serves the journal and backups "+
+			"only with one; add a token to admin_tokens and reload the gateway (systemctl reload ecardgw)", t.keysPath)
+	}
+	return string(keys.AdminTokens[0]), nil
+}
+
+// unreadable reports whether this user may not open path.
+func unreadable(path string) bool {
+	f, err := os.Open(path)
+	if err == nil {
+		_ = f.Close()
+	}
+	return errors.Is(err, fs.ErrPermission)
 }
 
 // reachable reports whether something accepts TCP connections at addr.

@@ -34,8 +34,9 @@ func newStoreBackupCmd() *cobra.Command {
 		Long: `Write a consistent copy of the store to FILE (mode 0600). While the
 gateway runs, the copy is taken by the gateway itself in one read
 transaction (terminals keep being served) and streamed through its
-loopback admin listener; when it is stopped, the store file is read
-directly. The copy is written to FILE.tmp, fsynced, opened with the full
+loopback admin listener, which needs the first of the key file's
+admin_tokens (so run it as root or the gateway's user); when it is
+stopped, the store file is read directly. The copy is written to FILE.tmp, fsynced, opened with the full
 consistency check, and only then renamed to FILE.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -44,7 +45,11 @@ consistency check, and only then renamed to FILE.`,
 			n, err := inspect.SaveBackup(args[0], inspect.BackupOptions{StorePath: t.storePath, Force: force},
 				func(w io.Writer) (int64, error) {
 					if t.online() {
-						return inspect.FetchBackup(cmd.Context(), &http.Client{}, t.admin, w)
+						tok, err := t.adminToken()
+						if err != nil {
+							return 0, err
+						}
+						return inspect.FetchBackup(cmd.Context(), &http.Client{}, t.admin, tok, w)
 					}
 					db, err := t.offlineStore()
 					if err != nil {

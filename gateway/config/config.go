@@ -47,6 +47,7 @@ type Config struct {
 	CardIO     CardIO     `mapstructure:"cardio"`
 	Forward    Forward    `mapstructure:"forward"`
 	Session    Session    `mapstructure:"session"`
+	Admin      Admin      `mapstructure:"admin"`
 
 	// Warnings are things that load fine but are probably not intended
 	// (no terminals, TLS verification off). The caller logs them.
@@ -60,6 +61,18 @@ type Listen struct {
 	POS     string `mapstructure:"pos"`
 	Admin   string `mapstructure:"admin"`
 	Service string `mapstructure:"service"`
+}
+
+// Admin tunes the admin listener (listen.admin).
+type Admin struct {
+	// TransferTimeout bounds one journal export or backup from start to
+	// end: a client that reads slowly or stops reading is cut off then,
+	// and the backup's read transaction ends.
+	TransferTimeout time.Duration `mapstructure:"transfer_timeout"`
+	// AllowedHosts are host names accepted in the Host header besides
+	// the listen address itself (and localhost on loopback), for example
+	// the DNS name Prometheus scrapes a management-network listener by.
+	AllowedHosts []string `mapstructure:"allowed_hosts"`
 }
 
 // Store is the bbolt file. A relative path is relative to the working

@@ -51,6 +51,8 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, []Reader{{Match: "Virtual PCD 00 00", Terminal: "D0000001", Role: RoleDesk}}, c.CardIO.Readers)
 	require.Equal(t, NATS{Stream: "ECARDGW", Subject: "ecardgw.records"}, c.Forward.NATS)
 	require.Equal(t, Session{KeyLifetime: 24 * time.Hour}, c.Session)
+	require.Equal(t, 5*time.Minute, c.Admin.TransferTimeout)
+	require.Empty(t, c.Admin.AllowedHosts)
 	require.Empty(t, c.Warnings)
 }
 
@@ -144,6 +146,8 @@ func TestEnvOverrides(t *testing.T) {
 		{"FORWARD_NATS_INSECURE", "true", func(c *Config) any { return c.Forward.NATS.Insecure }, true},
 		{"CENTRE_INSECURE", "true", func(c *Config) any { return c.Centre.Insecure }, true},
 		{"PAYMENTS_INSECURE", "true", func(c *Config) any { return c.Payments.Insecure }, true},
+		{"ADMIN_TRANSFER_TIMEOUT", "30m", func(c *Config) any { return c.Admin.TransferTimeout }, 30 * time.Minute},
+		{"ADMIN_ALLOWED_HOSTS", "gw1.mgmt.example", func(c *Config) any { return c.Admin.AllowedHosts }, []string{"gw1.mgmt.example"}},
 	}
 	// Every key with a default must have a case here, so a new key cannot
 	// silently miss its environment override. Lists of mappings cannot come

@@ -16,6 +16,9 @@ func defaults() map[string]any {
 		"listen.admin":   "127.0.0.1:9100",
 		"listen.service": "127.0.0.1:9200",
 
+		"admin.transfer_timeout": "5m",
+		"admin.allowed_hosts":    []any{},
+
 		"store.path":              "./var/ecardgw.db",
 		"store.group_commit_wait": "0s",
 		"keys.file":               "./var/keys.yaml",

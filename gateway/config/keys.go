@@ -32,6 +32,10 @@ type Keys struct {
 	StorageKey          Secret
 	ServiceTokens       []Secret // bearer tokens accepted by the service API
 	Upstream            UpstreamKeys
+	// AdminTokens are the bearer tokens the admin listener accepts for
+	// what returns store data or internals (journal, backup, pprof). They
+	// are separate from ServiceTokens: a token may not be in both lists.
+	AdminTokens []Secret
 }
 
 // TMK returns the terminal master key of a terminal.
@@ -43,9 +47,15 @@ func (k *Keys) TMK(id string) (Secret, bool) {
 // ValidToken reports whether tok is one of the service tokens. It compares
 // every token in constant time so the answer's timing says nothing about
 // how close a guess was.
-func (k *Keys) ValidToken(tok string) bool {
+func (k *Keys) ValidToken(tok string) bool { return anyToken(k.ServiceTokens, tok) }
+
+// ValidAdminToken reports whether tok is one of the admin tokens, in
+// constant time like ValidToken.
+func (k *Keys) ValidAdminToken(tok string) bool { return anyToken(k.AdminTokens, tok) }
+
+func anyToken(list []Secret, tok string) bool {
 	ok := 0
-	for _, t := range k.ServiceTokens {
+	for _, t := range list {
 		ok |= subtle.ConstantTimeCompare(t, []byte(tok))
 	}
 	return ok == 1
@@ -96,7 +106,7 @@ func parseKeys(data []byte) (*Keys, error) {
 		return nil, &KeyError{Problem: "not valid YAML" + where, Err: ErrKeyFile}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, &KeyError{Problem: "want a mapping with terminals, wallet_master_load_key, storage_key and service_tokens", Err: ErrKeyFile}
+		return nil, &KeyError{Problem: "want a mapping with terminals, wallet_master_load_key, storage_key, service_tokens and admin_tokens", Err: ErrKeyFile}
 	}
 	k := &Keys{Terminals: map[string]Secret{}}
 	var p keyParser
@@ -122,7 +132,9 @@ func parseKeys(data []byte) (*Keys, error) {
 		case "storage_key":
 			k.StorageKey = p.hexKey(key, val, StorageKeySize)
 		case "service_tokens":
-			k.ServiceTokens = p.tokens(val)
+			k.ServiceTokens = p.tokens(key, val)
+		case "admin_tokens":
+			k.AdminTokens = p.tokens(key, val)
 		case "upstream":
 			p.upstream(val, &k.Upstream)
 		default:
@@ -135,6 +147,7 @@ func parseKeys(data []byte) (*Keys, error) {
 	if !seen["storage_key"] {
 		p.bad("storage_key", "is required")
 	}
+	p.separate(k.AdminTokens, k.ServiceTokens)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -208,17 +221,18 @@ func (p *keyParser) hexKey(entry string, n *yaml.Node, size int) Secret {
 	return b
 }
 
-func (p *keyParser) tokens(n *yaml.Node) []Secret {
+// tokens reads a list of bearer tokens (service_tokens, admin_tokens).
+func (p *keyParser) tokens(name string, n *yaml.Node) []Secret {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		p.bad("service_tokens", "want a list of tokens")
+		p.bad(name, "want a list of tokens")
 		return nil
 	}
 	var out []Secret
 	for i, t := range n.Content {
-		entry := fmt.Sprintf("service_tokens[%d]", i)
+		entry := fmt.Sprintf("%s[%d]", name, i)
 		switch {
 		case t.Kind != yaml.ScalarNode:
 			p.bad(entry, "want a string")
@@ -230,13 +244,26 @@ func (p *keyParser) tokens(n *yaml.Node) []Secret {
 			tok := Secret(t.Value)
 			for j, o := range out {
 				if o.Equal(tok) {
-					p.bad(entry, "repeats service_tokens[%d]", j)
+					p.bad(entry, "repeats %s[%d]", name, j)
 				}
 			}
 			out = append(out, tok)
 		}
 	}
 	return out
+}
+
+// separate refuses an admin token that is also a service token: the
+// self-service front end holds the service tokens and must not be able to
+// read the store through the admin listener.
+func (p *keyParser) separate(admin, service []Secret) {
+	for i, a := range admin {
+		for j, s := range service {
+			if a.Equal(s) {
+				p.bad(fmt.Sprintf("admin_tokens[%d]", i), "repeats service_tokens[%d]: use a different token", j)
+			}
+		}
+	}
 }
 
 // tokenChars is RFC 6750's b64token alphabet, so a token can be sent in
@@ -273,6 +300,10 @@ func (k *Keys) Marshal() []byte {
 		fmt.Fprintf(&b, "  - %q\n", string(t))
 	}
 	k.Upstream.marshal(&b)
+	b.WriteString("admin_tokens:\n")
+	for _, t := range k.AdminTokens {
+		fmt.Fprintf(&b, "  - %q\n", string(t))
+	}
 	return []byte(b.String())
 }
 

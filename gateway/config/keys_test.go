@@ -22,6 +22,7 @@ const (
 	wallet  = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 	storage = "5f4e3d2c1b0a99887766554433221100ffeeddccbbaa99887766554433221100"
 	token   = "svc-token-0123456789abcdefghijklmnopqrstuv"
+	admTok  = "adm-token-0123456789abcdefghijklmnopqrstuv"
 )
 
 func goodKeyFile() string {
@@ -30,9 +31,11 @@ func goodKeyFile() string {
   "K 000001": %s
 wallet_master_load_key: %s
 storage_key: %s
+admin_tokens:
+  - %s
 service_tokens:
   - %s
-`, tmk1, tmk2, wallet, storage, token)
+`, tmk1, tmk2, wallet, storage, admTok, token)
 }
 
 func writeKeyFile(t testing.TB, content string, mode os.FileMode) string {
@@ -57,6 +60,21 @@ func TestLoadKeys(t *testing.T) {
 	require.True(t, k.ValidToken(token))
 	require.False(t, k.ValidToken(token[:len(token)-1]))
 	require.False(t, k.ValidToken(""))
+	require.True(t, k.ValidAdminToken(admTok))
+	require.False(t, k.ValidAdminToken(admTok[:len(admTok)-1]))
+	require.False(t, k.ValidAdminToken(""))
+	require.False(t, k.ValidToken(admTok), "an admin token is not a service token")
+	require.False(t, k.ValidAdminToken(token), "a service token is not an admin token")
+}
+
+// A key file without admin_tokens loads (older files have none); no token
+// is then valid.
+func TestLoadKeysWithoutAdminTokens(t *testing.T) {
+	k, err := LoadKeys(writeKeyFile(t, strings.Replace(goodKeyFile(), "admin_tokens:\n  - "+admTok+"\n", "", 1), 0o600))
+	require.NoError(t, err)
+	require.Empty(t, k.AdminTokens)
+	require.False(t, k.ValidAdminToken(""))
+	require.False(t, k.ValidAdminToken(admTok))
 }
 
 func TestLoadKeysUpperCaseHexAndOwnerOnlyModes(t *testing.T) {
@@ -107,8 +125,13 @@ func TestLoadKeysMalformed(t *testing.T) {
 		{"token with space", strings.Replace(good, token, `"`+token+` x"`, 1), "keys: service_tokens[0]: may hold only"},
 		{"duplicate token", good + "  - " + token + "\n", "keys: service_tokens[1]: repeats service_tokens[0]"},
 		{"tokens not a list", strings.Replace(good, "service_tokens:\n  - "+token, "service_tokens: "+token, 1), "keys: service_tokens: want a list"},
+		{"short admin token", strings.Replace(good, admTok, admTok[:20], 1), "keys: admin_tokens[0]: want 32 to 512 characters"},
+		{"admin token with space", strings.Replace(good, admTok, `"`+admTok+` x"`, 1), "keys: admin_tokens[0]: may hold only"},
+		{"duplicate admin token", strings.Replace(good, "  - "+admTok+"\n", "  - "+admTok+"\n  - "+admTok+"\n", 1), "keys: admin_tokens[1]: repeats admin_tokens[0]"},
+		{"admin tokens not a list", strings.Replace(good, "admin_tokens:\n  - "+admTok, "admin_tokens: "+admTok, 1), "keys: admin_tokens: want a list"},
+		{"admin token is a service token", strings.Replace(good, admTok, token, 1), "keys: admin_tokens[0]: repeats service_tokens[0]"},
 		{"unknown key", good + "pin_key: " + tmk1 + "\n", "keys: pin_key: unknown key"},
-		{"key as a key name", good + tmk1 + ": x\n", "keys: line 8: unknown key"},
+		{"key as a key name", good + tmk1 + ": x\n", "keys: line 10: unknown key"},
 		{"twice", good + "storage_key: " + storage + "\n", "keys: storage_key: appears twice"},
 		{"not yaml", "terminals: {T0000001: " + tmk1 + "\n", "keys: not valid YAML"},
 		{"not a mapping", "- " + tmk1 + "\n", "keys: want a mapping"},
@@ -126,6 +149,7 @@ func TestLoadKeysMalformed(t *testing.T) {
 				require.NotContains(t, strings.ToLower(err.Error()), strings.ToLower(run[:8]), "error leaks key material")
 			}
 			require.NotContains(t, err.Error(), token[:12])
+			require.NotContains(t, err.Error(), admTok[:12])
 		})
 	}
 }
@@ -150,11 +174,11 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	log.Info("keys", "k", k, "kv", *k, "tmk", k.Terminals["T0000001"], "storage", k.StorageKey)
-	slog.New(slog.NewTextHandler(&logs, nil)).Info("keys", "k", k, "tokens", k.ServiceTokens)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("keys", "k", k, "tokens", k.ServiceTokens, "admin", k.AdminTokens)
 	out := logs.String()
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%q"} {
 		out += fmt.Sprintf(verb, k) + fmt.Sprintf(verb, *k) + fmt.Sprintf(verb, k.StorageKey) +
-			fmt.Sprintf(verb, k.Terminals) + fmt.Sprintf(verb, k.ServiceTokens)
+			fmt.Sprintf(verb, k.Terminals) + fmt.Sprintf(verb, k.ServiceTokens) + fmt.Sprintf(verb, k.AdminTokens)
 	}
 	js, err := json.Marshal(k)
 	require.NoError(t, err)
@@ -162,10 +186,11 @@ func TestKeysNeverPrintSecrets(t *testing.T) {
 	require.NoError(t, err)
 	out += string(js) + string(ys)
 	lower := strings.ToLower(out)
-	for _, secret := range []string{tmk1, tmk2, wallet, storage, token} {
+	for _, secret := range []string{tmk1, tmk2, wallet, storage, token, admTok} {
 		require.NotContains(t, lower, secret[:8])
 	}
 	require.Contains(t, out, "terminals: 2")
+	require.Contains(t, out, "admin_tokens: 1")
 	require.Contains(t, out, redacted)
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -39,6 +40,7 @@ func (c *Config) validate() error {
 		ck.bad("mode", "%q is not standalone or connected", c.Mode)
 	}
 	c.validateListen(&ck)
+	c.Admin.validate(&ck)
 	ck.filePath("store.path", c.Store.Path)
 	ck.duration("store.group_commit_wait", c.Store.GroupCommitWait, 0, 100*time.Millisecond)
 	ck.filePath("keys.file", c.Keys.File)
@@ -81,6 +83,38 @@ func (c *Config) validateListen(ck *checker) {
 		}
 		seen[a.addr] = a.key
 	}
+}
+
+// validate checks the admin listener's settings: a transfer may take
+// from a second to a day; allowed hosts are bare host names or IP
+// addresses (the port is always the listener's).
+func (a *Admin) validate(ck *checker) {
+	ck.duration("admin.transfer_timeout", a.TransferTimeout, time.Second, 24*time.Hour)
+	for i, h := range a.AllowedHosts {
+		if _, err := netip.ParseAddr(h); err != nil && !hostName(h) {
+			ck.bad(fmt.Sprintf("admin.allowed_hosts[%d]", i), "%q is not a host name or an IP address (no port)", h)
+		}
+	}
+}
+
+// hostName reports whether s is a DNS host name: dot-separated labels of
+// letters, digits and hyphens, at most 253 characters.
+func hostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // hostPort accepts host:port with a numeric port; an empty host means all

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -205,10 +206,21 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		// Journal exports and backups go through the daemon because bbolt's
 		// lock keeps every other process out of the store while it runs.
 		Local: map[string]http.Handler{
-			"GET /journal": inspect.JournalHandler(db, d.log),
-			"GET /backup":  inspect.BackupHandler(db, d.log),
+			"GET /journal": inspect.JournalHandler(db, d.log, cfg.Admin.TransferTimeout),
+			"GET /backup":  inspect.BackupHandler(db, d.log, cfg.Admin.TransferTimeout),
 		},
+		// Read through the daemon so that a SIGHUP key reload applies.
+		Tokens: func(tok string) bool {
+			d.mu.Lock()
+			k := d.keys
+			d.mu.Unlock()
+			return k.ValidAdminToken(tok)
+		},
+		AllowedHosts: cfg.Admin.AllowedHosts,
 	})
+	if len(keys.AdminTokens) == 0 {
+		d.log.Warn("the key file has no admin_tokens: journal exports, backups and pprof through the admin listener are refused")
+	}
 	return d, nil
 }
 
@@ -403,8 +415,9 @@ func (d *Daemon) Reload() error {
 	d.mu.Unlock()
 	added, removed, changed := config.DiffTerminals(old.Terminals, cfg.Terminals)
 	d.log.Info("reloaded terminals and keys", "added", added, "removed", removed, "changed", changed)
-	if old.Listen != cfg.Listen || old.Store != cfg.Store {
-		d.log.Warn("listen addresses and the store path change only on restart")
+	if old.Listen != cfg.Listen || old.Store != cfg.Store || old.Admin.TransferTimeout != cfg.Admin.TransferTimeout ||
+		!slices.Equal(old.Admin.AllowedHosts, cfg.Admin.AllowedHosts) {
+		d.log.Warn("listen addresses, the store path and admin.* change only on restart")
 	}
 	if old.Session != cfg.Session {
 		d.log.Warn("session.key_lifetime changes only on restart")

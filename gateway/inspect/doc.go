@@ -14,8 +14,11 @@
 // Records are read in pages of short read transactions: a long read
 // transaction would make a commit that grows the file wait (bbolt's remap)
 // and so stall the terminals. A backup is the exception — it must be one
-// transaction to be consistent — and its writes are bounded by a deadline
-// so that a stalled reader cannot hold it open.
+// transaction to be consistent — so its writes are bounded by a deadline,
+// the whole transfer by a time limit (admin.transfer_timeout) that cuts
+// off a reader which stalls or crawls, and only one backup runs at a
+// time. The daemon serves both handlers only to an admin token (package
+// admin); FetchJournal and FetchBackup send it.
 //
 // Exports carry card numbers only masked (as the journal stores them, and
 // masked again as a safety net), money as integer fen and times as UTC

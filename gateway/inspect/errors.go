@@ -15,6 +15,9 @@ var (
 	ErrIncomplete = errors.New("inspect: transfer ended before the gateway confirmed it complete")
 	// ErrAdmin means the admin listener refused a request.
 	ErrAdmin = errors.New("inspect: admin request failed")
+	// ErrBusy means the gateway is serving another backup (HTTP 429);
+	// the errors returned wrap ErrAdmin too.
+	ErrBusy = errors.New("inspect: another backup is running")
 	// ErrExists means the backup file exists already (use force).
 	ErrExists = errors.New("inspect: file exists")
 	// ErrSameFile means a backup or restore names the live store itself.

@@ -20,8 +20,8 @@ func serve(t *testing.T, db *store.DB) string {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	mux := http.NewServeMux()
-	mux.Handle("GET /journal", JournalHandler(db, log))
-	mux.Handle("GET /backup", BackupHandler(db, log))
+	mux.Handle("GET /journal", JournalHandler(db, log, 0))
+	mux.Handle("GET /backup", BackupHandler(db, log, 0))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
@@ -34,7 +34,7 @@ func TestFetchJournalMatchesExport(t *testing.T) {
 	for _, f := range []Format{FormatCSV, FormatJSON, FormatText} {
 		q := Query{Range: Range{Since: Bound{Seq: 5}, Until: Bound{Time: t0.Add(650e9)}}, Format: f}
 		var online bytes.Buffer
-		n, last, err := FetchJournal(context.Background(), nil, addr, q, &online)
+		n, last, err := FetchJournal(context.Background(), nil, addr, "", q, &online)
 		require.NoError(t, err)
 		require.Equal(t, 646, n)
 		require.Equal(t, uint64(700), last)
@@ -51,7 +51,7 @@ func TestFetchJournalMatchesExport(t *testing.T) {
 func TestFetchJournalTail(t *testing.T) {
 	db := openStore(t, newStore(t, 50))
 	var out bytes.Buffer
-	n, last, err := FetchJournal(context.Background(), nil, serve(t, db), Query{Tail: 3, Format: FormatText}, &out)
+	n, last, err := FetchJournal(context.Background(), nil, serve(t, db), "", Query{Tail: 3, Format: FormatText}, &out)
 	require.NoError(t, err)
 	require.Equal(t, 3, n)
 	require.Equal(t, uint64(50), last)
@@ -63,7 +63,7 @@ func TestFetchJournalTail(t *testing.T) {
 func TestFetchJournalBadQuery(t *testing.T) {
 	db := openStore(t, newStore(t, 1))
 	q := Query{Tail: 5000}
-	_, _, err := FetchJournal(context.Background(), nil, serve(t, db), q, io.Discard)
+	_, _, err := FetchJournal(context.Background(), nil, serve(t, db), "", q, io.Discard)
 	require.ErrorIs(t, err, ErrAdmin)
 	require.Contains(t, err.Error(), "HTTP 400")
 }
@@ -73,7 +73,7 @@ func TestFetchBackupIsAStore(t *testing.T) {
 	addr := serve(t, db)
 	dst := filepath.Join(t.TempDir(), "copy.db")
 	n, err := SaveBackup(dst, BackupOptions{StorePath: db.Path()}, func(w io.Writer) (int64, error) {
-		return FetchBackup(context.Background(), nil, addr, w)
+		return FetchBackup(context.Background(), nil, addr, "", w)
 	})
 	require.NoError(t, err)
 	require.Positive(t, n)
@@ -91,12 +91,12 @@ func TestFetchWithoutConfirmationIsIncomplete(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	addr := strings.TrimPrefix(srv.URL, "http://")
-	_, _, err := FetchJournal(context.Background(), nil, addr, Query{}, io.Discard)
+	_, _, err := FetchJournal(context.Background(), nil, addr, "", Query{}, io.Discard)
 	require.ErrorIs(t, err, ErrIncomplete)
 
 	srv404 := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(srv404.Close)
-	_, err = FetchBackup(context.Background(), nil, strings.TrimPrefix(srv404.URL, "http://"), io.Discard)
+	_, err = FetchBackup(context.Background(), nil, strings.TrimPrefix(srv404.URL, "http://"), "", io.Discard)
 	require.ErrorIs(t, err, ErrAdmin)
 	require.Contains(t, err.Error(), "loopback")
 }
@@ -106,10 +106,10 @@ func TestFetchReportsServerFailure(t *testing.T) {
 	db := openStore(t, newStore(t, 5))
 	addr := serve(t, db)
 	require.NoError(t, db.Close())
-	_, _, err := FetchJournal(context.Background(), nil, addr, Query{Tail: 1}, io.Discard)
+	_, _, err := FetchJournal(context.Background(), nil, addr, "", Query{Tail: 1}, io.Discard)
 	require.ErrorIs(t, err, ErrAdmin, "refused before the body: 503")
-	_, _, err = FetchJournal(context.Background(), nil, addr, Query{}, io.Discard)
+	_, _, err = FetchJournal(context.Background(), nil, addr, "", Query{}, io.Discard)
 	require.ErrorIs(t, err, ErrAdmin)
-	_, err = FetchBackup(context.Background(), nil, addr, io.Discard)
+	_, err = FetchBackup(context.Background(), nil, addr, "", io.Discard)
 	require.ErrorIs(t, err, ErrIncomplete)
 }

@@ -11,39 +11,52 @@ import (
 	"strings"
 
 	"ecardgw/gateway/logging"
+	"ecardgw/gateway/strictjson"
 )
 
-// decodeJSON reads one JSON object into v: the body is bounded, unknown
-// fields and trailing data are refused, and every error names the field
-// or byte offset but never quotes a value (a card number may be in it).
+// decodeJSON reads one JSON object into v: the body is bounded, and
+// strictjson refuses a key in another case than its field's name, a key
+// given twice, an unknown field and trailing data, so that a body has
+// one meaning only (encoding/json alone would credit 500 for
+// {"amount_fen":1,"AMOUNT_FEN":500}). Every error names the field or
+// byte offset but never quotes a value (a card number may be in it).
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := wantMedia(r, "application/json"); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if err := dec.Decode(&struct{}{}); err != io.EOF {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return errTooLarge
 		}
-		return badRequest("trailing data after the JSON object")
+		return badRequest("the body could not be read")
+	}
+	if err := strictjson.Unmarshal(body, v, strictjson.Options{}); err != nil {
+		return jsonError(err)
 	}
 	return nil
 }
 
 func jsonError(err error) error {
 	var (
-		tooLarge *http.MaxBytesError
-		syntax   *json.SyntaxError
-		typ      *json.UnmarshalTypeError
+		strict *strictjson.Error
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
 	)
 	switch {
-	case errors.As(err, &tooLarge):
-		return errTooLarge
+	case errors.As(err, &strict):
+		switch {
+		case errors.Is(err, strictjson.ErrFieldCase):
+			return badRequest(fmt.Sprintf("field %q must be spelled %q: field names are case-sensitive", safeName(strict.Key), strict.Field))
+		case errors.Is(err, strictjson.ErrDuplicateKey):
+			return badRequest(fmt.Sprintf("field %q appears twice", safeName(strict.Key)))
+		case errors.Is(err, strictjson.ErrUnknownField):
+			return badRequest(fmt.Sprintf("unknown field %q", safeName(strict.Key)))
+		case errors.Is(err, strictjson.ErrTrailingData):
+			return badRequest("trailing data after the JSON object")
+		}
+		return badRequest("the JSON is nested too deeply")
 	case errors.As(err, &syntax):
 		return badRequest(fmt.Sprintf("malformed JSON at byte %d", syntax.Offset))
 	case errors.As(err, &typ):
@@ -53,10 +66,6 @@ func jsonError(err error) error {
 		return badRequest(fmt.Sprintf("field %q must be %s", safeName(typ.Field), jsonKind(typ.Type.Kind().String())))
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return badRequest("the body is empty or truncated")
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name, _ = strconv.Unquote(name)
-		return badRequest(fmt.Sprintf("unknown field %q", safeName(name)))
 	}
 	return badRequest("malformed JSON")
 }
