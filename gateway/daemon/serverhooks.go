@@ -25,6 +25,8 @@ func closeReason(r server.CloseReason) metrics.CloseReason {
 		return metrics.CloseProtocol
 	case server.CloseSlowReader:
 		return metrics.CloseSlowReader
+	case server.CloseSlowFrame:
+		return metrics.CloseSlowFrame
 	}
 	return metrics.CloseOther
 }

@@ -35,6 +35,7 @@ type connState struct {
 
 	inflight   atomic.Int32  // dispatched, not yet flushed; written by the loop, read by the ticker
 	lastActive atomic.Int64  // unix nanoseconds of the last OnTraffic, for the idle sweep
+	frameStart atomic.Int64  // unix nanoseconds since an incomplete frame is awaited; 0: none (FrameTimeout sweep)
 	reason     atomic.Uint32 // a CloseReason; 0 until one is set
 
 	// mu guards the reorder ring between workers (fill) and the loop
@@ -68,6 +69,13 @@ func newConnState(id uint64, gc gnet.Conn, maxInFlight int) *connState {
 // overwrite each other.
 func (cs *connState) setReason(r CloseReason) bool {
 	return cs.reason.CompareAndSwap(0, uint32(r))
+}
+
+// awaitNone records that no incomplete frame is awaited.
+func (cs *connState) awaitNone() {
+	if cs.frameStart.Load() != 0 {
+		cs.frameStart.Store(0)
+	}
 }
 
 // closeReason is the reason set, or 0.

@@ -112,7 +112,8 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 	if cs == nil {
 		return gnet.Close
 	}
-	cs.lastActive.Store(time.Now().UnixNano())
+	now := time.Now().UnixNano()
+	cs.lastActive.Store(now)
 	if act := s.flush(cs, gc); act != gnet.None {
 		return act
 	}
@@ -121,6 +122,7 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		// whatever else arrives and close once the earlier requests are
 		// answered.
 		_, _ = gc.Discard(-1)
+		cs.awaitNone()
 		if cs.inflight.Load() == 0 {
 			return gnet.Close
 		}
@@ -131,37 +133,44 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		// reverses or retries them later), so they are dropped rather
 		// than buffered while the drain lasts.
 		_, _ = gc.Discard(-1)
+		cs.awaitNone()
 		return gnet.None
 	}
-	return s.read(cs, gc)
+	return s.read(cs, gc, now)
 }
 
-// OnTick sweeps idle connections. A connection is idle when nothing came
-// in for IdleTimeout and it has no request in flight (a slow Handler must
-// not get its terminal disconnected).
+// OnTick sweeps idle connections and slow frames. A connection is idle
+// when nothing came in for IdleTimeout and it has no request in flight (a
+// slow Handler must not get its terminal disconnected). A frame is slow
+// when it is still incomplete FrameTimeout after the server began to
+// wait for it.
 func (e *events) OnTick() (time.Duration, gnet.Action) {
 	s := e.s
-	idle := s.opt.IdleTimeout
-	cutoff := time.Now().Add(-idle).UnixNano()
+	idle, frameTimeout := s.opt.IdleTimeout, s.opt.FrameTimeout
+	now := time.Now()
+	idleCut := now.Add(-idle).UnixNano()
+	frameCut := now.Add(-frameTimeout).UnixNano()
 	s.regMu.Lock()
 	for cs := range s.registry {
-		if cs.inflight.Load() == 0 && cs.lastActive.Load() < cutoff {
-			s.sweep = append(s.sweep, cs)
+		if fs := cs.frameStart.Load(); fs != 0 && fs < frameCut {
+			s.sweep = append(s.sweep, sweepItem{cs, CloseSlowFrame})
+		} else if cs.inflight.Load() == 0 && cs.lastActive.Load() < idleCut {
+			s.sweep = append(s.sweep, sweepItem{cs, CloseIdle})
 		}
 	}
 	s.regMu.Unlock()
-	for i, cs := range s.sweep {
-		if cs.setReason(CloseIdle) {
-			_ = cs.gc.Close()
+	for i, it := range s.sweep {
+		if it.cs.setReason(it.reason) {
+			_ = it.cs.gc.Close()
 		}
-		s.sweep[i] = nil
+		s.sweep[i] = sweepItem{}
 	}
 	s.sweep = s.sweep[:0]
-	return tickInterval(idle), gnet.None
+	return tickInterval(min(idle, frameTimeout)), gnet.None
 }
 
-// tickInterval makes the idle sweep fine enough that a connection lives
-// at most about a quarter longer than IdleTimeout.
-func tickInterval(idle time.Duration) time.Duration {
-	return min(max(idle/4, 10*time.Millisecond), time.Second)
+// tickInterval makes the sweeps fine enough that a connection lives at
+// most about a quarter longer than the timeout d.
+func tickInterval(d time.Duration) time.Duration {
+	return min(max(d/4, 10*time.Millisecond), time.Second)
 }

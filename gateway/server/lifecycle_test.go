@@ -80,6 +80,7 @@ func TestStartAndOptions(t *testing.T) {
 		{Workers: -1},
 		{IdleTimeout: -time.Second},
 		{MaxPendingRead: 100},
+		{FrameTimeout: -time.Second},
 	} {
 		_, err := New(echo(), o)
 		require.ErrorIs(t, err, ErrOptions, "%+v", o)

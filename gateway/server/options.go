@@ -21,6 +21,10 @@ const (
 	// is paused by back-pressure (gnet keeps draining the socket, so the
 	// pause alone does not bound memory).
 	DefaultMaxPendingRead = 64 << 10
+	// DefaultFrameTimeout is how long a frame may take from its first byte
+	// to its last: a terminal sends a frame in one go, in well under a
+	// second even on a poor mobile link.
+	DefaultFrameTimeout = 5 * time.Second
 )
 
 // Options configures a Server. Zero values take the defaults above.
@@ -33,6 +37,13 @@ type Options struct {
 	IdleTimeout time.Duration // close connections with nothing received and nothing in flight for this long
 	MaxConns    int           // connection cap; 0 means no cap. Over it a new connection is closed at once (Hooks.OnReject)
 	Workers     int           // size of the worker pool running the Handler
+
+	// FrameTimeout bounds the time from a frame's first byte to its last:
+	// a connection holding an incomplete frame for longer is closed
+	// (CloseSlowFrame). The idle timeout cannot do this, since every
+	// byte trickled in resets it. Bytes the server holds back itself
+	// (a paused connection) are not timed. Default DefaultFrameTimeout.
+	FrameTimeout time.Duration
 
 	// MaxInFlight is the per-connection limit of requests dispatched but
 	// not yet answered; at the limit the connection is not read further
@@ -83,6 +94,9 @@ func (o *Options) withDefaults() (Options, error) {
 	if v.MaxPendingRead == 0 {
 		v.MaxPendingRead = DefaultMaxPendingRead
 	}
+	if v.FrameTimeout == 0 {
+		v.FrameTimeout = DefaultFrameTimeout
+	}
 	if v.MaxPendingWrite == 0 {
 		v.MaxPendingWrite = DefaultMaxPendingWrite
 	}
@@ -94,6 +108,8 @@ func (o *Options) withDefaults() (Options, error) {
 		return v, fmt.Errorf("%w: MaxFrame %d out of 1..65535", ErrOptions, v.MaxFrame)
 	case v.IdleTimeout < 0:
 		return v, fmt.Errorf("%w: negative IdleTimeout", ErrOptions)
+	case v.FrameTimeout < 0:
+		return v, fmt.Errorf("%w: negative FrameTimeout", ErrOptions)
 	case v.Workers < 0, v.MaxInFlight < 0, v.MaxConns < 0, v.NumEventLoop < 0:
 		return v, fmt.Errorf("%w: negative count", ErrOptions)
 	case v.MaxPendingRead < 0, v.MaxPendingWrite < 0, v.SocketSendBuffer < 0:

@@ -20,6 +20,7 @@ const (
 	CloseShutdown                            // Shutdown closed it, or refused it while draining
 	CloseOverCapacity                        // refused at accept: MaxConns reached
 	CloseIOError                             // a socket error other than a clean close
+	CloseSlowFrame                           // a frame not complete within FrameTimeout of its first byte
 )
 
 var closeReasonNames = [...]string{
@@ -33,6 +34,7 @@ var closeReasonNames = [...]string{
 	CloseShutdown:     "shutdown",
 	CloseOverCapacity: "over_capacity",
 	CloseIOError:      "io_error",
+	CloseSlowFrame:    "slow_frame",
 }
 
 // String is the reason's name in logs ("peer", "idle", ...).

@@ -45,8 +45,14 @@ type Server struct {
 	inflight atomic.Int64 // requests dispatched and not yet written or dropped
 
 	regMu    sync.Mutex
-	registry map[*connState]struct{} // for the idle sweep
-	sweep    []*connState            // ticker scratch
+	registry map[*connState]struct{} // for the idle and slow-frame sweeps
+	sweep    []sweepItem             // ticker scratch
+}
+
+// sweepItem is a connection the ticker closes, and why.
+type sweepItem struct {
+	cs     *connState
+	reason CloseReason
 }
 
 // New validates the options and prepares a server; it does not listen.

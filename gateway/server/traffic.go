@@ -62,8 +62,9 @@ func (s *Server) flush(cs *connState, gc gnet.Conn) gnet.Action {
 
 // read splits complete frames off the inbound buffer, copies each into a
 // pooled request and queues the batch for the workers. Incomplete frames
-// stay in gnet's inbound buffer for the next call.
-func (s *Server) read(cs *connState, gc gnet.Conn) gnet.Action {
+// stay in gnet's inbound buffer for the next call, and are timed from now
+// (the OnTraffic that brought their first byte) by the FrameTimeout sweep.
+func (s *Server) read(cs *connState, gc gnet.Conn, now int64) gnet.Action {
 	maxInFlight := int32(s.opt.MaxInFlight)
 	limit := frame.LenSize + s.opt.MaxFrame
 	batch := cs.batch[:0]
@@ -99,6 +100,14 @@ func (s *Server) read(cs *connState, gc gnet.Conn) gnet.Action {
 		s.inflight.Add(1)
 		_, _ = gc.Discard(n)
 		batch = append(batch, r)
+	}
+	switch {
+	case cs.paused || ferr != nil || gc.InboundBuffered() == 0:
+		// Bytes held back by the pause are the server's doing, not the
+		// terminal's: not timed.
+		cs.awaitNone()
+	case len(batch) > 0 || cs.frameStart.Load() == 0:
+		cs.frameStart.Store(now) // a new incomplete frame
 	}
 	s.queue.push(batch)
 	for i := range batch {
