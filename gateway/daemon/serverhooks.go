@@ -27,6 +27,8 @@ func closeReason(r server.CloseReason) metrics.CloseReason {
 		return metrics.CloseSlowReader
 	case server.CloseSlowFrame:
 		return metrics.CloseSlowFrame
+	case server.CloseAddrLimit:
+		return metrics.CloseAddrLimit
 	}
 	return metrics.CloseOther
 }

@@ -24,6 +24,7 @@ func TestCloseReasonLabels(t *testing.T) {
 		server.CloseReadOverflow: "protocol",
 		server.CloseSlowReader:   "slow_reader",
 		server.CloseSlowFrame:    "slow_frame",
+		server.CloseAddrLimit:    "addr_limit",
 	}
 	for r, label := range want {
 		require.Equal(t, label, closeReason(r).String(), r.String())

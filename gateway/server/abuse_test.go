@@ -3,6 +3,7 @@ package server
 import (
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -122,4 +123,62 @@ func TestSlowFramesClosed(t *testing.T) {
 	roundTrip(t, other, 200)
 	roundTrip(t, same, 200)
 	require.Equal(t, 2, s.Conns())
+}
+
+// TestConnsPerAddrLimit: past MaxConnsPerAddr, new connections from that
+// address are refused at once and counted, while its open connections and
+// other addresses are served; a trusted address is not capped, and a
+// freed place can be used again.
+func TestConnsPerAddrLimit(t *testing.T) {
+	checkLeaks(t)
+	rs := newReasons()
+	s := start(t, echo(), Options{
+		MaxConnsPerAddr: 4, Hooks: rs.hooks(),
+		TrustedAddrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/32")},
+	})
+	held := make([]net.Conn, 4)
+	for i := range held {
+		held[i] = dialFrom(t, s, "127.0.0.2")
+		roundTrip(t, held[i], uint64(i))
+	}
+	for range 6 {
+		requireClosed(t, dialFrom(t, s, "127.0.0.2"))
+	}
+	require.Equal(t, []CloseReason{CloseAddrLimit, CloseAddrLimit, CloseAddrLimit, CloseAddrLimit, CloseAddrLimit, CloseAddrLimit}, rs.rejects())
+	for i := range 4 {
+		roundTrip(t, dialFrom(t, s, "127.0.0.3"), uint64(i))
+	}
+	for i := range 12 {
+		roundTrip(t, dialFrom(t, s, "127.0.0.4"), uint64(i))
+	}
+	for i, c := range held {
+		roundTrip(t, c, uint64(10+i))
+	}
+	require.Len(t, rs.rejects(), 6)
+	require.NoError(t, held[0].Close())
+	rs.waitClose(t, ClosePeer)
+	roundTrip(t, dialFrom(t, s, "127.0.0.2"), 1)
+	require.Equal(t, 4+4+12, s.Conns())
+}
+
+// TestConnsPerTrustedAddrLimit: trusted ranges have their own cap.
+func TestConnsPerTrustedAddrLimit(t *testing.T) {
+	checkLeaks(t)
+	rs := newReasons()
+	s := start(t, echo(), Options{
+		MaxConnsPerAddr: 2, MaxConnsPerTrustedAddr: 5, Hooks: rs.hooks(),
+		TrustedAddrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.4/30")},
+	})
+	for _, ip := range []string{"127.0.0.5", "127.0.0.7"} {
+		for i := range 5 {
+			roundTrip(t, dialFrom(t, s, ip), uint64(i))
+		}
+		requireClosed(t, dialFrom(t, s, ip))
+	}
+	for i := range 2 {
+		roundTrip(t, dialFrom(t, s, "127.0.0.8"), uint64(i)) // outside the /30
+	}
+	requireClosed(t, dialFrom(t, s, "127.0.0.8"))
+	require.Equal(t, []CloseReason{CloseAddrLimit, CloseAddrLimit, CloseAddrLimit}, rs.rejects())
+	require.Equal(t, 12, s.Conns())
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -24,6 +25,10 @@ type request struct {
 type connState struct {
 	info ConnInfo
 	gc   gnet.Conn // set once in OnOpen; Wake/Close on it are concurrency-safe
+
+	// Set in OnOpen, read in OnClose, under Server.regMu.
+	addr        netip.Addr // source address, for the per-address count
+	addrCounted bool       // counted in Server.perAddr
 
 	// Event-loop only.
 	nextSeq uint64     // sequence number of the next request read

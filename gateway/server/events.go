@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -42,7 +43,22 @@ func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		s.reject(CloseOverCapacity)
 		return nil, gnet.Close
 	}
+	ip, limit := s.addrLimit(gc.RemoteAddr())
+	if limit > 0 {
+		s.regMu.Lock()
+		n := s.perAddr[ip]
+		if n >= limit {
+			s.regMu.Unlock()
+			s.conns.Add(-1)
+			s.reject(CloseAddrLimit)
+			s.log.Debug("connection refused", "remote", ip.String(), "reason", CloseAddrLimit.String(), "limit", limit)
+			return nil, gnet.Close
+		}
+		s.perAddr[ip] = n + 1
+		s.regMu.Unlock()
+	}
 	cs := newConnState(s.nextID.Add(1), gc, s.opt.MaxInFlight)
+	cs.addr, cs.addrCounted = ip, limit > 0
 	cs.lastActive.Store(time.Now().UnixNano())
 	gc.SetContext(cs)
 	s.regMu.Lock()
@@ -52,6 +68,28 @@ func (e *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 		f()
 	}
 	return nil, gnet.None
+}
+
+// addrLimit returns a connection's source address and the per-address
+// cap that applies to it (0: none): MaxConnsPerTrustedAddr within
+// TrustedAddrs, MaxConnsPerAddr elsewhere. An IPv4 address arriving as
+// IPv4-mapped IPv6 counts as the IPv4 address.
+func (s *Server) addrLimit(remote net.Addr) (netip.Addr, int) {
+	ta, ok := remote.(*net.TCPAddr)
+	if !ok {
+		return netip.Addr{}, 0
+	}
+	ip, ok := netip.AddrFromSlice(ta.IP)
+	if !ok {
+		return netip.Addr{}, 0
+	}
+	ip = ip.Unmap()
+	for _, p := range s.opt.TrustedAddrs {
+		if p.Contains(ip) {
+			return ip, s.opt.MaxConnsPerTrustedAddr
+		}
+	}
+	return ip, s.opt.MaxConnsPerAddr
 }
 
 func (s *Server) reject(reason CloseReason) {
@@ -69,6 +107,13 @@ func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 	s.conns.Add(-1)
 	s.regMu.Lock()
 	delete(s.registry, cs)
+	if cs.addrCounted {
+		if n := s.perAddr[cs.addr] - 1; n > 0 {
+			s.perAddr[cs.addr] = n
+		} else {
+			delete(s.perAddr, cs.addr)
+		}
+	}
 	s.regMu.Unlock()
 
 	// Answers parked but not written die with the connection; requests

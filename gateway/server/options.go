@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"ecardgw/codec/frame"
@@ -44,6 +45,18 @@ type Options struct {
 	// byte trickled in resets it. Bytes the server holds back itself
 	// (a paused connection) are not timed. Default DefaultFrameTimeout.
 	FrameTimeout time.Duration
+	// MaxConnsPerAddr caps the open connections from one source IP
+	// address; over it a new connection is closed at once
+	// (CloseAddrLimit, Hooks.OnReject). 0: no per-address cap.
+	MaxConnsPerAddr int
+	// TrustedAddrs are source ranges (the terminals' subnets, a NAT all
+	// terminals sit behind) to which MaxConnsPerTrustedAddr applies
+	// instead of MaxConnsPerAddr.
+	TrustedAddrs []netip.Prefix
+	// MaxConnsPerTrustedAddr caps the connections from one address in
+	// TrustedAddrs; 0: no per-address cap for them (MaxConns still
+	// applies).
+	MaxConnsPerTrustedAddr int
 
 	// MaxInFlight is the per-connection limit of requests dispatched but
 	// not yet answered; at the limit the connection is not read further
@@ -70,7 +83,7 @@ type Options struct {
 type Hooks struct {
 	OnOpen       func()                   // a connection was accepted and admitted
 	OnClose      func(reason CloseReason) // an admitted connection closed
-	OnReject     func(reason CloseReason) // a connection was closed at accept (CloseOverCapacity, CloseShutdown)
+	OnReject     func(reason CloseReason) // a connection was closed at accept (CloseOverCapacity, CloseAddrLimit, CloseShutdown)
 	OnFrameError func(reason FrameReason) // a frame-level error; the connection closes (CloseFrameError)
 }
 
@@ -110,14 +123,26 @@ func (o *Options) withDefaults() (Options, error) {
 		return v, fmt.Errorf("%w: negative IdleTimeout", ErrOptions)
 	case v.FrameTimeout < 0:
 		return v, fmt.Errorf("%w: negative FrameTimeout", ErrOptions)
-	case v.Workers < 0, v.MaxInFlight < 0, v.MaxConns < 0, v.NumEventLoop < 0:
+	case v.Workers < 0, v.MaxInFlight < 0, v.MaxConns < 0, v.NumEventLoop < 0,
+		v.MaxConnsPerAddr < 0, v.MaxConnsPerTrustedAddr < 0:
 		return v, fmt.Errorf("%w: negative count", ErrOptions)
 	case v.MaxPendingRead < 0, v.MaxPendingWrite < 0, v.SocketSendBuffer < 0:
 		return v, fmt.Errorf("%w: negative byte limit", ErrOptions)
+	case !validPrefixes(v.TrustedAddrs):
+		return v, fmt.Errorf("%w: an invalid prefix in TrustedAddrs", ErrOptions)
 	case v.MaxPendingRead < v.MaxFrame+frame.LenSize:
 		// A paused connection must at least be able to hold one whole
 		// frame, or a single large request would look like an overflow.
 		return v, fmt.Errorf("%w: MaxPendingRead below one frame", ErrOptions)
 	}
 	return v, nil
+}
+
+func validPrefixes(ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if !p.IsValid() {
+			return false
+		}
+	}
+	return true
 }

@@ -21,6 +21,7 @@ const (
 	CloseOverCapacity                        // refused at accept: MaxConns reached
 	CloseIOError                             // a socket error other than a clean close
 	CloseSlowFrame                           // a frame not complete within FrameTimeout of its first byte
+	CloseAddrLimit                           // refused at accept: MaxConnsPerAddr reached for the source address
 )
 
 var closeReasonNames = [...]string{
@@ -35,6 +36,7 @@ var closeReasonNames = [...]string{
 	CloseOverCapacity: "over_capacity",
 	CloseIOError:      "io_error",
 	CloseSlowFrame:    "slow_frame",
+	CloseAddrLimit:    "addr_limit",
 }
 
 // String is the reason's name in logs ("peer", "idle", ...).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -46,6 +47,7 @@ type Server struct {
 
 	regMu    sync.Mutex
 	registry map[*connState]struct{} // for the idle and slow-frame sweeps
+	perAddr  map[netip.Addr]int      // open connections by source address, where a per-address cap applies
 	sweep    []sweepItem             // ticker scratch
 }
 
@@ -72,6 +74,7 @@ func New(h Handler, opt Options) (*Server, error) {
 		booted:   make(chan struct{}),
 		done:     make(chan struct{}),
 		registry: make(map[*connState]struct{}),
+		perAddr:  make(map[netip.Addr]int),
 	}
 	bufCap := o.MaxFrame + 2
 	s.reqPool.New = func() any { return &request{buf: make([]byte, 0, bufCap)} }
