@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Mode says where the ledger of record is.
 type Mode string
@@ -137,6 +140,23 @@ type Server struct {
 	// wins when set): past it the collector runs as often as it must, so a
 	// high GOGC can never let the heap grow beyond it. 0: no limit.
 	MemoryLimitMB int `mapstructure:"memory_limit_mb"`
+
+	// FrameTimeout: a frame must be complete this long after its first
+	// byte, or the connection is closed (half frames trickled in a byte
+	// at a time, which the idle timeout never catches).
+	FrameTimeout time.Duration `mapstructure:"frame_timeout"`
+	// MaxConnsPerAddr caps the connections from one source IP address,
+	// so that one host cannot take the whole server.max_conns.
+	MaxConnsPerAddr int `mapstructure:"max_conns_per_addr"`
+	// TrustedAddrs are IP addresses or CIDR ranges, as written (terminal
+	// subnets, a NAT in front of all terminals), to which
+	// MaxConnsPerTrustedAddr applies instead of MaxConnsPerAddr;
+	// TrustedPrefixes is filled from them by Load.
+	TrustedAddrs    []string       `mapstructure:"trusted_addrs"`
+	TrustedPrefixes []netip.Prefix `mapstructure:"-"`
+	// MaxConnsPerTrustedAddr caps the connections from one trusted
+	// address; 0: no per-address cap for them (server.max_conns applies).
+	MaxConnsPerTrustedAddr int `mapstructure:"max_conns_per_trusted_addr"`
 }
 
 // Limits are money limits in fen.
