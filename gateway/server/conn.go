@@ -15,6 +15,7 @@ type request struct {
 	conn       *connState
 	seq        uint64
 	buf        []byte // copy of the frame; the event loop's buffer is reused
+	charge     int64  // bytes charged to the budget for this request and its answer
 	answer     []byte
 	closeAfter bool
 	panicked   bool
@@ -32,16 +33,21 @@ type connState struct {
 
 	// Event-loop only.
 	nextSeq uint64     // sequence number of the next request read
-	paused  bool       // MaxInFlight reached; reading resumes on the next flush
+	paused  bool       // MaxInFlight or the budget reached; reading resumes on the next flush or wake
+	heldIn  int        // inbound bytes left unread at the end of the last OnTraffic
 	closing bool       // a frame error: answer what is in flight, read nothing more, then close
 	batch   []*request // scratch: requests read in one OnTraffic
 	iov     [][]byte   // scratch: answers written in one flush
 	done    []*request // scratch: requests whose answers were flushed
 
-	inflight   atomic.Int32  // dispatched, not yet flushed; written by the loop, read by the ticker
-	lastActive atomic.Int64  // unix nanoseconds of the last OnTraffic, for the idle sweep
-	frameStart atomic.Int64  // unix nanoseconds since an incomplete frame is awaited; 0: none (FrameTimeout sweep)
-	reason     atomic.Uint32 // a CloseReason; 0 until one is set
+	inflight   atomic.Int32 // dispatched, not yet flushed; written by the loop, read by the ticker
+	lastActive atomic.Int64 // unix nanoseconds of the last OnTraffic, for the idle sweep
+	frameStart atomic.Int64 // unix nanoseconds since an incomplete frame is awaited; 0: none (FrameTimeout sweep)
+	budgetWait atomic.Bool  // a complete frame waits for room in the budget (the idle sweep spares it)
+	outAcct    atomic.Int64 // answer bytes in gnet's outbound buffer, as last charged to the budget
+
+	queued bool          // in the budget's queue; guarded by budget.mu
+	reason atomic.Uint32 // a CloseReason; 0 until one is set
 
 	// mu guards the reorder ring between workers (fill) and the loop
 	// (drain in sequence order).

@@ -120,8 +120,17 @@ func (e *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 	// still in a worker are recycled by the worker (finish sees closed).
 	// OnClose can run inside flush (gnet closes on a failed writev), so it
 	// must not touch flush's scratch slices.
+	var freed int64
 	for _, r := range cs.markClosed(nil) {
+		freed += r.charge
+		r.charge = 0
 		s.recycle(r)
+	}
+	if b := s.budget; b != nil {
+		b.leave(cs)
+		// Also when nothing is freed: a wake meant for this connection
+		// is passed on if there is room.
+		b.release(freed + cs.outAcct.Swap(0))
 	}
 
 	reason := cs.closeReason()
@@ -158,15 +167,22 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		return gnet.Close
 	}
 	now := time.Now().UnixNano()
-	cs.lastActive.Store(now)
-	if act := s.flush(cs, gc); act != gnet.None {
+	if gc.InboundBuffered() > cs.heldIn {
+		// Bytes came in (this is not a wake): the connection is active.
+		cs.lastActive.Store(now)
+	}
+	if act := s.flush(cs, gc, now); act != gnet.None {
 		return act
+	}
+	if s.budget != nil {
+		s.syncOutbound(cs, gc)
 	}
 	if cs.closing {
 		// After a frame error the stream cannot be resynchronised: drop
 		// whatever else arrives and close once the earlier requests are
 		// answered.
 		_, _ = gc.Discard(-1)
+		cs.heldIn = 0
 		cs.awaitNone()
 		if cs.inflight.Load() == 0 {
 			return gnet.Close
@@ -178,6 +194,7 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		// reverses or retries them later), so they are dropped rather
 		// than buffered while the drain lasts.
 		_, _ = gc.Discard(-1)
+		cs.heldIn = 0
 		cs.awaitNone()
 		return gnet.None
 	}
@@ -185,25 +202,39 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 }
 
 // OnTick sweeps idle connections and slow frames. A connection is idle
-// when nothing came in for IdleTimeout and it has no request in flight (a
-// slow Handler must not get its terminal disconnected). A frame is slow
-// when it is still incomplete FrameTimeout after the server began to
-// wait for it.
+// when nothing came in and no answer went out for IdleTimeout, and it has
+// no request in flight (a slow Handler must not get its terminal
+// disconnected) nor a frame waiting for the budget. A frame is slow when
+// it is still incomplete FrameTimeout after the server began to wait for
+// it. With a budget, connections whose answers wait in gnet's outbound
+// buffer are woken, so that what the sockets have taken since is
+// returned to the budget.
 func (e *events) OnTick() (time.Duration, gnet.Action) {
 	s := e.s
 	idle, frameTimeout := s.opt.IdleTimeout, s.opt.FrameTimeout
 	now := time.Now()
 	idleCut := now.Add(-idle).UnixNano()
 	frameCut := now.Add(-frameTimeout).UnixNano()
+	b := s.budget
 	s.regMu.Lock()
 	for cs := range s.registry {
 		if fs := cs.frameStart.Load(); fs != 0 && fs < frameCut {
 			s.sweep = append(s.sweep, sweepItem{cs, CloseSlowFrame})
-		} else if cs.inflight.Load() == 0 && cs.lastActive.Load() < idleCut {
+		} else if cs.inflight.Load() == 0 && !cs.budgetWait.Load() && cs.lastActive.Load() < idleCut {
 			s.sweep = append(s.sweep, sweepItem{cs, CloseIdle})
+		} else if b != nil && cs.outAcct.Load() > 0 {
+			s.refresh = append(s.refresh, cs)
 		}
 	}
 	s.regMu.Unlock()
+	for i, cs := range s.refresh {
+		_ = cs.gc.Wake(nil)
+		s.refresh[i] = nil
+	}
+	s.refresh = s.refresh[:0]
+	if b != nil && b.waiting.Load() > 0 && b.room() {
+		b.wake() // a safety net: every release already does this
+	}
 	for i, it := range s.sweep {
 		if it.cs.setReason(it.reason) {
 			_ = it.cs.gc.Close()

@@ -57,13 +57,23 @@ type Options struct {
 	// TrustedAddrs; 0: no per-address cap for them (MaxConns still
 	// applies).
 	MaxConnsPerTrustedAddr int
+	// BufferBudget bounds, across all connections, the bytes held for
+	// requests taken off connections and not yet answered and for answers
+	// not yet taken by the sockets. At the budget the server stops taking
+	// new frames off connections (they wait, unread, in order) until
+	// answers drain. 0: no global budget (each connection is still bounded
+	// by MaxInFlight, MaxPendingRead and MaxPendingWrite).
+	BufferBudget int64
 
 	// MaxInFlight is the per-connection limit of requests dispatched but
 	// not yet answered; at the limit the connection is not read further
 	// until answers drain.
 	MaxInFlight int
 	// MaxPendingRead bounds the bytes buffered for a connection paused by
-	// MaxInFlight; beyond it the connection is closed (CloseReadOverflow).
+	// MaxInFlight or BufferBudget; beyond it the connection is closed
+	// (CloseReadOverflow). Default: DefaultMaxPendingRead, or a full
+	// pipeline (MaxInFlight maximum-size frames) if that is more, so that
+	// a connection paused by the budget alone is never closed for it.
 	MaxPendingRead int
 	// MaxPendingWrite bounds answer bytes queued but not yet taken by the
 	// socket; beyond it the connection is closed (CloseSlowReader).
@@ -105,7 +115,7 @@ func (o *Options) withDefaults() (Options, error) {
 		v.MaxInFlight = DefaultMaxInFlight
 	}
 	if v.MaxPendingRead == 0 {
-		v.MaxPendingRead = DefaultMaxPendingRead
+		v.MaxPendingRead = max(DefaultMaxPendingRead, v.MaxInFlight*(frame.LenSize+v.MaxFrame))
 	}
 	if v.FrameTimeout == 0 {
 		v.FrameTimeout = DefaultFrameTimeout
@@ -126,10 +136,12 @@ func (o *Options) withDefaults() (Options, error) {
 	case v.Workers < 0, v.MaxInFlight < 0, v.MaxConns < 0, v.NumEventLoop < 0,
 		v.MaxConnsPerAddr < 0, v.MaxConnsPerTrustedAddr < 0:
 		return v, fmt.Errorf("%w: negative count", ErrOptions)
-	case v.MaxPendingRead < 0, v.MaxPendingWrite < 0, v.SocketSendBuffer < 0:
+	case v.MaxPendingRead < 0, v.MaxPendingWrite < 0, v.SocketSendBuffer < 0, v.BufferBudget < 0:
 		return v, fmt.Errorf("%w: negative byte limit", ErrOptions)
 	case !validPrefixes(v.TrustedAddrs):
 		return v, fmt.Errorf("%w: an invalid prefix in TrustedAddrs", ErrOptions)
+	case v.BufferBudget > 0 && v.BufferBudget < requestCharge(v.MaxFrame):
+		return v, fmt.Errorf("%w: BufferBudget below one request (%d bytes)", ErrOptions, requestCharge(v.MaxFrame))
 	case v.MaxPendingRead < v.MaxFrame+frame.LenSize:
 		// A paused connection must at least be able to hold one whole
 		// frame, or a single large request would look like an overflow.
