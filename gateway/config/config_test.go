@@ -45,7 +45,7 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, time.UTC, cc.Issuers[1].NotAfter.Location())
 
 	require.Equal(t, Server{MaxFrame: 2048, IdleTimeout: 5 * time.Minute, MaxConns: 10000, Workers: 256, MaxInFlight: 32, Multicore: true, GOGC: 1600, MemoryLimitMB: 1024,
-		FrameTimeout: 5 * time.Second, MaxConnsPerAddr: 32,
+		FrameTimeout: 5 * time.Second, MaxConnsPerAddr: 32, BufferBudgetMB: 0,
 		TrustedAddrs:    []string{"127.0.0.0/8", "::1/128"},
 		TrustedPrefixes: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 	}, c.Server)
@@ -105,6 +105,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"SERVER_TRUSTED_ADDRS", "10.20.0.0/16, 192.168.7.1", func(c *Config) any { return c.Server.TrustedPrefixes },
 			[]netip.Prefix{netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("192.168.7.1/32")}},
 		{"SERVER_MAX_CONNS_PER_TRUSTED_ADDR", "500", func(c *Config) any { return c.Server.MaxConnsPerTrustedAddr }, 500},
+		{"SERVER_BUFFER_BUDGET_MB", "64", func(c *Config) any { return c.Server.BufferBudget() }, int64(64 << 20)},
 		{"LIMITS_DAILY_FEN", "100000", func(c *Config) any { return c.Limits.DailyFen }, int64(100000)},
 		{"LIMITS_TOPUP_MAX_FEN", "50000", func(c *Config) any { return c.Limits.TopupMaxFen }, int64(50000)},
 		{"LIMITS_WALLET_LIMIT_FEN", "500", func(c *Config) any { return c.Limits.WalletLimitFen }, int64(500)},
@@ -307,4 +308,29 @@ func TestTrustedAddrs(t *testing.T) {
 	for i := range 5 {
 		require.ErrorContains(t, err, fmt.Sprintf("server.trusted_addrs[%d]", i))
 	}
+}
+
+// The buffer budget defaults to a quarter of the memory limit.
+func TestBufferBudget(t *testing.T) {
+	for _, tc := range []struct {
+		s    Server
+		want int64
+	}{
+		{Server{MemoryLimitMB: 1024}, 256 << 20},
+		{Server{MemoryLimitMB: 2048}, 512 << 20},
+		{Server{MemoryLimitMB: 64}, 16 << 20},
+		{Server{}, 256 << 20},
+		{Server{MemoryLimitMB: 1024, BufferBudgetMB: 100}, 100 << 20},
+		{Server{BufferBudgetMB: 4096}, 4096 << 20},
+	} {
+		require.Equal(t, tc.want, tc.s.BufferBudget(), "%+v", tc.s)
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("server: {max_conns: 100000, buffer_budget_mb: 64}\n"), 0o600))
+	c, err := Load(path)
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(c.Warnings, "\n"), "server.buffer_budget_mb (64 MB) is less than one request on each of server.max_conns connections (391 MB)")
+	d, err := Load("")
+	require.NoError(t, err)
+	require.NotContains(t, strings.Join(d.Warnings, "\n"), "buffer_budget_mb")
 }

@@ -43,6 +43,8 @@ func defaults() map[string]any {
 		"server.trusted_addrs":              []any{"127.0.0.0/8", "::1/128"},
 		"server.max_conns_per_trusted_addr": 0,
 
+		"server.buffer_budget_mb": 0,
+
 		"limits.daily_fen":        int64(0),
 		"limits.topup_max_fen":    int64(99900),
 		"limits.wallet_limit_fen": int64(1000),

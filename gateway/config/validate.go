@@ -189,6 +189,24 @@ func (c *Config) validateServer(ck *checker) {
 		ck.intRange("server.memory_limit_mb", s.MemoryLimitMB, 64, 1<<20)
 	}
 	c.validateConnLimits(ck)
+	c.validateBufferBudget(ck)
+}
+
+// validateBufferBudget keeps an explicit budget within half the memory
+// limit: nearer the limit the collector would run without pause.
+func (c *Config) validateBufferBudget(ck *checker) {
+	s := c.Server
+	ck.intRange("server.buffer_budget_mb", s.BufferBudgetMB, 0, 1<<20)
+	if s.MemoryLimitMB != 0 && s.BufferBudgetMB > s.MemoryLimitMB/2 {
+		ck.bad("server.buffer_budget_mb", "%d is more than half of server.memory_limit_mb (%d)", s.BufferBudgetMB, s.MemoryLimitMB)
+	}
+	// One request in flight on every connection should fit.
+	if s.MaxFrame >= minFrame && s.MaxFrame <= maxFrame && s.MaxConns > 0 {
+		if need := int64(s.MaxConns) * 2 * int64(s.MaxFrame+2); s.BufferBudget() < need {
+			ck.warn("server.buffer_budget_mb (%d MB) is less than one request on each of server.max_conns connections (%d MB): reading pauses before every terminal has a request in flight",
+				s.BufferBudget()>>20, need>>20)
+		}
+	}
 }
 
 // validateConnLimits checks the slow-frame timeout and the per-address

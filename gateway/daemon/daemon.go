@@ -175,6 +175,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		MaxConnsPerAddr:        cfg.Server.MaxConnsPerAddr,
 		TrustedAddrs:           cfg.Server.TrustedPrefixes,
 		MaxConnsPerTrustedAddr: cfg.Server.MaxConnsPerTrustedAddr,
+		BufferBudget:           cfg.Server.BufferBudget(),
 
 		// A test seam, not configuration (see Options).
 		SocketSendBuffer: opts.SocketSendBuffer,
