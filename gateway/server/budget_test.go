@@ -300,3 +300,44 @@ func TestBufferBudgetIdleWithUnreadAnswers(t *testing.T) {
 	rs.waitClose(t, CloseIdle)
 	require.Eventually(t, func() bool { return s.Buffered() == 0 }, 5*time.Second, time.Millisecond)
 }
+
+// TestBufferBudgetEvictsSlowReaders: while terminals wait for the budget,
+// a connection with more than a quarter of MaxPendingWrite of answers
+// it has not read is closed as a slow reader, so that a few terminals
+// that stop reading (or an attacker's connections) cannot stall the
+// others until the idle timeout; the others are then served.
+func TestBufferBudgetEvictsSlowReaders(t *testing.T) {
+	checkLeaks(t)
+	rs := newReasons()
+	answer := make([]byte, 2000)
+	answer[0], answer[1] = byte((len(answer)-2)>>8), byte(len(answer)-2)
+	h := HandlerFunc(func(_ context.Context, _ *ConnInfo, f []byte) ([]byte, bool) {
+		if len(f) > 100 {
+			return f, false // the other terminal's echo
+		}
+		return answer, false
+	})
+	const budget = 200 << 10
+	s := start(t, h, Options{
+		BufferBudget: budget, SocketSendBuffer: 4096, MaxPendingWrite: 256 << 10,
+		IdleTimeout: time.Minute, Hooks: rs.hooks(),
+	})
+	slow, err := posclient.DialReadBuffer(s.Addr().String(), 5*time.Second, 4096)
+	require.NoError(t, err)
+	defer slow.Close()
+	var all []byte
+	for i := range 120 { // 240 kB of answers: past the budget, under MaxPendingWrite
+		all = append(all, mkFrame(uint64(i), 0)...)
+	}
+	_, err = slow.Conn().Write(all)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.Buffered() > 64<<10 }, 5*time.Second, time.Millisecond)
+
+	other := dial(t, s)
+	f := mkFrame(7, 200)
+	_, err = other.Write(f)
+	require.NoError(t, err)
+	rs.waitClose(t, CloseSlowReader)
+	require.Equal(t, f, readFrame(t, other))
+	require.Eventually(t, func() bool { return s.Buffered() == 0 }, 5*time.Second, time.Millisecond)
+}

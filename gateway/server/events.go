@@ -208,7 +208,9 @@ func (e *events) OnTraffic(gc gnet.Conn) gnet.Action {
 // it is still incomplete FrameTimeout after the server began to wait for
 // it. With a budget, connections whose answers wait in gnet's outbound
 // buffer are woken, so that what the sockets have taken since is
-// returned to the budget.
+// returned to the budget; while connections wait for the budget, those
+// holding more than evictShare of unread answers are closed as slow
+// readers.
 func (e *events) OnTick() (time.Duration, gnet.Action) {
 	s := e.s
 	idle, frameTimeout := s.opt.IdleTimeout, s.opt.FrameTimeout
@@ -216,13 +218,17 @@ func (e *events) OnTick() (time.Duration, gnet.Action) {
 	idleCut := now.Add(-idle).UnixNano()
 	frameCut := now.Add(-frameTimeout).UnixNano()
 	b := s.budget
+	full := b != nil && b.waiting.Load() > 0
+	evict := int64(s.opt.MaxPendingWrite / evictShare)
 	s.regMu.Lock()
 	for cs := range s.registry {
 		if fs := cs.frameStart.Load(); fs != 0 && fs < frameCut {
 			s.sweep = append(s.sweep, sweepItem{cs, CloseSlowFrame})
 		} else if cs.inflight.Load() == 0 && !cs.budgetWait.Load() && cs.lastActive.Load() < idleCut {
 			s.sweep = append(s.sweep, sweepItem{cs, CloseIdle})
-		} else if b != nil && cs.outAcct.Load() > 0 {
+		} else if out := cs.outAcct.Load(); full && out > evict {
+			s.sweep = append(s.sweep, sweepItem{cs, CloseSlowReader})
+		} else if out > 0 {
 			s.refresh = append(s.refresh, cs)
 		}
 	}
@@ -244,6 +250,14 @@ func (e *events) OnTick() (time.Duration, gnet.Action) {
 	s.sweep = s.sweep[:0]
 	return tickInterval(min(idle, frameTimeout)), gnet.None
 }
+
+// evictShare: while connections wait for the budget, one holding more
+// than MaxPendingWrite/evictShare bytes of answers its terminal has not
+// read (64 KiB by default, beyond what the kernel's socket buffers took)
+// is closed as a slow reader rather than let it hold the others up until
+// it reaches MaxPendingWrite or the idle timeout. A terminal reads its
+// answers as they come and never holds that much.
+const evictShare = 4
 
 // tickInterval makes the sweeps fine enough that a connection lives at
 // most about a quarter longer than the timeout d.

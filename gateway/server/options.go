@@ -61,8 +61,10 @@ type Options struct {
 	// requests taken off connections and not yet answered and for answers
 	// not yet taken by the sockets. At the budget the server stops taking
 	// new frames off connections (they wait, unread, in order) until
-	// answers drain. 0: no global budget (each connection is still bounded
-	// by MaxInFlight, MaxPendingRead and MaxPendingWrite).
+	// answers drain. While connections wait, one holding more than a
+	// quarter of MaxPendingWrite in answers it has not read is closed
+	// (CloseSlowReader). 0: no global budget (each connection is still
+	// bounded by MaxInFlight, MaxPendingRead and MaxPendingWrite).
 	BufferBudget int64
 
 	// MaxInFlight is the per-connection limit of requests dispatched but
