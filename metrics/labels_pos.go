@@ -179,12 +179,14 @@ const (
 	CloseShutdown                      // gateway shutting down
 	CloseProtocol                      // a frame that could not be answered (no readable header)
 	CloseSlowReader                    // the terminal did not read its answers (back-pressure)
+	CloseSlowFrame                     // a frame not complete within server.frame_timeout of its first byte
+	CloseAddrLimit                     // refused: server.max_conns_per_addr reached for the source address
 	CloseOther
 	numCloseReasons
 )
 
 var closeReasonNames = [numCloseReasons]string{
-	"eof", "idle", "error", "cap", "shutdown", "protocol", "slow_reader", "other",
+	"eof", "idle", "error", "cap", "shutdown", "protocol", "slow_reader", "slow_frame", "addr_limit", "other",
 }
 
 func (r CloseReason) clamp() CloseReason {

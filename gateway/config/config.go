@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Mode says where the ledger of record is.
 type Mode string
@@ -177,6 +180,45 @@ type Server struct {
 	// wins when set): past it the collector runs as often as it must, so a
 	// high GOGC can never let the heap grow beyond it. 0: no limit.
 	MemoryLimitMB int `mapstructure:"memory_limit_mb"`
+
+	// FrameTimeout: a frame must be complete this long after its first
+	// byte, or the connection is closed (half frames trickled in a byte
+	// at a time, which the idle timeout never catches).
+	FrameTimeout time.Duration `mapstructure:"frame_timeout"`
+	// MaxConnsPerAddr caps the connections from one source IP address,
+	// so that one host cannot take the whole server.max_conns.
+	MaxConnsPerAddr int `mapstructure:"max_conns_per_addr"`
+	// TrustedAddrs are IP addresses or CIDR ranges, as written (terminal
+	// subnets, a NAT in front of all terminals), to which
+	// MaxConnsPerTrustedAddr applies instead of MaxConnsPerAddr;
+	// TrustedPrefixes is filled from them by Load.
+	TrustedAddrs    []string       `mapstructure:"trusted_addrs"`
+	TrustedPrefixes []netip.Prefix `mapstructure:"-"`
+	// MaxConnsPerTrustedAddr caps the connections from one trusted
+	// address; 0: no per-address cap for them (server.max_conns applies).
+	MaxConnsPerTrustedAddr int `mapstructure:"max_conns_per_trusted_addr"`
+
+	// BufferBudgetMB bounds, across all POS connections, the memory held
+	// for requests taken off connections and not yet answered and for
+	// answers the sockets have not yet taken; at it, reading pauses until
+	// answers drain. 0: see BufferBudget.
+	BufferBudgetMB int `mapstructure:"buffer_budget_mb"`
+}
+
+// BufferBudget is server.buffer_budget_mb in bytes; 0 there means a
+// quarter of server.memory_limit_mb (at least 16 MB), or 256 MB without a
+// memory limit. A quarter leaves the rest of the limit to the live heap,
+// the bytes terminals have sent but the server has not taken (up to
+// 64 KiB a connection) and the collector's headroom.
+func (s Server) BufferBudget() int64 {
+	mb := s.BufferBudgetMB
+	if mb == 0 {
+		mb = 256
+		if s.MemoryLimitMB != 0 {
+			mb = max(s.MemoryLimitMB/4, 16)
+		}
+	}
+	return int64(mb) << 20
 }
 
 // Limits are money limits in fen.

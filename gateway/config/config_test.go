@@ -3,6 +3,8 @@ package config
 import (
 	"bufio"
 	"errors"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +44,11 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, time.Date(2029, 12, 31, 16, 0, 0, 0, time.UTC), cc.Issuers[1].NotAfter)
 	require.Equal(t, time.UTC, cc.Issuers[1].NotAfter.Location())
 
-	require.Equal(t, Server{MaxFrame: 2048, IdleTimeout: 5 * time.Minute, MaxConns: 10000, Workers: 256, MaxInFlight: 32, Multicore: true, GOGC: 1600, MemoryLimitMB: 1024}, c.Server)
+	require.Equal(t, Server{MaxFrame: 2048, IdleTimeout: 5 * time.Minute, MaxConns: 10000, Workers: 256, MaxInFlight: 32, Multicore: true, GOGC: 1600, MemoryLimitMB: 1024,
+		FrameTimeout: 5 * time.Second, MaxConnsPerAddr: 32, BufferBudgetMB: 0,
+		TrustedAddrs:    []string{"127.0.0.0/8", "::1/128"},
+		TrustedPrefixes: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+	}, c.Server)
 	require.Equal(t, Limits{DailyFen: 0, TopupMaxFen: 99900, WalletLimitFen: 1000}, c.Limits)
 	require.Equal(t, 1500*time.Millisecond, c.Centre.Timeout)
 	require.Equal(t, StandIn{PerTxnFen: 5000, PerAccountFen: 20000}, c.StandIn)
@@ -121,6 +127,12 @@ func TestEnvOverrides(t *testing.T) {
 		{"SERVER_MULTICORE", "false", func(c *Config) any { return c.Server.Multicore }, false},
 		{"SERVER_GOGC", "800", func(c *Config) any { return c.Server.GOGC }, 800},
 		{"SERVER_MEMORY_LIMIT_MB", "2048", func(c *Config) any { return c.Server.MemoryLimitMB }, 2048},
+		{"SERVER_FRAME_TIMEOUT", "2s", func(c *Config) any { return c.Server.FrameTimeout }, 2 * time.Second},
+		{"SERVER_MAX_CONNS_PER_ADDR", "8", func(c *Config) any { return c.Server.MaxConnsPerAddr }, 8},
+		{"SERVER_TRUSTED_ADDRS", "10.20.0.0/16, 192.168.7.1", func(c *Config) any { return c.Server.TrustedPrefixes },
+			[]netip.Prefix{netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("192.168.7.1/32")}},
+		{"SERVER_MAX_CONNS_PER_TRUSTED_ADDR", "500", func(c *Config) any { return c.Server.MaxConnsPerTrustedAddr }, 500},
+		{"SERVER_BUFFER_BUDGET_MB", "64", func(c *Config) any { return c.Server.BufferBudget() }, int64(64 << 20)},
 		{"LIMITS_DAILY_FEN", "100000", func(c *Config) any { return c.Limits.DailyFen }, int64(100000)},
 		{"LIMITS_TOPUP_MAX_FEN", "50000", func(c *Config) any { return c.Limits.TopupMaxFen }, int64(50000)},
 		{"LIMITS_WALLET_LIMIT_FEN", "500", func(c *Config) any { return c.Limits.WalletLimitFen }, int64(500)},
@@ -302,4 +314,63 @@ func TestDiffTerminals(t *testing.T) {
 	require.Empty(t, added)
 	require.Empty(t, removed)
 	require.Empty(t, changed)
+}
+
+// Trusted addresses are single addresses or CIDR ranges; host bits are
+// cleared, and each bad entry is named by its index.
+func TestTrustedAddrs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	write := func(list string) {
+		require.NoError(t, os.WriteFile(path, []byte("server: {trusted_addrs: "+list+"}\n"), 0o600))
+	}
+	write(`[10.20.3.4/16, 192.168.7.1, "fd00::7", "fd00:1::/32"]`)
+	c, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, []netip.Prefix{
+		netip.MustParsePrefix("10.20.0.0/16"), netip.MustParsePrefix("192.168.7.1/32"),
+		netip.MustParsePrefix("fd00::7/128"), netip.MustParsePrefix("fd00:1::/32"),
+	}, c.Server.TrustedPrefixes)
+	require.NotContains(t, strings.Join(c.Warnings, "\n"), "every address is trusted")
+
+	write(`[]`)
+	c, err = Load(path)
+	require.NoError(t, err)
+	require.Empty(t, c.Server.TrustedPrefixes)
+
+	write(`[0.0.0.0/0]`)
+	c, err = Load(path)
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(c.Warnings, "\n"), "every address is trusted")
+
+	write(`[10.0.0.1/33, "::ffff:10.0.0.1", "fe80::1%eth0", campus, ""]`)
+	_, err = Load(path)
+	require.ErrorIs(t, err, ErrInvalid)
+	for i := range 5 {
+		require.ErrorContains(t, err, fmt.Sprintf("server.trusted_addrs[%d]", i))
+	}
+}
+
+// The buffer budget defaults to a quarter of the memory limit.
+func TestBufferBudget(t *testing.T) {
+	for _, tc := range []struct {
+		s    Server
+		want int64
+	}{
+		{Server{MemoryLimitMB: 1024}, 256 << 20},
+		{Server{MemoryLimitMB: 2048}, 512 << 20},
+		{Server{MemoryLimitMB: 64}, 16 << 20},
+		{Server{}, 256 << 20},
+		{Server{MemoryLimitMB: 1024, BufferBudgetMB: 100}, 100 << 20},
+		{Server{BufferBudgetMB: 4096}, 4096 << 20},
+	} {
+		require.Equal(t, tc.want, tc.s.BufferBudget(), "%+v", tc.s)
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("server: {max_conns: 100000, buffer_budget_mb: 64}\n"), 0o600))
+	c, err := Load(path)
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(c.Warnings, "\n"), "server.buffer_budget_mb (64 MB) is less than one request on each of server.max_conns connections (391 MB)")
+	d, err := Load("")
+	require.NoError(t, err)
+	require.NotContains(t, strings.Join(d.Warnings, "\n"), "buffer_budget_mb")
 }

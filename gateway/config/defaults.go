@@ -41,6 +41,13 @@ func defaults() map[string]any {
 		"server.gogc":            1600,
 		"server.memory_limit_mb": 1024,
 
+		"server.frame_timeout":              "5s",
+		"server.max_conns_per_addr":         32,
+		"server.trusted_addrs":              []any{"127.0.0.0/8", "::1/128"},
+		"server.max_conns_per_trusted_addr": 0,
+
+		"server.buffer_budget_mb": 0,
+
 		"limits.daily_fen":        int64(0),
 		"limits.topup_max_fen":    int64(99900),
 		"limits.wallet_limit_fen": int64(1000),

@@ -230,6 +230,69 @@ func (c *Config) validateServer(ck *checker) {
 	if s.MemoryLimitMB != 0 {
 		ck.intRange("server.memory_limit_mb", s.MemoryLimitMB, 64, 1<<20)
 	}
+	c.validateConnLimits(ck)
+	c.validateBufferBudget(ck)
+}
+
+// validateBufferBudget keeps an explicit budget within half the memory
+// limit: nearer the limit the collector would run without pause.
+func (c *Config) validateBufferBudget(ck *checker) {
+	s := c.Server
+	ck.intRange("server.buffer_budget_mb", s.BufferBudgetMB, 0, 1<<20)
+	if s.MemoryLimitMB != 0 && s.BufferBudgetMB > s.MemoryLimitMB/2 {
+		ck.bad("server.buffer_budget_mb", "%d is more than half of server.memory_limit_mb (%d)", s.BufferBudgetMB, s.MemoryLimitMB)
+	}
+	// One request in flight on every connection should fit.
+	if s.MaxFrame >= minFrame && s.MaxFrame <= maxFrame && s.MaxConns > 0 {
+		if need := int64(s.MaxConns) * 2 * int64(s.MaxFrame+2); s.BufferBudget() < need {
+			ck.warn("server.buffer_budget_mb (%d MB) is less than one request on each of server.max_conns connections (%d MB): reading pauses before every terminal has a request in flight",
+				s.BufferBudget()>>20, need>>20)
+		}
+	}
+}
+
+// validateConnLimits checks the slow-frame timeout and the per-address
+// caps, and fills TrustedPrefixes.
+func (c *Config) validateConnLimits(ck *checker) {
+	s := &c.Server
+	ck.duration("server.frame_timeout", s.FrameTimeout, 100*time.Millisecond, 5*time.Minute)
+	ck.intRange("server.max_conns_per_addr", s.MaxConnsPerAddr, 1, 1_000_000)
+	ck.intRange("server.max_conns_per_trusted_addr", s.MaxConnsPerTrustedAddr, 0, 1_000_000)
+	s.TrustedPrefixes = make([]netip.Prefix, 0, len(s.TrustedAddrs))
+	for i, a := range s.TrustedAddrs {
+		p, ok := parseAddrRange(a)
+		if !ok {
+			ck.bad(fmt.Sprintf("server.trusted_addrs[%d]", i), "%q is not an IP address or CIDR range such as 10.20.0.0/16", a)
+			continue
+		}
+		if p.Bits() == 0 {
+			ck.warn("server.trusted_addrs has %s: every address is trusted, server.max_conns_per_addr applies to none", p)
+		}
+		s.TrustedPrefixes = append(s.TrustedPrefixes, p)
+	}
+}
+
+// parseAddrRange reads "10.20.0.0/16" or a single address ("10.20.0.7",
+// "fd00::7"); host bits are cleared. IPv4-mapped IPv6 forms are refused:
+// IPv4 sources are matched as IPv4.
+func parseAddrRange(s string) (netip.Prefix, bool) {
+	var p netip.Prefix
+	if strings.Contains(s, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(s); err != nil {
+			return p, false
+		}
+	} else {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return p, false
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if p.Addr().Is4In6() {
+		return p, false
+	}
+	return p.Masked(), true
 }
 
 func (ck *checker) intRange(key string, v, lo, hi int) {

@@ -172,6 +172,13 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Workers:     cfg.Server.Workers,
 		MaxInFlight: cfg.Server.MaxInFlight,
 		Logger:      d.log,
+
+		FrameTimeout:           cfg.Server.FrameTimeout,
+		MaxConnsPerAddr:        cfg.Server.MaxConnsPerAddr,
+		TrustedAddrs:           cfg.Server.TrustedPrefixes,
+		MaxConnsPerTrustedAddr: cfg.Server.MaxConnsPerTrustedAddr,
+		BufferBudget:           cfg.Server.BufferBudget(),
+
 		// A test seam, not configuration (see Options).
 		SocketSendBuffer: opts.SocketSendBuffer,
 		Hooks: server.Hooks{

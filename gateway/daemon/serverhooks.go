@@ -25,6 +25,10 @@ func closeReason(r server.CloseReason) metrics.CloseReason {
 		return metrics.CloseProtocol
 	case server.CloseSlowReader:
 		return metrics.CloseSlowReader
+	case server.CloseSlowFrame:
+		return metrics.CloseSlowFrame
+	case server.CloseAddrLimit:
+		return metrics.CloseAddrLimit
 	}
 	return metrics.CloseOther
 }

@@ -23,6 +23,8 @@ func TestCloseReasonLabels(t *testing.T) {
 		server.CloseHandler:      "protocol",
 		server.CloseReadOverflow: "protocol",
 		server.CloseSlowReader:   "slow_reader",
+		server.CloseSlowFrame:    "slow_frame",
+		server.CloseAddrLimit:    "addr_limit",
 	}
 	for r, label := range want {
 		require.Equal(t, label, closeReason(r).String(), r.String())

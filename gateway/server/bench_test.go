@@ -43,3 +43,11 @@ func BenchmarkServerEcho100(b *testing.B) {
 	s := start(b, echo(), Options{})
 	echoLoad(b, s.Addr().String())
 }
+
+// BenchmarkServerEcho100Budget is BenchmarkServerEcho100 with a buffer
+// budget, as the gateway runs (server.buffer_budget_mb): every request
+// reserves and returns its charge.
+func BenchmarkServerEcho100Budget(b *testing.B) {
+	s := start(b, echo(), Options{BufferBudget: 256 << 20})
+	echoLoad(b, s.Addr().String())
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -14,6 +15,7 @@ type request struct {
 	conn       *connState
 	seq        uint64
 	buf        []byte // copy of the frame; the event loop's buffer is reused
+	charge     int64  // bytes charged to the budget for this request and its answer
 	answer     []byte
 	closeAfter bool
 	panicked   bool
@@ -25,17 +27,27 @@ type connState struct {
 	info ConnInfo
 	gc   gnet.Conn // set once in OnOpen; Wake/Close on it are concurrency-safe
 
+	// Set in OnOpen, read in OnClose, under Server.regMu.
+	addr        netip.Addr // source address, for the per-address count
+	addrCounted bool       // counted in Server.perAddr
+
 	// Event-loop only.
 	nextSeq uint64     // sequence number of the next request read
-	paused  bool       // MaxInFlight reached; reading resumes on the next flush
+	paused  bool       // MaxInFlight or the budget reached; reading resumes on the next flush or wake
+	heldIn  int        // inbound bytes left unread at the end of the last OnTraffic
 	closing bool       // a frame error: answer what is in flight, read nothing more, then close
 	batch   []*request // scratch: requests read in one OnTraffic
 	iov     [][]byte   // scratch: answers written in one flush
 	done    []*request // scratch: requests whose answers were flushed
 
-	inflight   atomic.Int32  // dispatched, not yet flushed; written by the loop, read by the ticker
-	lastActive atomic.Int64  // unix nanoseconds of the last OnTraffic, for the idle sweep
-	reason     atomic.Uint32 // a CloseReason; 0 until one is set
+	inflight   atomic.Int32 // dispatched, not yet flushed; written by the loop, read by the ticker
+	lastActive atomic.Int64 // unix nanoseconds of the last OnTraffic, for the idle sweep
+	frameStart atomic.Int64 // unix nanoseconds since an incomplete frame is awaited; 0: none (FrameTimeout sweep)
+	budgetWait atomic.Bool  // a complete frame waits for room in the budget (the idle sweep spares it)
+	outAcct    atomic.Int64 // answer bytes in gnet's outbound buffer, as last charged to the budget
+
+	queued bool          // in the budget's queue; guarded by budget.mu
+	reason atomic.Uint32 // a CloseReason; 0 until one is set
 
 	// mu guards the reorder ring between workers (fill) and the loop
 	// (drain in sequence order).
@@ -68,6 +80,13 @@ func newConnState(id uint64, gc gnet.Conn, maxInFlight int) *connState {
 // overwrite each other.
 func (cs *connState) setReason(r CloseReason) bool {
 	return cs.reason.CompareAndSwap(0, uint32(r))
+}
+
+// awaitNone records that no incomplete frame is awaited.
+func (cs *connState) awaitNone() {
+	if cs.frameStart.Load() != 0 {
+		cs.frameStart.Store(0)
+	}
 }
 
 // closeReason is the reason set, or 0.

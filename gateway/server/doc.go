@@ -3,10 +3,12 @@
 // hands each frame to a bounded worker pool running the Handler, and
 // writes the answers back in request order per connection.
 //
-// It owns the connection-level policies: the connection cap, the idle
-// timeout, per-connection back-pressure (MaxInFlight), the slow-reader
-// limit (MaxPendingWrite) and the lame-duck Shutdown that answers what is
-// in flight before closing.
+// It owns the connection-level policies: the connection cap and the
+// per-address cap, the idle timeout, the frame timeout against half
+// frames trickled in, per-connection back-pressure (MaxInFlight), the
+// global buffer budget (BufferBudget), the slow-reader limit
+// (MaxPendingWrite) and the lame-duck Shutdown that answers what is in
+// flight before closing.
 //
 // It is not for message semantics: it knows LEN and nothing of ISO 8583
 // fields, MACs or sessions. A frame whose LEN is out of bounds closes the

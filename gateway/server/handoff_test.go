@@ -4,6 +4,7 @@ import (
 	"net"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/stretchr/testify/require"
@@ -107,36 +108,43 @@ func (c *resetConn) Writev([][]byte) (int, error) {
 }
 
 func TestFlushSurvivesCloseInsideWritev(t *testing.T) {
-	rs := newReasons()
-	s, err := New(echo(), Options{Hooks: rs.hooks()})
-	require.NoError(t, err)
-	ev := &events{s: s}
-	gc := &resetConn{ev: ev}
-	cs := newConnState(1, gc, 4)
-	gc.ctx = cs
-	s.conns.Add(1)
-	s.registry[cs] = struct{}{}
+	for _, budget := range []int64{0, 1 << 20} {
+		rs := newReasons()
+		s, err := New(echo(), Options{Hooks: rs.hooks(), BufferBudget: budget})
+		require.NoError(t, err)
+		ev := &events{s: s}
+		gc := &resetConn{ev: ev}
+		cs := newConnState(1, gc, 4)
+		gc.ctx = cs
+		s.conns.Add(1)
+		s.registry[cs] = struct{}{}
 
-	cs.wakePending = true // no event loop here to wake
-	reqs := make([]*request, 3)
-	for i := range reqs {
-		r := s.reqPool.Get().(*request)
-		r.buf = append(r.buf[:0], mkFrame(uint64(i), 0)...)
-		r.conn, r.seq, r.answer = cs, uint64(i), r.buf
-		cs.nextSeq++
-		cs.inflight.Add(1)
-		s.inflight.Add(1)
-		reqs[i] = r
+		cs.wakePending = true // no event loop here to wake
+		reqs := make([]*request, 3)
+		for i := range reqs {
+			r := s.reqPool.Get().(*request)
+			r.buf = append(r.buf[:0], mkFrame(uint64(i), 0)...)
+			r.conn, r.seq, r.answer = cs, uint64(i), r.buf
+			if s.budget != nil {
+				require.True(t, s.budget.reserve(s.budget.unit))
+				r.charge = s.budget.unit
+			}
+			cs.nextSeq++
+			cs.inflight.Add(1)
+			s.inflight.Add(1)
+			reqs[i] = r
+		}
+		// Two answers are due and flushed together; the third is still
+		// "in a worker" when the writev fails.
+		require.True(t, cs.finish(reqs[0]))
+		require.True(t, cs.finish(reqs[1]))
+		require.Equal(t, gnet.Close, s.flush(cs, gc, time.Now().UnixNano()))
+		require.Equal(t, 1, s.InFlight())
+		require.Zero(t, s.Conns())
+		require.False(t, cs.finish(reqs[2]), "the connection is closed")
+		s.recycle(reqs[2]) // what the worker does then
+		require.Zero(t, s.InFlight())
+		require.Zero(t, s.Buffered(), "budget %d: charges not returned", budget)
+		rs.waitClose(t, CloseIOError)
 	}
-	// Two answers are due and flushed together; the third is still "in a
-	// worker" when the writev fails.
-	require.True(t, cs.finish(reqs[0]))
-	require.True(t, cs.finish(reqs[1]))
-	require.Equal(t, gnet.Close, s.flush(cs, gc))
-	require.Equal(t, 1, s.InFlight())
-	require.Zero(t, s.Conns())
-	require.False(t, cs.finish(reqs[2]), "the connection is closed")
-	s.recycle(reqs[2]) // what the worker does then
-	require.Zero(t, s.InFlight())
-	rs.waitClose(t, CloseIOError)
 }

@@ -196,6 +196,19 @@ func (r *reasons) rejects() []CloseReason {
 	return append([]CloseReason(nil), r.reject...)
 }
 
+// count is how many connections closed with reason x.
+func (r *reasons) count(x CloseReason) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.closed {
+		if c == x {
+			n++
+		}
+	}
+	return n
+}
+
 func (r *reasons) frames() []FrameReason {
 	r.mu.Lock()
 	defer r.mu.Unlock()

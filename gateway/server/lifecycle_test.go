@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -80,6 +81,10 @@ func TestStartAndOptions(t *testing.T) {
 		{Workers: -1},
 		{IdleTimeout: -time.Second},
 		{MaxPendingRead: 100},
+		{FrameTimeout: -time.Second},
+		{MaxConnsPerAddr: -1},
+		{MaxConnsPerTrustedAddr: -1},
+		{TrustedAddrs: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), {}}},
 	} {
 		_, err := New(echo(), o)
 		require.ErrorIs(t, err, ErrOptions, "%+v", o)

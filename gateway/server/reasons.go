@@ -20,6 +20,8 @@ const (
 	CloseShutdown                            // Shutdown closed it, or refused it while draining
 	CloseOverCapacity                        // refused at accept: MaxConns reached
 	CloseIOError                             // a socket error other than a clean close
+	CloseSlowFrame                           // a frame not complete within FrameTimeout of its first byte
+	CloseAddrLimit                           // refused at accept: MaxConnsPerAddr reached for the source address
 )
 
 var closeReasonNames = [...]string{
@@ -33,6 +35,8 @@ var closeReasonNames = [...]string{
 	CloseShutdown:     "shutdown",
 	CloseOverCapacity: "over_capacity",
 	CloseIOError:      "io_error",
+	CloseSlowFrame:    "slow_frame",
+	CloseAddrLimit:    "addr_limit",
 }
 
 // String is the reason's name in logs ("peer", "idle", ...).

@@ -12,6 +12,7 @@ func TestReasonNames(t *testing.T) {
 		ClosePeer: "peer", CloseIdle: "idle", CloseSlowReader: "slow_reader", CloseReadOverflow: "read_overflow",
 		CloseFrameError: "frame_error", CloseHandler: "handler_close", ClosePanic: "handler_panic",
 		CloseShutdown: "shutdown", CloseOverCapacity: "over_capacity", CloseIOError: "io_error",
+		CloseSlowFrame: "slow_frame", CloseAddrLimit: "addr_limit",
 	}
 	for r, name := range want {
 		require.Equal(t, name, r.String())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -44,9 +45,20 @@ type Server struct {
 	conns    atomic.Int64
 	inflight atomic.Int64 // requests dispatched and not yet written or dropped
 
+	budget       *budget      // nil without Options.BufferBudget
+	budgetWarned atomic.Int64 // unix nanoseconds of the last "budget reached" warning
+
 	regMu    sync.Mutex
-	registry map[*connState]struct{} // for the idle sweep
-	sweep    []*connState            // ticker scratch
+	registry map[*connState]struct{} // for the idle and slow-frame sweeps
+	perAddr  map[netip.Addr]int      // open connections by source address, where a per-address cap applies
+	sweep    []sweepItem             // ticker scratch
+	refresh  []*connState            // ticker scratch: connections to wake so their unsent answers are re-counted
+}
+
+// sweepItem is a connection the ticker closes, and why.
+type sweepItem struct {
+	cs     *connState
+	reason CloseReason
 }
 
 // New validates the options and prepares a server; it does not listen.
@@ -66,6 +78,10 @@ func New(h Handler, opt Options) (*Server, error) {
 		booted:   make(chan struct{}),
 		done:     make(chan struct{}),
 		registry: make(map[*connState]struct{}),
+		perAddr:  make(map[netip.Addr]int),
+	}
+	if o.BufferBudget > 0 {
+		s.budget = newBudget(o.BufferBudget, requestCharge(o.MaxFrame))
 	}
 	bufCap := o.MaxFrame + 2
 	s.reqPool.New = func() any { return &request{buf: make([]byte, 0, bufCap)} }
@@ -140,6 +156,16 @@ func (s *Server) Conns() int { return int(s.conns.Load()) }
 
 // InFlight is the number of requests read and not yet answered.
 func (s *Server) InFlight() int { return int(s.inflight.Load()) }
+
+// Buffered is the number of bytes charged to Options.BufferBudget now
+// (0 without a budget): requests taken off connections and not yet
+// answered, and answers the sockets have not yet taken.
+func (s *Server) Buffered() int64 {
+	if s.budget == nil {
+		return 0
+	}
+	return s.budget.used.Load()
+}
 
 // Shutdown is the lame-duck stop: refuse new connections, stop reading new
 // requests, wait (bounded by ctx) until every request in flight has been

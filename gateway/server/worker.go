@@ -10,6 +10,14 @@ func (s *Server) worker() {
 			return
 		}
 		s.handle(r)
+		if b := s.budget; b != nil {
+			// An answer larger than the room reserved for it is charged
+			// as it is: it exists already.
+			if extra := int64(len(r.answer)) - b.unit/2; extra > 0 {
+				b.charge(extra)
+				r.charge += extra
+			}
+		}
 		if !r.conn.finish(r) {
 			s.recycle(r)
 		}
@@ -33,6 +41,9 @@ func (s *Server) handle(r *request) {
 // and takes it off the in-flight count.
 func (s *Server) recycle(r *request) {
 	s.inflight.Add(-1)
+	if r.charge != 0 {
+		s.budget.release(r.charge)
+	}
 	if cap(r.buf) > s.opt.MaxFrame+2 {
 		// A handler appended past the frame and grew the buffer; keep the
 		// pool's buffers at their nominal size.
