@@ -1,13 +1,17 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"os"
+	"os/exec"
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -155,62 +159,29 @@ func TestBufferBudgetCountsUnreadAnswers(t *testing.T) {
 	require.Empty(t, rs.rejects())
 }
 
-// TestBufferBudgetManyConnections: 8,000 connections each send a full
+// TestBufferBudgetManyConnections: 10,000 connections each send a full
 // pipeline (MaxInFlight requests) at a handler that is stuck. The server
 // takes what the budget admits and leaves the rest unread: its accounted
 // bytes never pass the budget and the Go heap grows by about the budget,
-// not by the 64,000 requests. When the handler catches up every request
+// not by the 80,000 requests. When the handler catches up every request
 // is answered, in order.
 //
-// 8,000: the test's client and the server share one process, and each
-// connection costs a descriptor on both sides; 16,000 of the 20,000 the
-// process may open leaves room for the rest of the test binary (fewer
-// where the limit is lower). The client uses a few goroutines, not one
-// per connection, so that the race detector's limit of 8,128 live
-// goroutines is never near.
+// The client runs in a child process (this test binary run again with
+// budgetClientEnv set), as terminals are other machines: each side of a
+// connection costs a descriptor, and one process may open 20,000 here.
 func TestBufferBudgetManyConnections(t *testing.T) {
 	checkLeaks(t)
-	var rl syscall.Rlimit
-	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl))
-	conns := min(8000, (int(rl.Cur)-4000)/2)
+	conns := 10_000
 	if testing.Short() {
-		conns = min(conns, 1000)
+		conns = 1000
 	}
-	// Below this the stuck requests would fit in the budget anyway.
-	require.GreaterOrEqual(t, conns, 1000, "open file limit %d is too low for this test", rl.Cur)
 	const maxInFlight, budget = 8, 16 << 20
 	h, release, entered := gated()
 	s := start(t, h, Options{MaxInFlight: maxInFlight, Workers: 64, BufferBudget: budget, IdleTimeout: time.Minute})
 	t.Cleanup(release)
 
-	cs := make([]net.Conn, conns)
-	var wg sync.WaitGroup
-	const dialers = 16
-	errs := make(chan error, dialers)
-	for d := range dialers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := d; i < conns; i += dialers {
-				c, err := net.DialTimeout("tcp", s.Addr().String(), 10*time.Second)
-				if err != nil {
-					errs <- err
-					return
-				}
-				cs[i] = c
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	defer func() {
-		for _, c := range cs {
-			if c != nil {
-				_ = c.Close()
-			}
-		}
-	}()
-	require.NoError(t, <-errs)
+	client := startBudgetClient(t, s.Addr().String(), conns, maxInFlight)
+	client.expect(t, "connected", 60*time.Second)
 	require.Eventually(t, func() bool { return s.Conns() == conns }, 10*time.Second, time.Millisecond)
 
 	var before runtime.MemStats
@@ -218,15 +189,8 @@ func TestBufferBudgetManyConnections(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	peak, stopSampling := peakSampler(s)
 	defer stopSampling()
-
-	pipeline := make([][]byte, conns)
-	for i := range cs {
-		for j := range maxInFlight {
-			pipeline[i] = append(pipeline[i], mkFrame(uint64(j), 0)...)
-		}
-		_, err := cs[i].Write(pipeline[i])
-		require.NoError(t, err)
-	}
+	client.say(t, "send")
+	client.expect(t, "sent", 60*time.Second)
 	// The server fills the budget, then waits.
 	unit := requestCharge(s.opt.MaxFrame)
 	require.Eventually(t, func() bool { return s.Buffered() > budget-unit }, 30*time.Second, time.Millisecond)
@@ -240,37 +204,176 @@ func TestBufferBudgetManyConnections(t *testing.T) {
 		conns, conns*maxInFlight, taken, s.Buffered(), budget, grew>>10)
 	require.Equal(t, budget/unit, taken)
 	require.LessOrEqual(t, peak(), int64(budget))
-	// Without the budget the 64,000 requests' buffers alone are 130 MB.
-	// With it: what was taken, the frames left unread (about 1.3 MB) and
-	// the runtime's own slack.
+	// Without the budget the 80,000 requests' buffers alone are 160 MB.
+	// With it: what was taken, the frames left unread and the runtime's
+	// own slack.
 	require.Less(t, grew, int64(budget+16<<20), "the heap grew past the budget")
 
 	release()
-	var readErr atomic.Value
-	const readers = 16
-	for r := range readers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := r; i < conns; i += readers {
-				for j := range maxInFlight {
-					f, err := tryReadFrame(cs[i])
-					if err == nil && seqOf(f) != uint64(j) {
-						err = errors.New("answer out of order")
-					}
-					if err != nil {
-						readErr.CompareAndSwap(nil, err)
-						return
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	require.Nil(t, readErr.Load())
+	client.expect(t, fmt.Sprintf("answered %d", conns*maxInFlight), 120*time.Second)
+	require.NoError(t, client.wait(30*time.Second))
 	require.Equal(t, int64(conns*maxInFlight), entered.Load())
 	require.Eventually(t, func() bool { return s.Buffered() == 0 && s.InFlight() == 0 }, 10*time.Second, time.Millisecond)
 	require.LessOrEqual(t, peak(), int64(budget))
+}
+
+// budgetClientEnv makes this test binary the many-connections client:
+// "ADDR CONNS INFLIGHT".
+const budgetClientEnv = "ECARDGW_BUDGET_CLIENT"
+
+func TestMain(m *testing.M) {
+	if spec := os.Getenv(budgetClientEnv); spec != "" {
+		os.Exit(budgetClient(spec))
+	}
+	os.Exit(m.Run())
+}
+
+// budgetClient dials CONNS connections, says "connected", waits for
+// "send" on its input, sends INFLIGHT frames on each, says "sent", reads
+// every answer (in order, per connection) and says "answered N". Bounded:
+// every read and write has a deadline.
+func budgetClient(spec string) int {
+	var addr string
+	var conns, inFlight int
+	if _, err := fmt.Sscan(spec, &addr, &conns, &inFlight); err != nil {
+		fmt.Fprintln(os.Stderr, "budget client:", err)
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "budget client:", err)
+		return 1
+	}
+	cs := make([]net.Conn, conns)
+	defer func() {
+		for _, c := range cs {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+	const workers = 16
+	each := func(fn func(i int) error) error {
+		var wg sync.WaitGroup
+		var first atomic.Value
+		for w := range workers {
+			wg.Go(func() {
+				for i := w; i < conns; i += workers {
+					if err := fn(i); err != nil {
+						first.CompareAndSwap(nil, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err, _ := first.Load().(error); err != nil {
+			return err
+		}
+		return nil
+	}
+	if err := each(func(i int) (err error) {
+		cs[i], err = net.DialTimeout("tcp", addr, 10*time.Second)
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	fmt.Println("connected")
+	in := bufio.NewScanner(os.Stdin)
+	if !in.Scan() || in.Text() != "send" {
+		return fail(errors.New("no send"))
+	}
+	var pipeline []byte
+	for j := range inFlight {
+		pipeline = append(pipeline, mkFrame(uint64(j), 0)...)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	if err := each(func(i int) error {
+		_ = cs[i].SetDeadline(deadline)
+		_, err := cs[i].Write(pipeline)
+		return err
+	}); err != nil {
+		return fail(err)
+	}
+	fmt.Println("sent")
+	var answered atomic.Int64
+	if err := each(func(i int) error {
+		for j := range inFlight {
+			f, err := tryReadFrame(cs[i])
+			if err != nil {
+				return err
+			}
+			if seqOf(f) != uint64(j) {
+				return errors.New("answer out of order")
+			}
+			answered.Add(1)
+		}
+		return nil
+	}); err != nil {
+		return fail(err)
+	}
+	fmt.Println("answered", answered.Load())
+	return 0
+}
+
+// budgetClientProc is the client process seen from the test.
+// Its standard error goes to the test's, so a failure says why.
+type budgetClientProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string
+	done  chan error
+}
+
+func startBudgetClient(t *testing.T, addr string, conns, inFlight int) *budgetClientProc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d %d", budgetClientEnv, addr, conns, inFlight))
+	p := &budgetClientProc{cmd: cmd, lines: make(chan string, 8), done: make(chan error, 1)}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	p.stdin, err = cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = p.stdin.Close()
+	})
+	return p
+}
+
+func (p *budgetClientProc) say(t *testing.T, line string) {
+	t.Helper()
+	_, err := fmt.Fprintln(p.stdin, line)
+	require.NoError(t, err)
+}
+
+func (p *budgetClientProc) expect(t *testing.T, want string, limit time.Duration) {
+	t.Helper()
+	select {
+	case got, ok := <-p.lines:
+		require.True(t, ok, "the client exited before %q", want)
+		require.Equal(t, want, got)
+	case <-time.After(limit):
+		t.Fatalf("the client did not say %q within %s", want, limit)
+	}
+}
+
+func (p *budgetClientProc) wait(limit time.Duration) error {
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(limit):
+		return errors.New("the client did not exit")
+	}
 }
 
 // TestBufferBudgetIdleWithUnreadAnswers: the ticker wakes connections
