@@ -49,7 +49,10 @@ import that is interrupted leaves the accounts as they were.`,
 			if err != nil {
 				return err
 			}
-			created, updated, err := db.ImportAccounts(cmd.Context(), rows)
+			// The blacklist follows the lost status, as with the service
+			// API's import: terminals refuse a card imported as lost from
+			// their next blacklist download.
+			res, err := db.Import(cmd.Context(), rows, store.ImportOptions{Blacklist: true})
 			if cerr := db.Close(); err == nil {
 				err = cerr
 			}
@@ -57,7 +60,10 @@ import that is interrupted leaves the accounts as they were.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d rows, %d accounts created, %d updated, %d unchanged\n",
-				args[0], len(rows), created, updated, len(rows)-created-updated)
+				args[0], len(rows), res.Created, res.Updated, len(rows)-res.Created-res.Updated)
+			if res.BlacklistChanged {
+				fmt.Fprintln(cmd.OutOrStdout(), "blacklist updated for the lost and found cards")
+			}
 			return nil
 		},
 	})
