@@ -21,7 +21,7 @@ import (
 
 var campusPrefix = []byte("CC1:")
 
-// ClassifyCode says what a scanned text is: store.store.ChannelCampus for a
+// ClassifyCode says what a scanned text is: store.ChannelCampus for a
 // campus code, a third-party channel for a payment code, "" for anything
 // else (P3).
 //
@@ -58,6 +58,13 @@ func (c *call) scanned() []byte {
 		return nil
 	}
 	return c.w.req.Bytes(62)
+}
+
+// unknownCode reports whether the request was scanned (entry mode 031)
+// and its text is no code the gateway knows: the rules answer P3 (in
+// connected mode too, without asking the centre).
+func (c *call) unknownCode() bool {
+	return c.entryMode() == entryCode && ClassifyCode(c.w.req.Bytes(62)) == ""
 }
 
 // thirdPartyCode returns the channel when the request pays with a

@@ -50,6 +50,9 @@ type StandInLimits struct {
 
 // centreKind says whether and how a request goes to the centre.
 func (c *call) centreKind() store.Kind {
+	if c.unknownCode() {
+		return "" // no code the gateway knows: P3 by the local rules
+	}
 	switch c.mti {
 	case mti0100:
 		switch c.proc {

@@ -178,3 +178,22 @@ func TestStandInWhenCentreSlow(t *testing.T) {
 	}))
 	require.True(t, standIn)
 }
+
+// TestConnectedUnknownScannedCode: in connected mode, a scanned text that
+// is no known code is declined P3 by the gateway, as in standalone mode,
+// and never sent to the centre (which would answer 14 for a purchase with
+// no card).
+func TestConnectedUnknownScannedCode(t *testing.T) {
+	ce := newCentre()
+	f := newFixture(t, connectedTo(ce))
+	p := f.signedIn("T0000001", 1)
+	for _, text := range []string{"hello", "99123456789012345678"} {
+		resp, _ := send(t, p, p.CodePurchase(text, 100))
+		require.Equal(t, "P3", posclient.RC(resp), text)
+		resp, _ = send(t, p, p.CodeInquiry(text))
+		require.Equal(t, "P3", posclient.RC(resp), "inquiry with %s", text)
+	}
+	ce.mu.Lock()
+	defer ce.mu.Unlock()
+	require.Zero(t, ce.calls, "the centre was asked about a text that is no code")
+}
