@@ -35,6 +35,9 @@ type EnvSpec struct {
 	// centre) that WeChat and Alipay codes go to; "" answers them 91.
 	PaymentsURL string
 	Extra       string // appended to the YAML
+	// DoubleMAK configures the POS terminals with `mak: 3des` (a
+	// double-length MAK, ANSI X9.19 MACs).
+	DoubleMAK bool
 }
 
 // Env is a written environment.
@@ -91,8 +94,12 @@ func WriteEnv(spec EnvSpec) (*Env, error) {
 		fmt.Fprintf(&cfg, "  - {id: %s, merchant: %s, type: %s}\n", id, merchant, typ)
 		keys.Terminals[id] = secret(16)
 	}
+	posType := "pos"
+	if spec.DoubleMAK {
+		posType += ", mak: 3des"
+	}
 	for i := 1; i <= spec.POS; i++ {
-		add(fmt.Sprintf("T%07d", i), "M00000000000001", "pos")
+		add(fmt.Sprintf("T%07d", i), "M00000000000001", posType)
 	}
 	for i := 1; i <= spec.Settlement; i++ {
 		add(fmt.Sprintf("S%07d", i), "M00000000000002", "settlement")

@@ -58,7 +58,7 @@ func LoadFleet(configPath, accountsPath, issuerKey string) (*Fleet, error) {
 		if !ok {
 			continue
 		}
-		pt := posclient.Terminal{ID: t.ID, Merchant: t.Merchant, TMK: append([]byte(nil), tmk...)}
+		pt := posclient.Terminal{ID: t.ID, Merchant: t.Merchant, TMK: append([]byte(nil), tmk...), DoubleMAK: t.DoubleMAK()}
 		switch t.Type {
 		case config.TerminalPOS:
 			f.POS = append(f.POS, pt)

@@ -196,3 +196,23 @@ func TestJSONOnStandardOutput(t *testing.T) {
 	require.Equal(t, int64(10), got.Approved)
 	require.Contains(t, progress.String(), "latency ms: p50")
 }
+
+// TestRunDoubleLengthMAK: terminals configured with `mak: 3des` sign in
+// with a double-length MAK and posim checks their answers' X9.19 MACs.
+func TestRunDoubleLengthMAK(t *testing.T) {
+	dir := t.TempDir()
+	env, err := WriteEnv(EnvSpec{Dir: dir, POS: 2, Accounts: 2, DoubleMAK: true})
+	require.NoError(t, err)
+	d, err := env.Start()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Stop() })
+	f, err := env.Fleet(d.POSAddr().String())
+	require.NoError(t, err)
+	for _, pt := range f.POS {
+		require.True(t, pt.DoubleMAK, pt.ID)
+	}
+	r, err := Run(context.Background(), f, Options{Terminals: 2, Mix: Mix{KindCard: 1, KindInquiry: 1}, Count: 40})
+	require.NoError(t, err)
+	require.Equal(t, int64(40), r.Approved)
+	require.Zero(t, r.Errors)
+}
