@@ -112,16 +112,8 @@ func (ck *checker) tlsFiles(section string, t TLS) {
 // privateFile is existingFile for a file holding a private key: group and
 // others must have no access to it.
 func (ck *checker) privateFile(key, p string) {
-	if p == "" {
-		return
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		ck.bad(key, "%q: %v", p, unwrapPathError(err))
-		return
-	}
-	if !st.Mode().IsRegular() {
-		ck.bad(key, "%q is not a regular file", p)
+	st := ck.existingFile(key, p)
+	if st == nil {
 		return
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {

@@ -148,19 +148,22 @@ func (ck *checker) filePath(key, p string) {
 }
 
 // existingFile checks an optional file that must exist at start-up, so a
-// typo in a TLS path fails now rather than at the first centre call.
-func (ck *checker) existingFile(key, p string) {
+// typo in a TLS path fails now rather than at the first centre call. It
+// returns the file's information when the file is there and regular.
+func (ck *checker) existingFile(key, p string) os.FileInfo {
 	if p == "" {
-		return
+		return nil
 	}
 	st, err := os.Stat(p)
 	if err != nil {
 		ck.bad(key, "%q: %v", p, unwrapPathError(err))
-		return
+		return nil
 	}
 	if !st.Mode().IsRegular() {
 		ck.bad(key, "%q is not a regular file", p)
+		return nil
 	}
+	return st
 }
 
 // ans reports whether s is exactly n printable ASCII characters (ISO 8583
