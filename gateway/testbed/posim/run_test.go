@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ecardgw/gateway/daemon"
 	"ecardgw/gateway/testbed/refcentre"
 )
 
@@ -61,14 +62,7 @@ func TestRunAgainstGateway(t *testing.T) {
 }
 
 func TestRunCountAndThink(t *testing.T) {
-	dir := t.TempDir()
-	env, err := WriteEnv(EnvSpec{Dir: dir, POS: 4, Accounts: 4})
-	require.NoError(t, err)
-	d, err := env.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Stop() })
-	f, err := env.Fleet(d.POSAddr().String())
-	require.NoError(t, err)
+	f, _ := startFleet(t, EnvSpec{Dir: t.TempDir(), POS: 4, Accounts: 4})
 
 	started := 0
 	r, err := Run(context.Background(), f, Options{Terminals: 4, Mix: Mix{KindCard: 1}, Count: 50,
@@ -117,13 +111,7 @@ func TestBaseline(t *testing.T) {
 }
 
 func TestHold(t *testing.T) {
-	env, err := WriteEnv(EnvSpec{Dir: t.TempDir(), POS: 30, Accounts: 1})
-	require.NoError(t, err)
-	d, err := env.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Stop() })
-	f, err := env.Fleet(d.POSAddr().String())
-	require.NoError(t, err)
+	f, d := startFleet(t, EnvSpec{Dir: t.TempDir(), POS: 30, Accounts: 1})
 	h, err := Hold(context.Background(), f, 30, 8)
 	require.NoError(t, err)
 	require.Equal(t, 30, h.Len())
@@ -137,13 +125,7 @@ func TestHold(t *testing.T) {
 // A card's wallet state carries over from one run to the next in the same
 // process, so a second run's loads are not refused as counter reuse.
 func TestWalletAcrossRuns(t *testing.T) {
-	env, err := WriteEnv(EnvSpec{Dir: t.TempDir(), POS: 2, Settlement: 2, Accounts: 4})
-	require.NoError(t, err)
-	d, err := env.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Stop() })
-	f, err := env.Fleet(d.POSAddr().String())
-	require.NoError(t, err)
+	f, _ := startFleet(t, EnvSpec{Dir: t.TempDir(), POS: 2, Settlement: 2, Accounts: 4})
 	for run := range 2 {
 		r, err := Run(context.Background(), f, Options{Terminals: 4, Mix: Mix{KindWallet: 1, KindCard: 1}, Count: 40})
 		require.NoError(t, err)
@@ -163,13 +145,7 @@ func TestThirdPartyAgainstReferenceCentre(t *testing.T) {
 	go func() { _ = srv.Serve() }()
 	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
 
-	env, err := WriteEnv(EnvSpec{Dir: t.TempDir(), POS: 3, Accounts: 3, PaymentsURL: "http://" + srv.Addr()})
-	require.NoError(t, err)
-	d, err := env.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Stop() })
-	f, err := env.Fleet(d.POSAddr().String())
-	require.NoError(t, err)
+	f, _ := startFleet(t, EnvSpec{Dir: t.TempDir(), POS: 3, Accounts: 3, PaymentsURL: "http://" + srv.Addr()})
 	r, err := Run(context.Background(), f, Options{Terminals: 3, Mix: Mix{KindWeChat: 1, KindAlipay: 1}, Count: 20, Seed: 7})
 	require.NoError(t, err)
 	require.Equal(t, int64(20), r.Approved, "%+v %s", r.Kinds, r.FirstError)
@@ -200,14 +176,7 @@ func TestJSONOnStandardOutput(t *testing.T) {
 // TestRunDoubleLengthMAK: terminals configured with `mak: 3des` sign in
 // with a double-length MAK and posim checks their answers' X9.19 MACs.
 func TestRunDoubleLengthMAK(t *testing.T) {
-	dir := t.TempDir()
-	env, err := WriteEnv(EnvSpec{Dir: dir, POS: 2, Accounts: 2, DoubleMAK: true})
-	require.NoError(t, err)
-	d, err := env.Start()
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Stop() })
-	f, err := env.Fleet(d.POSAddr().String())
-	require.NoError(t, err)
+	f, _ := startFleet(t, EnvSpec{Dir: t.TempDir(), POS: 2, Accounts: 2, DoubleMAK: true})
 	for _, pt := range f.POS {
 		require.True(t, pt.DoubleMAK, pt.ID)
 	}
@@ -215,4 +184,18 @@ func TestRunDoubleLengthMAK(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(40), r.Approved)
 	require.Zero(t, r.Errors)
+}
+
+// startFleet writes an environment for spec, runs its gateway in this
+// process until the test ends and returns the fleet aimed at it.
+func startFleet(t *testing.T, spec EnvSpec) (*Fleet, *daemon.Daemon) {
+	t.Helper()
+	env, err := WriteEnv(spec)
+	require.NoError(t, err)
+	d, err := env.Start()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Stop() })
+	f, err := env.Fleet(d.POSAddr().String())
+	require.NoError(t, err)
+	return f, d
 }
