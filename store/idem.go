@@ -14,12 +14,27 @@ import (
 // approval dirties one random page of the file, not two: under load every
 // bbolt page a commit touches is written and fsynced.
 //
-//	idem value: version (1) · answer (u16 length + bytes; empty while the
-//	            transaction is being decided) · state present (1) · state
-const idemV2 = 2
+//	idem value: version (1) · fingerprint (16, version 3 only) · answer
+//	            (u16 length + bytes; empty while the transaction is being
+//	            decided) · state present (1) · state
+//
+// Version 2 values (written before fingerprints) are read with a zero
+// fingerprint, which matches any request: they keep the behaviour they
+// were written under.
+const (
+	idemV2 = 2
+	idemV3 = 3
+)
+
+// Fingerprint is a digest of a request's content (everything that makes
+// it the request it is: not its MAC, not its clock fields). A request
+// whose idempotency key matches an earlier one is a retransmission only
+// if its fingerprint matches too.
+type Fingerprint [16]byte
 
 // idemValue is a decoded idempotency value; slices alias the input.
 type idemValue struct {
+	fp     Fingerprint
 	answer []byte
 	state  []byte // a TxnState encoding, nil when none
 }
@@ -27,7 +42,13 @@ type idemValue struct {
 func decodeIdemValue(b []byte) (idemValue, error) {
 	var v idemValue
 	d := dec{b: b}
-	d.version(idemV2)
+	switch d.u8() {
+	case idemV2:
+	case idemV3:
+		copy(v.fp[:], d.take(len(v.fp)))
+	default:
+		d.bad = true
+	}
 	v.answer = d.bytes()
 	if d.bool() && !d.bad {
 		v.state = d.b[d.off:]
@@ -37,6 +58,15 @@ func decodeIdemValue(b []byte) (idemValue, error) {
 		return idemValue{}, err
 	}
 	return v, nil
+}
+
+// appendIdemValue appends the stored encoding of v (always version 3).
+func appendIdemValue(e *enc, v *idemValue) {
+	e.u8(idemV3)
+	e.b = append(e.b, v.fp[:]...)
+	e.bytes(v.answer)
+	e.bool(v.state != nil)
+	e.b = append(e.b, v.state...)
 }
 
 func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
@@ -55,16 +85,13 @@ func (tx *Tx) getIdem(k IdemKey) (idemValue, bool, error) {
 
 // putIdem logs the value (see idemlog.go); a later commit merges it into
 // the idem bucket.
-func (tx *Tx) putIdem(k IdemKey, answer, state []byte) error {
+func (tx *Tx) putIdem(k IdemKey, v idemValue) error {
 	e := tx.scratch()
 	var err error
 	if e.b, err = k.appendKey(e.b); err != nil {
 		return err
 	}
-	e.u8(idemV2)
-	e.bytes(answer)
-	e.bool(state != nil)
-	e.b = append(e.b, state...)
+	appendIdemValue(e, &v)
 	if e.err != nil {
 		return e.err
 	}
@@ -82,8 +109,19 @@ func (tx *Tx) Idem(k IdemKey) ([]byte, bool, error) {
 	return append([]byte(nil), v.answer...), true, nil
 }
 
+// IdemAnswer returns the answer frame recorded for request k (a copy) and
+// the fingerprint of the request it answered (zero for a record written
+// before fingerprints, which matches any request).
+func (tx *Tx) IdemAnswer(k IdemKey) ([]byte, Fingerprint, bool, error) {
+	v, ok, err := tx.getIdem(k)
+	if !ok || len(v.answer) == 0 {
+		return nil, Fingerprint{}, false, err
+	}
+	return append([]byte(nil), v.answer...), v.fp, true, nil
+}
+
 // PutIdem records the answer frame for request k, keeping its transaction
-// state if one was stored.
+// state and fingerprint if they were stored.
 func (tx *Tx) PutIdem(k IdemKey, answer []byte) error {
 	if len(answer) == 0 {
 		return fmt.Errorf("%w: empty answer", ErrBadValue)
@@ -92,24 +130,33 @@ func (tx *Tx) PutIdem(k IdemKey, answer []byte) error {
 	if err != nil {
 		return err
 	}
-	return tx.putIdem(k, answer, v.state)
+	v.answer = answer
+	return tx.putIdem(k, v)
 }
 
-// PutIdemTxn records the answer frame for request k together with its
-// transaction state (nil: none) in one write: what an approval costs.
-func (tx *Tx) PutIdemTxn(k IdemKey, answer []byte, s *TxnState) error {
+// PutIdemTxn records the answer frame for request k, the fingerprint of
+// the request it answers, and its transaction state (nil: none) in one
+// write: what an approval costs.
+func (tx *Tx) PutIdemTxn(k IdemKey, fp Fingerprint, answer []byte, s *TxnState) error {
 	if len(answer) == 0 {
 		return fmt.Errorf("%w: empty answer", ErrBadValue)
 	}
+	v := idemValue{fp: fp, answer: answer}
 	if s == nil {
-		return tx.PutIdem(k, answer)
+		prev, _, err := tx.getIdem(k)
+		if err != nil {
+			return err
+		}
+		v.state = prev.state
+		return tx.putIdem(k, v)
 	}
 	e := enc{}
 	e.txn(s)
 	if e.err != nil {
 		return e.err
 	}
-	return tx.putIdem(k, answer, e.b)
+	v.state = e.b
+	return tx.putIdem(k, v)
 }
 
 // TxnState is an approved financial transaction, kept so a refund or
@@ -202,13 +249,14 @@ func (tx *Tx) PutTxn(s *TxnState) error {
 	if err != nil {
 		return err
 	}
-	answer := append([]byte(nil), v.answer...)
+	v.answer = append([]byte(nil), v.answer...)
 	e := enc{}
 	e.txn(s)
 	if e.err != nil {
 		return e.err
 	}
-	return tx.putIdem(s.Key, answer, e.b)
+	v.state = e.b
+	return tx.putIdem(s.Key, v)
 }
 
 // TxnsOfBatch calls fn with every transaction state of one terminal's

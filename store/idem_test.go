@@ -100,7 +100,7 @@ func TestPutIdemTxnOneWrite(t *testing.T) {
 	db, _ := openTest(t, Options{})
 	k := IdemKey{Terminal: "T0000001", Batch: 3, STAN: 9, MTI: 200}
 	update(t, db, func(tx *Tx) error {
-		return tx.PutIdemTxn(k, []byte("answer"), &TxnState{Key: k, Account: 7, Amount: 120, Kind: "purchase"})
+		return tx.PutIdemTxn(k, Fingerprint{}, []byte("answer"), &TxnState{Key: k, Account: 7, Amount: 120, Kind: "purchase"})
 	})
 	view(t, db, func(tx *Tx) error {
 		ans, ok, err := tx.Idem(k)
@@ -119,7 +119,47 @@ func TestPutIdemTxnOneWrite(t *testing.T) {
 		return nil
 	})
 	update(t, db, func(tx *Tx) error {
-		require.ErrorIs(onCommitter{t}, tx.PutIdemTxn(k, nil, nil), ErrBadValue)
+		require.ErrorIs(onCommitter{t}, tx.PutIdemTxn(k, Fingerprint{}, nil, nil), ErrBadValue)
+		return nil
+	})
+}
+
+// The fingerprint of the answered request is kept with the answer, and a
+// later PutIdem (answer only) or PutTxn (state only) keeps it.
+func TestIdemFingerprintKept(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	k := IdemKey{Terminal: "T0000001", Batch: 3, STAN: 9, MTI: 200}
+	fp := Fingerprint{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	update(t, db, func(tx *Tx) error {
+		return tx.PutIdemTxn(k, fp, []byte("answer"), &TxnState{Key: k, Account: 7, Amount: 120, Kind: "purchase"})
+	})
+	check := func(want string) {
+		view(t, db, func(tx *Tx) error {
+			ans, got, ok, err := tx.IdemAnswer(k)
+			require.NoError(t, err)
+			require.True(t, ok)
+			require.Equal(t, want, string(ans))
+			require.Equal(t, fp, got)
+			return nil
+		})
+	}
+	check("answer")
+	update(t, db, func(tx *Tx) error {
+		s, _, err := tx.Txn(k)
+		if err != nil {
+			return err
+		}
+		s.Refunded = 20
+		return tx.PutTxn(&s)
+	})
+	check("answer")
+	update(t, db, func(tx *Tx) error { return tx.PutIdem(k, []byte("again")) })
+	check("again")
+	view(t, db, func(tx *Tx) error {
+		s, ok, err := tx.Txn(k)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, int64(20), s.Refunded)
 		return nil
 	})
 }

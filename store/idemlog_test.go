@@ -50,7 +50,7 @@ func (m *idemModel) write(tx *Tx, rng *rand.Rand, k IdemKey, apply bool) error {
 			m.state[k] = s
 		}
 	default:
-		if err := tx.PutIdemTxn(k, []byte(answer), &s); err != nil {
+		if err := tx.PutIdemTxn(k, Fingerprint{}, []byte(answer), &s); err != nil {
 			return err
 		}
 		if apply {
@@ -318,7 +318,7 @@ func TestIdemLogViewAcrossMerge(t *testing.T) {
 	key := func(i int) IdemKey { return IdemKey{Terminal: term, Batch: 1, STAN: uint32(i), MTI: 200} }
 	update(t, db, func(tx *Tx) error {
 		for i := 1; i <= 3; i++ {
-			if err := tx.PutIdemTxn(key(i), []byte("first"), &TxnState{Key: key(i), Amount: int64(i), Kind: "purchase", Time: t0}); err != nil {
+			if err := tx.PutIdemTxn(key(i), Fingerprint{}, []byte("first"), &TxnState{Key: key(i), Amount: int64(i), Kind: "purchase", Time: t0}); err != nil {
 				return err
 			}
 		}

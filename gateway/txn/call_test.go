@@ -42,6 +42,10 @@ func fillNonZero(t *testing.T, v reflect.Value) {
 			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
 		case reflect.Struct:
 			fillNonZero(t, f)
+		case reflect.Array:
+			for j := range f.Len() {
+				f.Index(j).Set(reflect.ValueOf(byte(j + 1)).Convert(f.Type().Elem()))
+			}
 		default:
 			t.Fatalf("fillNonZero: field %s of kind %s", v.Type().Field(i).Name, f.Kind())
 		}

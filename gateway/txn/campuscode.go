@@ -116,7 +116,7 @@ func (e *Engine) claimShared(ctx context.Context, c *call) ([]byte, bool) {
 	if e.shared == nil || c.code == nil || c.code.err != nil {
 		return nil, false
 	}
-	if ans, ok := e.storedAnswer(c.key); ok {
+	if ans, ok := e.storedAnswer(c); ok {
 		return ans, true
 	}
 	r := c.code.res

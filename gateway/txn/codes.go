@@ -20,6 +20,7 @@ const (
 	RCFrozen         RC = "62"
 	RCSignIn         RC = "77"
 	RCCentreDown     RC = "91"
+	RCDuplicate      RC = "94" // same key, other content (retransmit.go)
 	RCSystem         RC = "96"
 	RCPayUnresolved  RC = "98"
 	RCMAC            RC = "A0"
@@ -65,6 +66,8 @@ func knownRC(b []byte) RC {
 		return RCSignIn
 	case "91":
 		return RCCentreDown
+	case "94":
+		return RCDuplicate
 	case "96":
 		return RCSystem
 	case "98":

@@ -91,7 +91,7 @@ func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
 	if kind == "" {
 		return nil, false
 	}
-	if ans, ok := e.storedAnswer(c.key); ok {
+	if ans, ok := e.storedAnswer(c); ok {
 		return ans, true
 	}
 	req := AuthRequest{Key: c.key, Kind: kind, Time: c.now, Terminal: c.term.ID,

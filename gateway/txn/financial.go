@@ -54,12 +54,13 @@ type preTxn struct {
 	proc uint32
 	now  time.Time
 
-	code        *preverified // campus code verified before the transaction
-	codeClaimed bool         // the campus code was claimed before asking the centre
-	pay         *payOutcome  // third-party channel outcome
-	online      *AuthResult  // the centre's decision (connected mode)
-	unreachable bool         // the centre did not answer: stand in
-	readOnly    bool         // answered from a read transaction: nothing is written
+	fp          store.Fingerprint // the request's content (retransmit.go)
+	code        *preverified      // campus code verified before the transaction
+	codeClaimed bool              // the campus code was claimed before asking the centre
+	pay         *payOutcome       // third-party channel outcome
+	online      *AuthResult       // the centre's decision (connected mode)
+	unreachable bool              // the centre did not answer: stand in
+	readOnly    bool              // answered from a read transaction: nothing is written
 }
 
 // decision is what the rules decide in one run of the transaction
@@ -118,6 +119,9 @@ func (e *Engine) financial(ctx context.Context, w *work) (answer []byte, rc RC, 
 		return refusal, rc, false
 	}
 	if stored, ok := e.beforeStore(ctx, c); ok {
+		if !c.retrans {
+			return stored, storedRC(w, stored), false // 94, or 96 if that did not commit
+		}
 		return stored, storedRC(w, stored), true
 	}
 	if err := e.db.Update(ctx, w.decide); err != nil {
@@ -202,6 +206,7 @@ func (e *Engine) accept(w *work) (*call, []byte, RC) {
 	c := &w.call // pooled with the work: no allocation per request
 	*c = call{preTxn: preTxn{e: e, w: w, term: term, en: en, st: st, mti: mti, proc: proc, now: e.now().UTC(),
 		key: store.IdemKey{Terminal: term.ID, Batch: f60.Batch, STAN: stan, MTI: mti}}}
+	c.fp = fingerprint(w)
 	return c, nil, ""
 }
 
@@ -250,31 +255,22 @@ func (e *Engine) beforeStore(ctx context.Context, c *call) ([]byte, bool) {
 	return e.authorize(ctx, c)
 }
 
-// storedAnswer returns the answer already given to key, if any.
-func (e *Engine) storedAnswer(k store.IdemKey) ([]byte, bool) {
-	var ans []byte
-	_ = e.db.View(func(tx *store.Tx) error {
-		v, ok, err := tx.Idem(k)
-		if ok {
-			ans = v
-		}
-		return err
-	})
-	return ans, ans != nil
-}
-
 // decide is the store transaction function of a financial request (held
 // by the work as w.decide, so that passing it allocates nothing). A
 // retransmission gets the stored answer; otherwise each run starts afresh
 // from what was decided before the transaction (reset), applies the rule
 // and writes the answer with the journal.
 func (c *call) decide(tx *store.Tx) error {
-	prev, ok, err := tx.Idem(c.key)
+	prev, fp, ok, err := tx.IdemAnswer(c.key)
 	if err != nil {
 		return err
 	}
 	if ok {
-		c.answer, c.retrans = prev, true
+		if !c.sameRequest(fp) {
+			c.reset(tx)
+			return c.duplicate()
+		}
+		c.answer, c.retrans = c.e.remac(c, prev), true
 		return nil
 	}
 	c.reset(tx)
@@ -375,7 +371,7 @@ func (c *call) finish() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.PutIdemTxn(c.key, answer, c.state); err != nil {
+	if err := tx.PutIdemTxn(c.key, c.fp, answer, c.state); err != nil {
 		return nil, err
 	}
 	c.rec.Resp = string(c.rc)

@@ -93,7 +93,7 @@ func (e *Engine) prepay(ctx context.Context, c *call) ([]byte, bool) {
 		if ch == "" {
 			return nil, false
 		}
-		if ans, ok := e.storedAnswer(c.key); ok {
+		if ans, ok := e.storedAnswer(c); ok {
 			return ans, true
 		}
 		amt, err := c.w.req.Amount()
@@ -115,7 +115,7 @@ func (e *Engine) prepay(ctx context.Context, c *call) ([]byte, bool) {
 		if !ok {
 			return nil, false
 		}
-		if ans, ok := e.storedAnswer(c.key); ok {
+		if ans, ok := e.storedAnswer(c); ok {
 			return ans, true
 		}
 		c.pay = e.undoPayment(ctx, c, &orig)
