@@ -124,13 +124,22 @@ func (e *Engine) reversal(c *call) error {
 			a.Wallet.LastLoadBalance = a.Wallet.Balance
 		}
 	case store.KindRefund:
+		undone, err := e.unrefund(c, &ts)
+		if err != nil {
+			return err
+		}
+		if !undone {
+			// The purchase was reversed since: its reversal gave back only
+			// what this refund had not, so the customer is whole for it and
+			// there is nothing left to take back.
+			c.rec.Note += "; purchase already reversed, nothing to undo"
+			undo = 0
+			break
+		}
 		a.BalanceFen -= ts.Amount
 		undo = -ts.Amount
 		if a.BalanceFen < 0 {
 			c.rec.Exception = true
-		}
-		if err := e.unrefund(c, &ts); err != nil {
-			return err
 		}
 	case store.KindTopUp:
 		return e.topUpReversal(c, &ts, &a)
@@ -152,18 +161,31 @@ func (e *Engine) reversal(c *call) error {
 	return nil
 }
 
-// unrefund gives a reversed refund back to its purchase's refundable amount.
-func (e *Engine) unrefund(c *call, refund *store.TxnState) error {
+// unrefund gives a reversed refund back to its purchase's refundable
+// amount. It reports false when the purchase was reversed meanwhile: that
+// reversal gave back only the part not refunded, so the refund stands and
+// its reversal moves no money.
+//
+// The rules, for a purchase of amount A with refunds r1, r2, ... (see
+// docs/protocol.md, 9.2): refunded R = the sum of the refunds not reversed,
+// always in [0, A]; reversing the purchase gives back A − R and ends it
+// (no refund after that: 25); reversing a refund takes r back and makes it
+// refundable again, unless the purchase is reversed. So the customer's net
+// for the purchase, −A + R + (A − R if reversed), stays in [−A, 0].
+func (e *Engine) unrefund(c *call, refund *store.TxnState) (bool, error) {
 	if refund.Orig == nil {
-		return nil
+		return true, nil
 	}
 	p, ok, err := c.tx.Txn(*refund.Orig)
 	if err != nil || !ok {
-		return err
+		return true, err
+	}
+	if p.Reversed {
+		return false, nil
 	}
 	p.Refunded -= refund.Amount
 	if p.Refunded < 0 {
 		p.Refunded = 0
 	}
-	return c.tx.PutTxn(&p)
+	return true, c.tx.PutTxn(&p)
 }
