@@ -41,10 +41,24 @@ func ParseStatus(s string) (Status, error) {
 // Wallet is the card's small wallet (showers, hot water) as last seen.
 type Wallet struct {
 	Balance         int64
-	Counter         uint16 // online counter
+	Counter         uint16 // online counter: one past the last load's; only ever moves forward
 	LastLoadBalance int64  // balance right after the last load
 	Loaded          bool   // the 10.00 pre-charge has been made
 	LastLoadAt      time.Time
+	// LastLoad is the last approved load (zero: none known).
+	LastLoad IdemKey
+	// Reversed is the last load if it was reversed and no later load has
+	// shown yet whether the card applied it.
+	Reversed *ReversedLoad
+}
+
+// ReversedLoad is a reversed small-wallet load whose fate the next load
+// tells: it comes at the reversed load's counter (the card did not take
+// it) or at a higher one (it did, and the account is debited again).
+type ReversedLoad struct {
+	Key     IdemKey
+	Counter uint16 // the online counter the load used
+	Amount  int64
 }
 
 // Account is one person's campus account and card.
@@ -70,10 +84,15 @@ type Account struct {
 	LastSeq uint64
 }
 
-const accountV2 = 2
+// Versions: 2 ends at LastSeq; 3 adds the wallet's last load and pending
+// reversed load. Version 2 values are read as they are.
+const (
+	accountV2 = 2
+	accountV3 = 3
+)
 
 func (e *enc) account(a *Account) {
-	e.u8(accountV2)
+	e.u8(accountV3)
 	e.u64(a.No)
 	e.str(a.Name)
 	e.str(a.StaffNo)
@@ -92,6 +111,38 @@ func (e *enc) account(a *Account) {
 	e.str(a.Day)
 	e.time(a.Updated)
 	e.u64(a.LastSeq)
+	e.optKey(a.Wallet.LastLoad)
+	e.bool(a.Wallet.Reversed != nil)
+	if r := a.Wallet.Reversed; r != nil {
+		e.optKey(r.Key)
+		e.u16(r.Counter)
+		e.i64(r.Amount)
+	}
+}
+
+// optKey appends an idempotency key, or an empty one for the zero key.
+func (e *enc) optKey(k IdemKey) {
+	if k == (IdemKey{}) {
+		e.bytes(nil)
+		return
+	}
+	b, err := k.appendKey(nil)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	e.bytes(b)
+}
+
+func (d *dec) optKey() IdemKey {
+	b := d.bytes()
+	if len(b) == 0 {
+		return IdemKey{}
+	}
+	k, err := parseIdemKey(b)
+	if err != nil {
+		d.bad = true
+	}
+	return k
 }
 
 // appendAccount appends the stored encoding of a.
@@ -104,7 +155,10 @@ func appendAccount(dst []byte, a *Account) ([]byte, error) {
 // decodeAccount decodes a stored account; ErrCorruptValue on bad bytes.
 func decodeAccount(b []byte, a *Account) error {
 	d := dec{b: b}
-	d.version(accountV2)
+	v := d.u8()
+	if v != accountV2 && v != accountV3 {
+		d.bad = true
+	}
 	*a = Account{
 		No:          d.u64(),
 		Name:        d.str(),
@@ -127,6 +181,12 @@ func decodeAccount(b []byte, a *Account) error {
 	a.Day = d.str()
 	a.Updated = d.time()
 	a.LastSeq = d.u64()
+	if v == accountV3 {
+		a.Wallet.LastLoad = d.optKey()
+		if d.bool() {
+			a.Wallet.Reversed = &ReversedLoad{Key: d.optKey(), Counter: d.u16(), Amount: d.i64()}
+		}
+	}
 	if a.Status >= statusCount {
 		d.bad = true
 	}

@@ -110,13 +110,23 @@ func (e *Engine) reversal(c *call) error {
 	case store.KindPurchase, store.KindFee:
 		a.BalanceFen += undo
 	case store.KindLoad:
+		if a.Wallet.LastLoad != (store.IdemKey{}) && a.Wallet.LastLoad != ts.Key {
+			// A later load came since, at a higher online counter: the card
+			// took this one. The reversal is answered but gives nothing
+			// back.
+			c.rec.Note += "; the card took this load (a later load followed it), nothing to undo"
+			c.rec.Exception = true
+			undo = 0
+			break
+		}
 		a.BalanceFen += ts.Amount
 		undo = ts.Amount
 		if a.Wallet.Loaded && a.Wallet.Counter > 0 {
-			// The card did not take the credit: its wallet and online
-			// counter are as they were before this load, and the next load
-			// will come with that same counter.
-			a.Wallet.Counter--
+			// The card says nothing yet: the next load tells whether it took
+			// this one (settleReversedLoad). The online counter stays where
+			// the load's MAC1 put it; the wallet's balance as last seen is
+			// the one before this load.
+			a.Wallet.Reversed = &store.ReversedLoad{Key: ts.Key, Counter: a.Wallet.Counter - 1, Amount: ts.Amount}
 			a.Wallet.Balance -= ts.Amount
 			if a.Wallet.Balance < 0 {
 				a.Wallet.Balance = 0

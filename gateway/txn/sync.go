@@ -81,10 +81,12 @@ func (e *Engine) cardSync(c *call) error {
 	}
 	bal := int64(binary.BigEndian.Uint32(walB))
 	ctr := binary.BigEndian.Uint16(ctrB)
-	// The card is the truth about its own wallet; never move the counter
-	// backwards (that would allow loading at an old counter).
+	// A sync carries no card cryptogram: its counter and balance are
+	// information (shown, and the base for the water consumed), never the
+	// online counter the load check relies on — only a load's MAC1 proves
+	// that one (wallet.go). A forged sync can neither block later loads
+	// nor open an old counter.
 	if ctr >= a.Wallet.Counter {
-		a.Wallet.Counter = ctr
 		a.Wallet.Balance = bal
 		if ctr > 0 && !a.Wallet.Loaded {
 			a.Wallet.Loaded = true

@@ -20,6 +20,9 @@ func (e *Engine) walletLoad(c *call) error {
 	if err != nil || !ok {
 		return err
 	}
+	if err := e.settleReversedLoad(c, in); err != nil {
+		return err
+	}
 	if in.a.BalanceFen < in.amt {
 		c.decline(RCInsufficient)
 		return nil
@@ -91,8 +94,10 @@ func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
 		return nil, false, nil
 	}
 	// The same (card, online counter) is never loaded twice: after a load
-	// the stored counter is one past the one used.
-	if a.Wallet.Loaded && in.ctr < a.Wallet.Counter {
+	// the stored counter is one past the one used. Only a reversed load's
+	// counter may come again: the card did not take that load.
+	if a.Wallet.Loaded && in.ctr < a.Wallet.Counter &&
+		(a.Wallet.Reversed == nil || in.ctr != a.Wallet.Reversed.Counter) {
 		c.rec.Note = "online counter already used"
 		c.decline(RCNotAllowed)
 		return nil, false, nil
@@ -138,6 +143,7 @@ func (e *Engine) applyLoad(c *call, in *loadInput, balanceAfter int64) error {
 	a.Wallet.LastLoadBalance = before + amt
 	a.Wallet.Loaded = true
 	a.Wallet.LastLoadAt = c.now
+	a.Wallet.LastLoad = c.key
 	a.Updated = c.now
 	if err := c.tx.PutAccount(&a); err != nil {
 		return err
@@ -156,4 +162,41 @@ func (e *Engine) applyLoad(c *call, in *loadInput, balanceAfter int64) error {
 		CardMasked: c.rec.CardMasked, Amount: water, Resp: string(RCApproved), BalanceAfter: before})
 	return c.putState(&store.TxnState{Key: c.key, Account: a.No, Amount: amt, Kind: store.KindLoad,
 		ProcCode: c.proc, Channel: store.ChannelCampus, Time: c.now})
+}
+
+// settleReversedLoad resolves the wallet's reversed load, if any, with
+// what this load (its MAC1 verified) proves: a load at the reversed
+// load's counter means the card never took it (the reversal stands); a
+// load at a higher counter means the card did take it (the online
+// counter moves only on a completed load), so the account is debited
+// again, journaled as an exception for the settlement report. in.a is
+// updated; the account is written with the load.
+func (e *Engine) settleReversedLoad(c *call, in *loadInput) error {
+	r := in.a.Wallet.Reversed
+	if r == nil {
+		return nil
+	}
+	in.a.Wallet.Reversed = nil
+	if in.ctr <= r.Counter {
+		return nil
+	}
+	ts, found, err := c.tx.Txn(r.Key)
+	if err != nil {
+		return err
+	}
+	if found {
+		ts.Reversed = false
+		if err := c.tx.PutTxn(&ts); err != nil {
+			return err
+		}
+	}
+	in.a.BalanceFen -= r.Amount
+	orig := r.Key
+	c.extra = append(c.extra, store.Record{Kind: store.KindLoad, ProcCode: c.proc, Account: in.a.No,
+		CardMasked: c.rec.CardMasked, Amount: r.Amount, Resp: string(RCApproved), BalanceAfter: in.a.BalanceFen,
+		Orig: &orig, Exception: true,
+		Note: "reversed load debited again: the card took it (online counter " +
+			strconv.Itoa(int(r.Counter)) + ", this load came at " + strconv.Itoa(int(in.ctr)) + ")"})
+	c.hasBal, c.bal = true, in.a.BalanceFen
+	return nil
 }
