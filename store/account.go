@@ -61,6 +61,13 @@ type ReversedLoad struct {
 	Amount  int64
 }
 
+// MaxBalanceFen bounds every balance, either way: 999,999,999,999 fen,
+// the most the 12 digits of an answer's field 54 can show. Money is only
+// ever added with a check against it (gateway/ledger), so no sum can wrap
+// around int64; an account beyond it is refused (ErrBadValue) rather
+// than stored.
+const MaxBalanceFen = 999_999_999_999
+
 // Account is one person's campus account and card.
 type Account struct {
 	No         uint64

@@ -153,6 +153,9 @@ func checkAccount(a *Account) error {
 	if len(a.Name) > 0xFFFF-2-len(a.StaffNo) {
 		return ErrTooLong
 	}
+	if a.BalanceFen > MaxBalanceFen || a.BalanceFen < -MaxBalanceFen {
+		return fmt.Errorf("%w: balance %d fen is beyond ±%d", ErrBadValue, a.BalanceFen, int64(MaxBalanceFen))
+	}
 	return nil
 }
 

@@ -226,6 +226,9 @@ type Limits struct {
 	DailyFen       int64 `mapstructure:"daily_fen"` // 0: no daily limit
 	TopupMaxFen    int64 `mapstructure:"topup_max_fen"`
 	WalletLimitFen int64 `mapstructure:"wallet_limit_fen"`
+	// AdviceMaxFen caps one offline advice (0220): above it the advice is
+	// answered 13 and journaled as an exception, nothing debited.
+	AdviceMaxFen int64 `mapstructure:"advice_max_fen"`
 }
 
 // Centre is the card centre's HTTP interface (connected mode). Its TLS

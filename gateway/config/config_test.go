@@ -49,7 +49,7 @@ func TestLoadExample(t *testing.T) {
 		TrustedAddrs:    []string{"127.0.0.0/8", "::1/128"},
 		TrustedPrefixes: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 	}, c.Server)
-	require.Equal(t, Limits{DailyFen: 0, TopupMaxFen: 99900, WalletLimitFen: 1000}, c.Limits)
+	require.Equal(t, Limits{DailyFen: 0, TopupMaxFen: 99900, WalletLimitFen: 1000, AdviceMaxFen: 20000}, c.Limits)
 	require.Equal(t, 1500*time.Millisecond, c.Centre.Timeout)
 	require.Equal(t, StandIn{PerTxnFen: 5000, PerAccountFen: 20000}, c.StandIn)
 	require.Equal(t, Payments{PollLimit: 30 * time.Second, PollInterval: time.Second}, c.Payments)
@@ -136,6 +136,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"LIMITS_DAILY_FEN", "100000", func(c *Config) any { return c.Limits.DailyFen }, int64(100000)},
 		{"LIMITS_TOPUP_MAX_FEN", "50000", func(c *Config) any { return c.Limits.TopupMaxFen }, int64(50000)},
 		{"LIMITS_WALLET_LIMIT_FEN", "500", func(c *Config) any { return c.Limits.WalletLimitFen }, int64(500)},
+		{"LIMITS_ADVICE_MAX_FEN", "30000", func(c *Config) any { return c.Limits.AdviceMaxFen }, int64(30000)},
 		{"CENTRE_URL", "https://centre.example", func(c *Config) any { return c.Centre.URL }, "https://centre.example"},
 		{"CENTRE_TIMEOUT", "2s", func(c *Config) any { return c.Centre.Timeout }, 2 * time.Second},
 		{"CENTRE_TLS_CA_FILE", "example.yaml", func(c *Config) any { return c.Centre.TLS.CAFile }, "example.yaml"},

@@ -51,6 +51,7 @@ func defaults() map[string]any {
 		"limits.daily_fen":        int64(0),
 		"limits.topup_max_fen":    int64(99900),
 		"limits.wallet_limit_fen": int64(1000),
+		"limits.advice_max_fen":   int64(20000),
 
 		"centre.url":                      "",
 		"centre.timeout":                  "1.5s",

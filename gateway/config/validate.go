@@ -310,6 +310,10 @@ func (ck *checker) duration(key string, d, lo, hi time.Duration) {
 	}
 }
 
+// maxAdviceFen bounds limits.advice_max_fen: 100,000.00 yuan is no
+// offline sale of a campus POS, whatever the campus.
+const maxAdviceFen = 10_000_000
+
 func (c *Config) validateMoney(ck *checker) {
 	l := c.Limits
 	if l.DailyFen < 0 {
@@ -322,6 +326,9 @@ func (c *Config) validateMoney(ck *checker) {
 	// anything above 1000.00 is certainly a typo in fen.
 	if l.WalletLimitFen < 1 || l.WalletLimitFen > 100000 {
 		ck.bad("limits.wallet_limit_fen", "%d is not between 1 and 100000", l.WalletLimitFen)
+	}
+	if l.AdviceMaxFen < 1 || l.AdviceMaxFen > maxAdviceFen {
+		ck.bad("limits.advice_max_fen", "%d is not between 1 and %d", l.AdviceMaxFen, maxAdviceFen)
 	}
 	s := c.StandIn
 	if s.PerTxnFen < 0 {

@@ -1,10 +1,12 @@
 package service
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"ecardgw/gateway/ledger"
 	"ecardgw/gateway/logging"
 	"ecardgw/gateway/txn"
 	"ecardgw/store"
@@ -92,21 +94,11 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 			return err
 		}
 		rec.Account, rec.CardMasked, rec.BalanceAfter = a.No, logging.MaskPAN(a.CardNumber), a.BalanceFen
-		var refusal *apiError
-		switch {
-		case a.Status == store.StatusLost:
-			rec.Resp, refusal = string(txn.RCLost), unprocessable(CodeFrozen, "the card was reported lost")
-		case a.Status != store.StatusActive:
-			rec.Resp, refusal = string(txn.RCFrozen), unprocessable(CodeFrozen, "the account is "+a.Status.String())
-		case a.BalanceFen < q.AmountFen:
-			rec.Resp, refusal = string(txn.RCInsufficient), unprocessable(CodeInsufficient, "the balance does not cover the fee")
-		}
-		if refusal != nil {
-			rep, err = refuse(tx, kindFee, q.RequestID, dig, &rec, now, refusal)
+		if lerr := ledger.Spend(&a, q.AmountFen, 0, now); lerr != nil {
+			rec.Resp = ledger.Code(lerr)
+			rep, err = refuse(tx, kindFee, q.RequestID, dig, &rec, now, ledgerRefusal(lerr, &a))
 			return err
 		}
-		a.BalanceFen -= q.AmountFen
-		a.Updated = now
 		if err := tx.PutAccount(&a); err != nil {
 			return err
 		}
@@ -129,6 +121,22 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 	s.log.Info("service fee", "account", no, "amount_fen", q.AmountFen, "type", q.Type,
 		"status", rep.status, "replayed", rep.replayed)
 	return rep, nil
+}
+
+// ledgerRefusal is the API error of a ledger refusal (gateway/ledger: the
+// same rules a terminal's request obeys).
+func ledgerRefusal(err error, a *store.Account) *apiError {
+	switch {
+	case errors.Is(err, ledger.ErrLost):
+		return unprocessable(CodeFrozen, "the card was reported lost")
+	case errors.Is(err, ledger.ErrFrozen):
+		return unprocessable(CodeFrozen, "the account is "+a.Status.String())
+	case errors.Is(err, ledger.ErrInsufficient):
+		return unprocessable(CodeInsufficient, "the balance does not cover the amount")
+	case errors.Is(err, ledger.ErrOverflow):
+		return unprocessable(CodeLimit, "the balance would pass its limit of 999999999999 fen")
+	}
+	return unprocessable(CodeLimit, err.Error())
 }
 
 // checkAmount refuses an amount outside 1..maxFen fen (422 limit).

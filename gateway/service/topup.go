@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"ecardgw/gateway/ledger"
 	"ecardgw/gateway/logging"
 	"ecardgw/gateway/txn"
 	"ecardgw/store"
@@ -146,15 +147,12 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		}
 		acct = a.No
 		rec.Account, rec.CardMasked, rec.BalanceAfter = a.No, logging.MaskPAN(a.CardNumber), a.BalanceFen
-		if a.Status == store.StatusFrozen || a.Status == store.StatusCancelled {
-			// A lost card does not stop a top-up: the money is the person's.
-			rec.Resp = string(txn.RCFrozen)
-			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now,
-				unprocessable(CodeFrozen, "the account is "+a.Status.String()))
+		// A lost card does not stop a top-up: the money is the person's.
+		if lerr := ledger.Receive(&a, q.AmountFen, now); lerr != nil {
+			rec.Resp = ledger.Code(lerr)
+			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, ledgerRefusal(lerr, &a))
 			return err
 		}
-		a.BalanceFen += q.AmountFen
-		a.Updated = now
 		if err := tx.PutAccount(&a); err != nil {
 			return err
 		}

@@ -73,6 +73,7 @@ type Limits struct {
 	TopUpMaxFen  int64 // single top-up ceiling (default 99900)
 	WalletLimit  int64 // small wallet ceiling (default 1000)
 	SingleTxnMax int64 // single purchase ceiling; 0 = none
+	AdviceMaxFen int64 // one offline advice's ceiling (default 20000): above it 13, journaled as an exception
 }
 
 // Engine answers terminal requests. It is safe for concurrent use.
@@ -171,6 +172,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.limits.WalletLimit <= 0 {
 		e.limits.WalletLimit = 1000
+	}
+	if e.limits.AdviceMaxFen <= 0 {
+		e.limits.AdviceMaxFen = 20000
 	}
 	if err := e.SetTerminals(cfg.Terminals); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"ecardgw/gateway/ledger"
 	"strings"
 
 	"ecardgw/store"
@@ -35,8 +36,9 @@ func (e *Engine) topUp(c *call) error {
 		c.decline(c.pay.rc)
 		return nil
 	}
-	a.BalanceFen += amt
-	a.Updated = c.now
+	if c.refused(ledger.Receive(&a, amt, c.now)) {
+		return nil // paid but not credited: refunded after the commit
+	}
 	if err := c.tx.PutAccount(&a); err != nil {
 		return err
 	}
@@ -50,8 +52,9 @@ func (e *Engine) topUp(c *call) error {
 // topUpReversal takes a reversed top-up back off the account; the channel
 // refund is the payment side's (an exception until it is confirmed).
 func (e *Engine) topUpReversal(c *call, ts *store.TxnState, a *store.Account) error {
-	a.BalanceFen -= ts.Amount
-	a.Updated = c.now
+	if _, err := ledger.TakeBack(a, ts.Amount, c.now); c.refused(err) {
+		return nil
+	}
 	c.rec.Exception = true // a negative balance, or only the refund due
 	c.rec.Note += "; top-up reversed: channel refund due for " + ts.RRN
 	if err := c.tx.PutAccount(a); err != nil {
@@ -83,12 +86,9 @@ func (e *Engine) fee(c *call) error {
 		return err
 	}
 	c.hasBal, c.bal = true, a.BalanceFen
-	if a.BalanceFen < amt {
-		c.decline(RCInsufficient)
+	if c.refused(ledger.Spend(&a, amt, 0, c.now)) {
 		return nil
 	}
-	a.BalanceFen -= amt
-	a.Updated = c.now
 	if err := c.tx.PutAccount(&a); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"ecardgw/gateway/ledger"
 	"ecardgw/gateway/logging"
 	"ecardgw/store"
 )
@@ -66,6 +67,16 @@ func (c *call) cardAccount() (store.Account, bool, error) {
 		return a, false, nil
 	}
 	return a, true, nil
+}
+
+// refused declines the request with the response code of a ledger
+// refusal (gateway/ledger); it reports whether there was one.
+func (c *call) refused(err error) bool {
+	if err == nil {
+		return false
+	}
+	c.decline(knownRC([]byte(ledger.Code(err))))
+	return true
 }
 
 // amount reads field 4: zero or above the single-transaction ceiling is 13.

@@ -1,6 +1,9 @@
 package txn
 
-import "ecardgw/store"
+import (
+	"ecardgw/gateway/ledger"
+	"ecardgw/store"
+)
 
 // purchase: 0200/000000 by card or campus code (third-party codes go to the
 // payment channel).
@@ -25,16 +28,9 @@ func (e *Engine) purchase(c *call) error {
 		return err
 	}
 	c.hasBal, c.bal = true, a.BalanceFen
-	if a.BalanceFen < amt {
-		c.decline(RCInsufficient)
+	if c.refused(ledger.Spend(&a, amt, e.limits.DailyFen, c.now)) {
 		return nil
 	}
-	if !c.dailyOK(&a, amt) {
-		return nil
-	}
-	a.BalanceFen -= amt
-	a.DayFen += amt
-	a.Updated = c.now
 	if err := c.tx.PutAccount(&a); err != nil {
 		return err
 	}
@@ -51,19 +47,6 @@ func (e *Engine) purchase(c *call) error {
 		ProcCode: c.proc, Channel: c.channel, Time: c.now})
 }
 
-// dailyOK applies the optional per-day purchase limit, rolling the day over.
-func (c *call) dailyOK(a *store.Account, amount int64) bool {
-	lim := c.e.limits.DailyFen
-	day := c.now.Format("20060102")
-	if a.Day != day {
-		a.Day, a.DayFen = day, 0
-	}
-	if lim > 0 && a.DayFen+amount > lim {
-		c.decline(RCOverLimit)
-		return false
-	}
-	return true
-}
 
 // inquiry: 0100/310000, the balance of the card's or campus code's account.
 func (e *Engine) inquiry(c *call) error {

@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"ecardgw/gateway/ledger"
 	"ecardgw/store"
 )
 
@@ -42,8 +43,9 @@ func (e *Engine) refund(c *call) error {
 		c.decline(RCUnknownCard)
 		return nil
 	}
-	a.BalanceFen += amt
-	a.Updated = c.now
+	if c.refused(ledger.GiveBack(&a, amt, c.now)) {
+		return nil
+	}
 	if err := c.tx.PutAccount(&a); err != nil {
 		return err
 	}
@@ -108,7 +110,9 @@ func (e *Engine) reversal(c *call) error {
 	}
 	switch ts.Kind {
 	case store.KindPurchase, store.KindFee:
-		a.BalanceFen += undo
+		if undo > 0 && c.refused(ledger.GiveBack(&a, undo, c.now)) {
+			return nil
+		}
 	case store.KindLoad:
 		if a.Wallet.LastLoad != (store.IdemKey{}) && a.Wallet.LastLoad != ts.Key {
 			// A later load came since, at a higher online counter: the card
@@ -119,7 +123,9 @@ func (e *Engine) reversal(c *call) error {
 			undo = 0
 			break
 		}
-		a.BalanceFen += ts.Amount
+		if c.refused(ledger.GiveBack(&a, ts.Amount, c.now)) {
+			return nil
+		}
 		undo = ts.Amount
 		if a.Wallet.Loaded && a.Wallet.Counter > 0 {
 			// The card says nothing yet: the next load tells whether it took
@@ -146,11 +152,12 @@ func (e *Engine) reversal(c *call) error {
 			undo = 0
 			break
 		}
-		a.BalanceFen -= ts.Amount
-		undo = -ts.Amount
-		if a.BalanceFen < 0 {
-			c.rec.Exception = true
+		negative, err := ledger.TakeBack(&a, ts.Amount, c.now)
+		if c.refused(err) {
+			return nil
 		}
+		undo = -ts.Amount
+		c.rec.Exception = negative
 	case store.KindTopUp:
 		return e.topUpReversal(c, &ts, &a)
 	default:

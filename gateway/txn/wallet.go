@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"ecardgw/gateway/ledger"
 	"encoding/binary"
 	"strconv"
 
@@ -20,14 +21,19 @@ func (e *Engine) walletLoad(c *call) error {
 	if err != nil || !ok {
 		return err
 	}
-	if err := e.settleReversedLoad(c, in); err != nil {
+	settled, err := e.settleReversedLoad(c, in)
+	if err != nil {
 		return err
 	}
-	if in.a.BalanceFen < in.amt {
-		c.decline(RCInsufficient)
+	after := in.a
+	if c.refused(ledger.Spend(&after, in.amt, 0, c.now)) {
+		if settled {
+			// What this load proved stands although it is itself declined.
+			return c.tx.PutAccount(&in.a)
+		}
 		return nil
 	}
-	return e.applyLoad(c, in, in.a.BalanceFen-in.amt)
+	return e.applyLoad(c, in, after.BalanceFen)
 }
 
 // loadInput is a checked INITIALIZE FOR LOAD.
@@ -170,27 +176,29 @@ func (e *Engine) applyLoad(c *call, in *loadInput, balanceAfter int64) error {
 // load at a higher counter means the card did take it (the online
 // counter moves only on a completed load), so the account is debited
 // again, journaled as an exception for the settlement report. in.a is
-// updated; the account is written with the load.
-func (e *Engine) settleReversedLoad(c *call, in *loadInput) error {
+// updated (settled reports it) and is written with the load.
+func (e *Engine) settleReversedLoad(c *call, in *loadInput) (settled bool, err error) {
 	r := in.a.Wallet.Reversed
 	if r == nil {
-		return nil
+		return false, nil
 	}
 	in.a.Wallet.Reversed = nil
 	if in.ctr <= r.Counter {
-		return nil
+		return true, nil
+	}
+	if _, err := ledger.TakeBack(&in.a, r.Amount, c.now); err != nil {
+		return false, err // past the floor: not a decision a load can make
 	}
 	ts, found, err := c.tx.Txn(r.Key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if found {
 		ts.Reversed = false
 		if err := c.tx.PutTxn(&ts); err != nil {
-			return err
+			return false, err
 		}
 	}
-	in.a.BalanceFen -= r.Amount
 	orig := r.Key
 	c.extra = append(c.extra, store.Record{Kind: store.KindLoad, ProcCode: c.proc, Account: in.a.No,
 		CardMasked: c.rec.CardMasked, Amount: r.Amount, Resp: string(RCApproved), BalanceAfter: in.a.BalanceFen,
@@ -198,5 +206,6 @@ func (e *Engine) settleReversedLoad(c *call, in *loadInput) error {
 		Note: "reversed load debited again: the card took it (online counter " +
 			strconv.Itoa(int(r.Counter)) + ", this load came at " + strconv.Itoa(int(in.ctr)) + ")"})
 	c.hasBal, c.bal = true, in.a.BalanceFen
-	return nil
+	return true, nil
 }
+

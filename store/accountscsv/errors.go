@@ -17,7 +17,7 @@ var (
 	ErrCardNumber   = errors.New("must be 12 digits")
 	ErrCardSerial   = errors.New("must be 20 digits")
 	ErrCardMismatch = errors.New("must equal the last 12 digits of card_serial")
-	ErrBalance      = errors.New("must be an integer number of fen, 0 or more")
+	ErrBalance      = errors.New("must be an integer number of fen, 0 or more, of at most twelve digits")
 	ErrStatus       = errors.New("must be one of active, frozen, lost, cancelled")
 	ErrStaffNo      = errors.New("must be printable ASCII of at most 16 bytes")
 	ErrDuplicate    = errors.New("duplicate within the file")

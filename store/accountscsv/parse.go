@@ -143,7 +143,7 @@ func parseRow(rec []string, line int) (store.Account, []RowError) {
 		fail(2, ErrCardMismatch)
 	}
 	a.CardNumber, a.CardSerial = rec[2], rec[3]
-	if v, err := strconv.ParseInt(rec[4], 10, 64); err == nil && v >= 0 && onlyDigits(rec[4]) {
+	if v, err := strconv.ParseInt(rec[4], 10, 64); err == nil && v >= 0 && v <= store.MaxBalanceFen && onlyDigits(rec[4]) {
 		a.BalanceFen = v
 	} else {
 		fail(4, ErrBalance)

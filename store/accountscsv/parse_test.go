@@ -123,7 +123,9 @@ func TestParseCellRules(t *testing.T) {
 		{1, "\xff", ErrName},
 		{1, "a\tb", ErrName},
 		{4, "00", nil},
-		{4, "9223372036854775807", nil},
+		{4, "999999999999", nil},
+		{4, "1000000000000", ErrBalance}, // beyond field 54: a top-up could wrap it
+		{4, "9223372036854775807", ErrBalance},
 		{4, "9223372036854775808", ErrBalance},
 		{4, " 1", ErrBalance},
 		{4, "", ErrBalance},
