@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -106,4 +107,14 @@ func TestImportAccountsAllOrNothing(t *testing.T) {
 		require.False(t, ok, "nothing imported when one row fails")
 		return nil
 	})
+}
+
+// A balance beyond store.MaxBalanceFen is refused at import: near the
+// int64 limit a later 0.01 top-up would otherwise wrap it negative.
+func TestImportRefusesBalanceBeyondTheLimit(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	_, _, err := db.ImportAccounts(t.Context(), []Account{{No: 1, Name: "A", BalanceFen: math.MaxInt64 - 5, Status: StatusActive}})
+	require.ErrorIs(t, err, ErrBadValue)
+	_, _, err = db.ImportAccounts(t.Context(), []Account{{No: 1, Name: "A", BalanceFen: MaxBalanceFen, Status: StatusActive}})
+	require.NoError(t, err)
 }

@@ -143,3 +143,22 @@ func TestTopUpRefusalsAreRemembered(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status)
 	require.Equal(t, int64(5100), f.account(1002).BalanceFen)
 }
+
+// A top-up that would take a balance past store.MaxBalanceFen is refused
+// (422 limit, journaled 61), never wrapped around to a negative balance.
+func TestTopUpNeverWraps(t *testing.T) {
+	f := newFixture(t)
+	require.NoError(t, f.db.Update(t.Context(), func(tx *store.Tx) error {
+		a, _, err := tx.Account(1001)
+		if err != nil {
+			return err
+		}
+		a.BalanceFen = store.MaxBalanceFen
+		return tx.PutAccount(&a)
+	}))
+	r := f.postJSON("/v1/topups", topUpBody("4200000009", 1, `"account":"1001"`))
+	require.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.body))
+	require.Equal(t, CodeLimit, r.code(t))
+	require.Equal(t, int64(store.MaxBalanceFen), f.account(1001).BalanceFen)
+	require.Equal(t, "61", f.lastRecord().Resp)
+}

@@ -9,6 +9,7 @@ import (
 
 	"ecardgw/codec/iso8583"
 	"ecardgw/gateway/posclient"
+	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )
 
@@ -296,4 +297,46 @@ func TestOfflineAdvice(t *testing.T) {
 		})
 	}))
 	require.Equal(t, 1, exc)
+}
+
+// One offline advice above limits.advice_max_fen is no sale a POS makes
+// offline: 13, journaled as an exception, nothing debited.
+func TestOfflineAdviceOverTheCap(t *testing.T) {
+	f := newFixture(t, func(c *txn.Config) { c.Limits.AdviceMaxFen = 5000 })
+	p := f.signedIn("T0000001", 1)
+	m := p.CardPurchase(cardOK, 5001, nil)
+	m.MTI = 220
+	resp, _ := send(t, p, m)
+	require.Equal(t, "13", posclient.RC(resp))
+	require.Equal(t, int64(10000), f.balance(1001))
+	var recs []store.Record
+	require.NoError(t, f.db.View(func(tx *store.Tx) error {
+		return tx.JournalSince(0, func(r *store.Record) error {
+			if r.Kind == store.KindAdvice {
+				recs = append(recs, *r)
+			}
+			return nil
+		})
+	}))
+	require.Len(t, recs, 1)
+	require.True(t, recs[0].Exception)
+	require.Equal(t, "13", recs[0].Resp)
+	require.Equal(t, int64(5001), recs[0].Amount)
+
+	m = p.CardPurchase(cardOK, 5000, nil)
+	m.MTI = 220
+	resp, _ = send(t, p, m)
+	require.Equal(t, "00", posclient.RC(resp), "at the cap it is debited")
+	require.Equal(t, int64(5000), f.balance(1001))
+}
+
+// The default cap is 200.00.
+func TestOfflineAdviceDefaultCap(t *testing.T) {
+	f := newFixture(t)
+	p := f.signedIn("T0000001", 1)
+	m := p.CardPurchase(cardOK, 20001, nil)
+	m.MTI = 220
+	resp, _ := send(t, p, m)
+	require.Equal(t, "13", posclient.RC(resp))
+	require.Equal(t, int64(10000), f.balance(1001))
 }

@@ -47,7 +47,6 @@ func (e *Engine) purchase(c *call) error {
 		ProcCode: c.proc, Channel: c.channel, Time: c.now})
 }
 
-
 // inquiry: 0100/310000, the balance of the card's or campus code's account.
 func (e *Engine) inquiry(c *call) error {
 	if c.thirdPartyCode() != "" {

@@ -208,4 +208,3 @@ func (e *Engine) settleReversedLoad(c *call, in *loadInput) (settled bool, err e
 	c.hasBal, c.bal = true, in.a.BalanceFen
 	return true, nil
 }
-
