@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -44,6 +45,9 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error, alone bool) error 
 	}
 	if db.opt.ReadOnly {
 		return ErrReadOnly
+	}
+	if db.broken.Load() {
+		return ErrCommitUncertain
 	}
 	c := &call{ctx: ctx, fn: fn, alone: alone, done: make(chan struct{})}
 	db.mu.RLock()
@@ -206,11 +210,38 @@ func (db *DB) runOnce(calls []*call) (failed int, err error) {
 	}
 	id := uint64(btx.ID())
 	err = btx.Commit()
+	if db.opt.FailAfterCommit != nil && err == nil {
+		err = db.opt.FailAfterCommit()
+	}
 	if err == nil {
 		db.committedIdem(tx, id, merged)
+	} else if db.broken.Load() || db.commitVisible(id) {
+		// bbolt reports the failure, but the new meta page may already be
+		// in the page cache (a failed fsync after a successful write) and
+		// so visible to every later transaction, while the disk may never
+		// get it. Answering "failed" could deny what later reads show;
+		// answering "done" could promise what a restart loses. Neither is
+		// safe: stop taking writes, and let the process restart.
+		db.broken.Store(true)
+		err = fmt.Errorf("%w: %w", ErrCommitUncertain, err)
 	}
 	db.observe(len(calls), start, err)
 	return -1, err
+}
+
+// Broken reports whether a commit failed with ErrCommitUncertain: the
+// store takes no more writes, and what reads show may not be on disk.
+func (db *DB) Broken() bool { return db.broken.Load() }
+
+// commitVisible reports whether the transaction id is visible to a new
+// read transaction after its commit failed (or that cannot be told).
+func (db *DB) commitVisible(id uint64) bool {
+	rtx, err := db.bolt.Begin(false)
+	if err != nil {
+		return true
+	}
+	defer func() { _ = rtx.Rollback() }()
+	return uint64(rtx.ID()) >= id
 }
 
 // invoke runs one function, turning a panic into a failure whose value is

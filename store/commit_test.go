@@ -425,3 +425,54 @@ func TestGroupCommitLinger(t *testing.T) {
 	defer mu.Unlock()
 	require.Equal(t, []int{1, 2, 2}, sizes[before:], "group sizes: the held one, the pair, then first and second")
 }
+
+// A commit that fails before its meta page reaches the file (a full disk)
+// changes nothing: the caller gets the error and the store goes on. One
+// that fails after (bbolt wrote the meta page, its fsync failed) may be
+// visible to later reads and yet not on disk: the store reports
+// ErrCommitUncertain, to that group and to every later Update, and takes
+// no more writes.
+func TestCommitFailureAfterTheMetaPageStopsTheStore(t *testing.T) {
+	var before, after atomic.Bool
+	errIO := errors.New("fsync: input/output error")
+	db, path := openTest(t, Options{
+		commitFault:     func() error { return errIfSet(&before, errIO) },
+		FailAfterCommit: func() error { return errIfSet(&after, errIO) },
+	})
+	k := func(i int) IdemKey { return IdemKey{Terminal: "T0000001", Batch: 1, STAN: uint32(i), MTI: 200} }
+	update(t, db, func(tx *Tx) error { return tx.PutIdem(k(1), []byte("one")) })
+
+	before.Store(true)
+	err := db.Update(t.Context(), func(tx *Tx) error { return tx.PutIdem(k(2), []byte("two")) })
+	require.ErrorIs(t, err, errIO)
+	require.NotErrorIs(t, err, ErrCommitUncertain, "nothing reached the file: an ordinary failure")
+	before.Store(false)
+	update(t, db, func(tx *Tx) error { return tx.PutIdem(k(3), []byte("three")) })
+
+	after.Store(true)
+	err = db.Update(t.Context(), func(tx *Tx) error { return tx.PutIdem(k(4), []byte("four")) })
+	require.ErrorIs(t, err, ErrCommitUncertain)
+	require.ErrorIs(t, err, errIO)
+	after.Store(false)
+	err = db.Update(t.Context(), func(tx *Tx) error { return tx.PutIdem(k(5), []byte("five")) })
+	require.ErrorIs(t, err, ErrCommitUncertain, "no write after an uncertain commit")
+	require.NoError(t, db.View(func(tx *Tx) error {
+		_, ok, err := tx.Idem(k(5))
+		require.False(t, ok)
+		return err
+	}), "reads still work")
+	require.NoError(t, db.Close())
+
+	// Opened again, the file is the truth; writes are taken again.
+	db2, err := Open(path, Options{})
+	require.NoError(t, err)
+	defer func() { _ = db2.Close() }()
+	update(t, db2, func(tx *Tx) error { return tx.PutIdem(k(6), []byte("six")) })
+}
+
+func errIfSet(b *atomic.Bool, err error) error {
+	if b.Load() {
+		return err
+	}
+	return nil
+}

@@ -46,6 +46,10 @@ type DB struct {
 	mem       *idemMem  // the idempotency logs as committed; committer goroutine only
 	merge     idemMerge // the idempotency merge in progress; committer goroutine only
 
+	// broken is set for good by a commit whose outcome is uncertain
+	// (ErrCommitUncertain): no write is taken after it.
+	broken atomic.Bool
+
 	importMu  sync.Mutex  // one import at a time (import.go)
 	importing atomic.Bool // an import is staged: PutAccount keeps it in step
 }

@@ -7,6 +7,12 @@ import "errors"
 var (
 	// ErrClosed is returned by Update and View after Close.
 	ErrClosed = errors.New("store: closed")
+	// ErrCommitUncertain is returned by Update when a commit failed after
+	// its writes may have become visible (bbolt's meta page written, its
+	// fsync failed): whether they are on disk is unknown until the file is
+	// opened again. The store takes no more writes (every later Update
+	// returns it too); the process must stop answering and restart.
+	ErrCommitUncertain = errors.New("store: a commit failed after it may have reached the file; restart to learn what is on disk")
 	// ErrReadOnly is returned by Update on a store opened ReadOnly.
 	ErrReadOnly = errors.New("store: opened read-only")
 	// ErrNewerSchema means the file was written by a newer gateway.

@@ -50,6 +50,11 @@ type Options struct {
 	// for 200 MiB on the benchmark machine); skip it only for tools that
 	// open the file repeatedly.
 	SkipCheck bool
+	// FailAfterCommit, if set, is asked after each successful bbolt
+	// commit; an error is reported as that commit's failure, the way bbolt
+	// reports a failed fsync of a meta page it already wrote. Fault
+	// injection for the tests of the layers above; nil in production.
+	FailAfterCommit func() error
 
 	// mergeAt overrides idemMergeAt (tests; 0: the default, below 0: 1).
 	mergeAt int

@@ -42,6 +42,10 @@ type Options struct {
 	// answers limit without first filling megabytes of kernel buffers; 0
 	// (production) keeps the system's.
 	SocketSendBuffer int
+	// StoreFailAfterCommit is store.Options.FailAfterCommit: fault
+	// injection for tests (a commit whose fsync fails after bbolt wrote
+	// its meta page). Nil in production.
+	StoreFailAfterCommit func() error
 }
 
 // Daemon is one running gateway.
@@ -86,7 +90,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys}
-	d.health = &storeHealth{log: d.log}
+	d.health = &storeHealth{log: d.log, fatal: make(chan error, 1)}
 	bi := metrics.ReadBuildInfo(opts.Version)
 	if opts.Revision != "" {
 		bi.Revision = opts.Revision
@@ -96,10 +100,11 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 
 	opened := time.Now()
 	db, err := store.Open(cfg.Store.Path, store.Options{
-		StorageKey: keys.StorageKey,
-		OnCommit:   d.health.onCommit,
-		MaxSize:    opts.StoreMaxSize,
-		Linger:     cfg.Store.GroupCommitWait,
+		StorageKey:      keys.StorageKey,
+		OnCommit:        d.health.onCommit,
+		MaxSize:         opts.StoreMaxSize,
+		FailAfterCommit: opts.StoreFailAfterCommit,
+		Linger:          cfg.Store.GroupCommitWait,
 	})
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("store %s is in use by another process, another ecardgw serving it "+
@@ -198,6 +203,9 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Checks: []admin.Check{
 			admin.CentreCheck(d.centreState),
 			{Name: "store", Func: func(context.Context) (string, error) {
+				if db.Broken() {
+					return db.Path(), errors.New("a commit failed after it may have reached the disk: no answers until the gateway restarts")
+				}
 				if d.health.down.Load() {
 					return db.Path(), errors.New("the store cannot write (disk full or I/O error): financial requests answered 96, inquiries served")
 				}
@@ -372,8 +380,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.Start(); err != nil {
 		return err
 	}
-	<-ctx.Done()
-	return d.Stop()
+	select {
+	case <-ctx.Done():
+		return d.Stop()
+	case err := <-d.health.fatal:
+		return errors.Join(err, d.Stop())
+	}
 }
 
 // Stop is the lame-duck shutdown: stop accepting, answer what is in

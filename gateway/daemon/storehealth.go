@@ -1,11 +1,14 @@
 package daemon
 
 import (
+	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"ecardgw/metrics"
+	"ecardgw/store"
 )
 
 // storeHealth turns the store's commit results into the store_up gauge and
@@ -15,15 +18,34 @@ import (
 // only the transitions are logged: "cannot write" once, "writable again"
 // once. While down, the engine answers financial requests 96 (nothing is
 // approved without its journal record) and still answers balance
-// inquiries from a read transaction.
+// inquiries from a read transaction. A commit whose outcome is uncertain
+// (store.ErrCommitUncertain) is not "down" but fatal: see fail.
 type storeHealth struct {
 	m    *metrics.Metrics
 	log  *slog.Logger
 	down atomic.Bool
+	// fatal receives the error of a commit whose outcome is uncertain
+	// (store.ErrCommitUncertain): the daemon stops and exits non-zero, for
+	// the supervisor to restart it on what is on disk.
+	fatal     chan error
+	fatalOnce sync.Once
+}
+
+// fail reports an uncertain commit once: readiness goes off at once (the
+// store check fails) and Run returns the error.
+func (h *storeHealth) fail(err error) {
+	h.fatalOnce.Do(func() {
+		h.log.Error("journal commit failed after it may have reached the disk: no more answers; "+
+			"exiting for the supervisor to restart on what is on disk", "err", err)
+		h.fatal <- err
+	})
 }
 
 func (h *storeHealth) onCommit(n int, dur time.Duration, err error) {
 	h.m.JournalCommit(dur, n)
+	if errors.Is(err, store.ErrCommitUncertain) {
+		h.fail(err)
+	}
 	if err != nil {
 		if !h.down.Swap(true) {
 			h.m.SetStoreUp(false)

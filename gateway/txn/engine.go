@@ -255,6 +255,14 @@ func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
 		e.obs.FrameError("unknown_mti")
 		answer, rc = e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
+	if e.db.Broken() {
+		// A commit failed after it may have reached the file: what this
+		// answer says (approved, or 96) may be untrue once the store is
+		// opened again. No answer: the terminal retransmits to the
+		// restarted gateway, which answers from what is on disk.
+		e.obs.Request(mti, RCSystem, retrans, e.now().Sub(start))
+		return nil
+	}
 	e.obs.Request(mti, rc, retrans, e.now().Sub(start))
 	return answer
 }

@@ -3,6 +3,8 @@ package txn_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -339,4 +341,40 @@ func TestOfflineAdviceDefaultCap(t *testing.T) {
 	resp, _ := send(t, p, m)
 	require.Equal(t, "13", posclient.RC(resp))
 	require.Equal(t, int64(10000), f.balance(1001))
+}
+
+// A commit that failed after it may have reached the file leaves no
+// answer safe to give: the engine answers nothing (the server closes the
+// connection) from then on, so no 96 denies a sale a restart shows
+// approved.
+func TestUncertainCommitAnswersNothing(t *testing.T) {
+	var fail atomic.Bool
+	f := newFixture(t)
+	require.NoError(t, f.db.Close())
+	db, err := store.Open(f.path, store.Options{StorageKey: storeKey, FailAfterCommit: func() error {
+		if fail.Load() {
+			return errors.New("fsync: input/output error")
+		}
+		return nil
+	}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	eng, err := txn.New(txn.Config{DB: db, Terminals: terminals(), Now: f.clock, WalletMasterKey: walletMK})
+	require.NoError(t, err)
+	f.db, f.eng = db, eng
+	p := f.signedIn("T0000001", 1)
+	resp, _ := send(t, p, p.CardPurchase(cardOK, 100, nil))
+	require.Equal(t, "00", posclient.RC(resp))
+
+	fail.Store(true)
+	m := p.CardPurchase(cardOK, 200, nil)
+	req, err := iso8583.AppendFrame(nil, m, p.MAK)
+	require.NoError(t, err)
+	require.Nil(t, eng.Handle(context.Background(), req), "no answer for a commit of unknown outcome")
+	require.True(t, db.Broken())
+	fail.Store(false)
+	inq := p.CardInquiry(cardOK)
+	req, err = iso8583.AppendFrame(nil, inq, p.MAK)
+	require.NoError(t, err)
+	require.Nil(t, eng.Handle(context.Background(), req), "nor for anything after it")
 }
