@@ -61,7 +61,7 @@ func (e *Engine) topUpReversal(c *call, ts *store.TxnState, a *store.Account) er
 		return err
 	}
 	ts.Reversed = true
-	c.rec.Amount = ts.Amount
+	c.rec.Amount = -ts.Amount // taken back
 	c.rec.BalanceAfter = a.BalanceFen
 	c.hasBal, c.bal = true, a.BalanceFen
 	return c.tx.PutTxn(ts)

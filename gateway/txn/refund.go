@@ -64,6 +64,12 @@ func (e *Engine) refund(c *call) error {
 // reversal: 0400 undoes the original request (same terminal, batch and
 // STAN, MTI 0200) whatever it was. An unknown original is approved and
 // remembered (a tombstone), so that a late original is declined 25.
+//
+// The journal record of a reversal that names its account carries as
+// Amount the signed change it made to the balance (positive: given back,
+// negative: taken back, 0: nothing to undo), so that an account's balance
+// is the sum of its records. One whose original is unknown or was
+// declined names no account and keeps the amount the terminal sent.
 func (e *Engine) reversal(c *call) error {
 	orig := store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
 	c.rec.Orig = &orig
@@ -94,6 +100,7 @@ func (e *Engine) reversal(c *call) error {
 	c.rec.Account = ts.Account
 	if ts.Reversed {
 		c.rec.Note += "; already reversed"
+		c.rec.Amount = 0
 		return nil
 	}
 	if ts.Kind == store.KindPurchase && ts.Channel != "" && ts.Channel != store.ChannelCampus {
@@ -162,6 +169,7 @@ func (e *Engine) reversal(c *call) error {
 		return e.topUpReversal(c, &ts, &a)
 	default:
 		c.rec.Note += "; nothing to undo for " + string(ts.Kind)
+		c.rec.Amount = 0
 		return nil
 	}
 	a.Updated = c.now
