@@ -173,3 +173,40 @@ func (s *Suite) journalFigure(ctx context.Context) (Figure, error) {
 	f.Notes = []string{"fsync latency on a virtual disk varies a lot between runs; the serial side follows the disk, the grouped side shares each fsync among the group."}
 	return f, nil
 }
+
+const fingerprintTitle = "Retransmission fingerprint: its share of a durable purchase"
+
+// fingerprintFigure: the digest every financial request gets (same key,
+// other content is 94), against decoding the same request, and as a
+// share of one durable purchase at the in-process rate of this run.
+func (s *Suite) fingerprintFigure(ctx context.Context) (Figure, error) {
+	g := GoBench{Pkg: "./gateway/txn/", Pattern: "Request(Fingerprint|Decode)$", Benchtime: s.Benchtime, Count: s.Count}
+	f := Figure{Title: fingerprintTitle, Goal: "0 allocs/op, ≤ 2 % of a durable purchase",
+		What: "The SHA-256 digest of a 0200 card purchase's fields but the MAC and the clock (7, 12, 13), computed " +
+			"for every financial request so that a request reusing an answered key with other content is answered " +
+			"94 (`gateway/txn/retransmit.go`), against decoding the same frame; and its time as a share of one " +
+			"durable purchase at the rate of the in-process figure above (1 s / purchases per second).",
+		Commands: []string{g.Command()}}
+	benches, err := g.Run(ctx, s.GoBin, s.Root)
+	if err != nil {
+		return f, err
+	}
+	names := []string{"BenchmarkRequestFingerprint", "BenchmarkRequestDecode"}
+	m := &medians{benches: benches}
+	f.Tables = []Table{benchTable(m, names, []string{"ns/op", "B/op", "allocs/op"})}
+	fp, dec, allocs := m.get(names[0], "ns/op"), m.get(names[1], "ns/op"), m.get(names[0], "allocs/op")
+	if m.err != nil {
+		return f, m.err
+	}
+	f.Result = fmt.Sprintf("%s ns per request, %.1f× its decode, %.0f allocs/op", num(fp), fp/dec, allocs)
+	f.Status, f.Margin = NoGoal, ""
+	if s.purchaseRate > 0 {
+		share := 100 * fp / (1e9 / s.purchaseRate)
+		f.Result += fmt.Sprintf("; **%.2f %%** of a durable purchase at %s/s", share, num(s.purchaseRate))
+		f.Status, f.Margin = margin(share, 2, false)
+	}
+	if allocs > 0 {
+		f.Status, f.Margin = Missed, fmt.Sprintf("missed: %.0f allocs/op where 0 is the goal", allocs)
+	}
+	return f, nil
+}

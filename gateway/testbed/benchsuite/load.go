@@ -203,6 +203,7 @@ func (s *Suite) echoFigure(ctx context.Context) (Figure, error) {
 	s.scaling.Baseline = append(s.scaling.Baseline, point(base))
 	s.scaling.Echo = append(s.scaling.Echo, point(r))
 	ratioV := r.Throughput / base.Throughput
+	s.purchaseRate = r.Throughput
 	f.Tables = []Table{loadTable(loadRow("bare echo", base), loadRow("gateway echo", r))}
 	f.Result = fmt.Sprintf("%s answers/s vs %s: **%.2f** of bare echo", num(r.Throughput), num(base.Throughput), ratioV)
 	f.Status, f.Margin = margin(ratioV, 0.60, true)

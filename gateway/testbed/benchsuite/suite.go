@@ -40,9 +40,12 @@ type Suite struct {
 
 	DrainTime time.Duration // each forwarder drain, at most
 
-	Tmp         string
-	scaling     scalePoints
-	machineIdle map[string]float64 // profile path → idle share of the machine's CPU during it
+	Tmp     string
+	scaling scalePoints
+	// purchaseRate is the in-process durable purchase rate of this run (0:
+	// not measured), which the fingerprint figure is a share of.
+	purchaseRate float64
+	machineIdle  map[string]float64 // profile path → idle share of the machine's CPU during it
 	// The restart figure's store, reused by the forwarder figure.
 	journalStore    string
 	journalKey      []byte
@@ -250,6 +253,7 @@ func (s *Suite) Run(ctx context.Context) error {
 	step("forwarder", one(s.forwardFigure), "Forwarder drain")
 	step("lunch peak", one(s.lunchFigure), "Lunch peak: the mix at 10× a large campus's peak")
 	step("journal", one(s.journalFigure), "Journal append: group commit vs one fsync per approval")
+	step("fingerprint", one(s.fingerprintFigure), fingerprintTitle)
 	if len(s.scaling.Baseline) > 0 {
 		p := filepath.Join(s.BenchDir, "scaling.png")
 		if err := s.scaling.plot(p); err == nil {
