@@ -59,7 +59,7 @@ func (c *call) dailyOK(a *store.Account, amount int64) bool {
 		a.Day, a.DayFen = day, 0
 	}
 	if lim > 0 && a.DayFen+amount > lim {
-		c.decline(RCOverLimit)
+		c.declineWhy(RCOverLimit, "limits.daily_fen")
 		return false
 	}
 	return true
@@ -68,7 +68,7 @@ func (c *call) dailyOK(a *store.Account, amount int64) bool {
 // inquiry: 0100/310000, the balance of the card's or campus code's account.
 func (e *Engine) inquiry(c *call) error {
 	if c.thirdPartyCode() != "" {
-		c.decline(RCNotAllowed)
+		c.declineWhy(RCNotAllowed, "no balance inquiry with a third-party payment code")
 		return nil
 	}
 	a, ok, err := c.payer()
