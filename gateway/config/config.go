@@ -106,6 +106,9 @@ type Terminal struct {
 	// (docs/protocol.md section 4.3): anyone who knows its ids can then
 	// sign it out.
 	LegacySignOut bool `mapstructure:"legacy_signout"`
+	// Disabled keeps the terminal configured, with its master key, but
+	// refuses everything it sends with 03 (ecardgw terminals disable).
+	Disabled bool `mapstructure:"disabled"`
 }
 
 // MAKKind is a terminal's working MAC key, as written in the file.
