@@ -31,6 +31,7 @@ var commands = []func() *cobra.Command{
 	newCodeCmd,
 	newCardsCmd,
 	newStatusCmd,
+	newTerminalsCmd,
 	newJournalCmd,
 	newStoreCmd,
 	newVersionCmd,

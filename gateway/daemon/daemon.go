@@ -62,6 +62,7 @@ type Daemon struct {
 	Service *service.Server
 
 	health     *storeHealth
+	terms      *termTracker // the per-terminal view and decline trace
 	up         *upstream
 	forwarders []*forward.Forwarder
 
@@ -86,6 +87,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys}
+	d.terms = newTermTracker(d.log, cfg.Terminals)
 	d.health = &storeHealth{log: d.log}
 	bi := metrics.ReadBuildInfo(opts.Version)
 	if opts.Revision != "" {
@@ -152,7 +154,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Terminals:            terms,
 		Limits:               txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen},
 		Logger:               d.log,
-		Observer:             newObserver(d.Metrics),
+		Observer:             &observer{m: d.Metrics, terms: d.terms},
 		Campus:               verifier,
 		WalletMasterKey:      keys.WalletMasterLoadKey,
 		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,
@@ -215,6 +217,9 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Local: map[string]http.Handler{
 			"GET /journal": inspect.JournalHandler(db, d.log, cfg.Admin.TransferTimeout),
 			"GET /backup":  inspect.BackupHandler(db, d.log, cfg.Admin.TransferTimeout),
+			// Terminal views show where terminals connect from.
+			"GET /terminals":      admin.TerminalsHandler(d.terminals),
+			"GET /terminals/{id}": admin.TerminalsHandler(d.terminals),
 		},
 		// Read through the daemon so that a SIGHUP key reload applies.
 		Tokens: func(tok string) bool {
@@ -235,8 +240,12 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 // answer (nil) closes the connection.
 type handler struct{ e *txn.Engine }
 
-func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) ([]byte, bool) {
-	answer := h.e.Handle(ctx, frame)
+func (h handler) Handle(ctx context.Context, c *server.ConnInfo, frame []byte) ([]byte, bool) {
+	var remote net.Addr
+	if c != nil {
+		remote = c.Remote
+	}
+	answer := h.e.HandleFrom(ctx, remote, frame)
 	return answer, answer == nil
 }
 
@@ -244,6 +253,9 @@ func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) (
 func engineTerminals(cfg *config.Config, keys *config.Keys) ([]txn.Terminal, error) {
 	out := make([]txn.Terminal, 0, len(cfg.Terminals))
 	for _, t := range cfg.Terminals {
+		if t.Disabled {
+			continue // answered 03 as if not configured; its master key stays in the key file
+		}
 		typ, err := txn.ParseTerminalType(string(t.Type))
 		if err != nil {
 			return nil, fmt.Errorf("terminals: %s: %w", t.ID, err)
@@ -416,6 +428,7 @@ func (d *Daemon) Reload() error {
 	if err := d.Engine.SetTerminals(terms); err != nil {
 		return err
 	}
+	d.terms.setTerminals(cfg.Terminals)
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg, d.keys = cfg, keys
