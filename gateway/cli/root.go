@@ -34,6 +34,7 @@ var commands = []func() *cobra.Command{
 	newTerminalsCmd,
 	newJournalCmd,
 	newStoreCmd,
+	newDeadLettersCmd,
 	newVersionCmd,
 }
 

@@ -220,6 +220,9 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 			// Terminal views show where terminals connect from.
 			"GET /terminals":      admin.TerminalsHandler(d.terminals),
 			"GET /terminals/{id}": admin.TerminalsHandler(d.terminals),
+			// Dead letters: list and show them, put them back in the outbox.
+			"GET /deadletters":          inspect.DeadLetterHandler(db, d.primarySink, d.kickForwarder, d.log),
+			"POST /deadletters/requeue": inspect.DeadLetterHandler(db, d.primarySink, d.kickForwarder, d.log),
 		},
 		// Read through the daemon so that a SIGHUP key reload applies.
 		Tokens: func(tok string) bool {
