@@ -65,8 +65,10 @@ func (tx *Tx) AppendJournal(r *Record) (uint64, error) {
 	if err := j.Put(skey, e.b); err != nil {
 		return 0, err
 	}
-	if err := out.Put(skey, u64key(r.Account)); err != nil {
-		return 0, err
+	if !tx.db.opt.NoOutbox {
+		if err := out.Put(skey, u64key(r.Account)); err != nil {
+			return 0, err
+		}
 	}
 	if linked {
 		acct.LastSeq = seq

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ecardgw/gateway/config"
+	"ecardgw/gateway/daemon"
 	"ecardgw/gateway/inspect"
 	"ecardgw/store"
 )
@@ -113,7 +114,7 @@ print its schema version, journal length and outbox. A running gateway
 holds its store: stop it first, or check a backup of it.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var path string
+			var path, forwarded string
 			if len(args) == 1 {
 				path = args[0]
 			} else {
@@ -122,6 +123,9 @@ holds its store: stop it first, or check a backup of it.`,
 					return err
 				}
 				path = cfg.Store.Path
+				if daemon.PrimarySink(cfg) == "" {
+					forwarded = " (not forwarded: no centre or stream is configured, nothing is added to it)"
+				}
 			}
 			res, err := inspect.Check(path)
 			if errors.Is(err, store.ErrLocked) {
@@ -138,8 +142,8 @@ holds its store: stop it first, or check a backup of it.`,
 size            %d bytes
 schema version  %d (this gateway writes %d)
 journal length  %d records
-outbox          %d records, oldest journaled %s
-`, res.Path, res.Size, res.Schema, store.SchemaVersion, res.JournalLen, res.Outbox, oldest)
+outbox          %d records, oldest journaled %s%s
+`, res.Path, res.Size, res.Schema, store.SchemaVersion, res.JournalLen, res.Outbox, oldest, forwarded)
 			return err
 		},
 	}

@@ -102,6 +102,8 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		OnCommit:   d.health.onCommit,
 		MaxSize:    opts.StoreMaxSize,
 		Linger:     cfg.Store.GroupCommitWait,
+		// Only a sink empties the outbox: without one it would grow for ever.
+		NoOutbox: PrimarySink(cfg) == "",
 	})
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("store %s is in use by another process, another ecardgw serving it "+
