@@ -330,6 +330,7 @@ func (d *Daemon) Start() error {
 	}
 	d.startUpstream()
 	d.runBG("housekeeping", d.housekeeping)
+	d.runBG("retention", d.retention)
 	d.runBG("idle collector", func(ctx context.Context) error {
 		idleCollector(ctx.Done(), d.log)
 		return nil
