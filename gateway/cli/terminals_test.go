@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"testing"
 	"time"
@@ -165,4 +166,31 @@ func TestTerminalsOffline(t *testing.T) {
 	code, _, errOut = runCLI(t, "--config", cfgPath, "terminals", "show", "T0000009")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "no such terminal")
+}
+
+// The terminal view (where terminals connect from) and the dead letters
+// need the admin token, like the journal.
+func TestTerminalsAndDeadLettersNeedTheAdminToken(t *testing.T) {
+	cfgPath, _ := writeOpsConfigAdmin(t, freeAddr(t))
+	d, _ := startLoggedDaemon(t, cfgPath)
+	for _, req := range []struct{ method, path string }{
+		{http.MethodGet, "/terminals"}, {http.MethodGet, "/terminals/T0000001"},
+		{http.MethodGet, "/deadletters"}, {http.MethodPost, "/deadletters/requeue?all=1"},
+	} {
+		r, err := http.NewRequest(req.method, "http://"+d.Admin.Addr()+req.path, nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(r)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%s %s", req.method, req.path)
+		r.Header.Set("Authorization", "Bearer "+opsAdminToken)
+		resp, err = http.DefaultClient.Do(r)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		want := http.StatusOK
+		if req.method == http.MethodPost {
+			want = http.StatusConflict // no sink: nothing would deliver them
+		}
+		require.Equal(t, want, resp.StatusCode, "%s %s", req.method, req.path)
+	}
 }
