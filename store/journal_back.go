@@ -17,13 +17,10 @@ func (tx *Tx) JournalBackward(beforeSeq uint64, fn func(*Record) (bool, error)) 
 	var k, v []byte
 	if beforeSeq == 0 {
 		k, v = c.Last()
+	} else if k, _ = c.Seek(u64key(beforeSeq)); k == nil {
+		k, v = c.Last()
 	} else {
-		k, v = c.Seek(u64key(beforeSeq))
-		if k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
+		k, v = c.Prev()
 	}
 	var r Record
 	for ; k != nil; k, v = c.Prev() {

@@ -156,7 +156,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Terminals:            terms,
 		Limits:               txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen},
 		Logger:               d.log,
-		Observer:             &observer{m: d.Metrics, terms: d.terms},
+		Observer:             newObserver(d.Metrics, d.terms),
 		Campus:               verifier,
 		WalletMasterKey:      keys.WalletMasterLoadKey,
 		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,

@@ -16,7 +16,9 @@ type observer struct {
 	terms *termTracker // nil: no per-terminal view
 }
 
-func newObserver(m *metrics.Metrics) *observer { return &observer{m: m} }
+func newObserver(m *metrics.Metrics, terms *termTracker) *observer {
+	return &observer{m: m, terms: terms}
+}
 
 var _ txn.OutcomeObserver = (*observer)(nil)
 
