@@ -226,6 +226,7 @@ type work struct {
 	tmp    []byte
 	remote net.Addr // the connection's peer, for the Outcome (nil when unknown)
 	note   string   // why a request outside a call was declined (observer.go)
+	out    Outcome  // handed to an OutcomeObserver: pooled, so reporting does not allocate
 }
 
 // Handle answers one complete frame (LEN included). The returned answer is

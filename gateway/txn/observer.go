@@ -69,9 +69,10 @@ func (e *Engine) report(w *work, mti uint16, rc RC, retrans bool) {
 	if note == "" && w.call.codeReason != "" && w.call.codeReason != "ok" && rc != RCApproved {
 		note = "campus code: " + w.call.codeReason
 	}
-	out := Outcome{Terminal: w.req.TerminalID(), Merchant: w.req.MerchantID(), Remote: w.remote,
+	w.out = Outcome{Terminal: w.req.TerminalID(), Merchant: w.req.MerchantID(), Remote: w.remote,
 		MTI: mti, RC: rc, Note: note, Retransmission: retrans}
-	o.Outcome(&out)
+	o.Outcome(&w.out)
+	w.out = Outcome{} // keep no reference to the request
 }
 
 // why notes the reason of a refusal given outside a call (the terminal,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ecardgw/codec/iso8583"
 	"ecardgw/gateway/posclient"
 	"ecardgw/gateway/txn"
 )
@@ -98,4 +99,24 @@ func TestOutcomesSayWhy(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "00", posclient.RC(resp))
 	require.Equal(t, "", obs.last().remote)
+}
+
+// nopOutcomes is an OutcomeObserver that does nothing.
+type nopOutcomes struct{ recorder }
+
+func (*nopOutcomes) Outcome(*txn.Outcome) {}
+
+// Reporting outcomes costs no allocation per request.
+func TestOutcomesDoNotAllocate(t *testing.T) {
+	allocs := func(obs txn.Observer) float64 {
+		f := newFixture(t, func(c *txn.Config) { c.Observer = obs })
+		p := f.signedIn("T0000001", 1)
+		m := p.New(820, 0, 301) // echo
+		req, err := iso8583.AppendFrame(nil, m, nil)
+		require.NoError(t, err)
+		peer := &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 40001}
+		ctx := context.Background()
+		return testing.AllocsPerRun(200, func() { _ = f.eng.HandleFrom(ctx, peer, req) })
+	}
+	require.Equal(t, allocs(&recorder{}), allocs(&nopOutcomes{}))
 }
