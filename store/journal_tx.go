@@ -65,8 +65,10 @@ func (tx *Tx) AppendJournal(r *Record) (uint64, error) {
 	if err := j.Put(skey, e.b); err != nil {
 		return 0, err
 	}
-	if err := out.Put(skey, u64key(r.Account)); err != nil {
-		return 0, err
+	if !tx.db.opt.NoOutbox {
+		if err := out.Put(skey, u64key(r.Account)); err != nil {
+			return 0, err
+		}
 	}
 	if linked {
 		acct.LastSeq = seq
@@ -85,8 +87,15 @@ func (tx *Tx) accountChain(account, seq uint64, fn func(*Record) (bool, error)) 
 	if err != nil {
 		return false, err
 	}
+	start, err := tx.JournalStart()
+	if err != nil {
+		return false, err
+	}
 	var r Record
 	for seq != 0 {
+		if seq < start {
+			return false, nil // the older records were archived and pruned
+		}
 		v := j.Get(u64key(seq))
 		if v == nil {
 			return false, fmt.Errorf("%w: journal chain of account %d dangles at %d", ErrCorruptValue, account, seq)

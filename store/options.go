@@ -26,6 +26,10 @@ type Options struct {
 	Linger time.Duration
 	// ReadOnly opens the file shared and read-only; Update fails.
 	ReadOnly bool
+	// NoOutbox journals records without adding them to the outbox: for a
+	// gateway that forwards to no sink, whose outbox nothing would ever
+	// empty. Entries already in it stay.
+	NoOutbox bool
 	// OnCommit, if set, is called by the committer after each bbolt commit
 	// with the number of functions in the group, the time from Begin to the
 	// end of the fsync, and the commit error. It runs on the committer

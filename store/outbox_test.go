@@ -38,3 +38,34 @@ func TestOutbox(t *testing.T) {
 		return nil
 	})
 }
+
+// With NoOutbox the journal grows and the outbox does not; what was in
+// it stays.
+func TestNoOutbox(t *testing.T) {
+	db, path := openTest(t, Options{})
+	update(t, db, func(tx *Tx) error {
+		r := sampleRecord(5, 1)
+		_, err := tx.AppendJournal(&r)
+		return err
+	})
+	require.NoError(t, db.Close())
+	db, err := Open(path, Options{NoOutbox: true})
+	require.NoError(t, err)
+	defer db.Close()
+	update(t, db, func(tx *Tx) error {
+		for i := range 3 {
+			r := sampleRecord(5, uint32(i+2))
+			if _, err := tx.AppendJournal(&r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		n, err := tx.OutboxLen()
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.Equal(t, uint64(4), tx.JournalLen())
+		return nil
+	})
+}

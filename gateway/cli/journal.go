@@ -33,7 +33,9 @@ func newJournalTailCmd() *cobra.Command {
 (through its admin listener, with the key file's admin token) or, when it
 is stopped, from the store file.
 With --follow, keep printing new records until interrupted; that needs a
-running gateway.`,
+running gateway. --terminal, --account and --resp print only the records
+of one terminal, one account or these response codes (--resp declined:
+every code but 00); -n then counts the records that match.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n, _ := cmd.Flags().GetInt("lines")
@@ -49,6 +51,10 @@ running gateway.`,
 			if every <= 0 {
 				return usagef("--interval must be positive")
 			}
+			flt, err := filterFlags(cmd)
+			if err != nil {
+				return err
+			}
 			t := resolveTarget(cmd)
 			out := cmd.OutOrStdout()
 			if !t.online() {
@@ -60,7 +66,7 @@ running gateway.`,
 					return err
 				}
 				defer db.Close()
-				recs, err := inspect.Tail(db, n)
+				recs, err := inspect.TailFiltered(db, n, flt)
 				if err != nil {
 					return err
 				}
@@ -78,11 +84,11 @@ running gateway.`,
 			}
 			client := &http.Client{}
 			ctx := cmd.Context()
-			_, last, err := inspect.FetchJournal(ctx, client, t.admin, tok, inspect.Query{Tail: n, Format: f}, out)
+			_, last, err := inspect.FetchJournal(ctx, client, t.admin, tok, inspect.Query{Tail: n, Format: f, Range: inspect.Range{Filter: flt}}, out)
 			if err != nil || !follow {
 				return err
 			}
-			return followJournal(ctx, client, t.admin, tok, last, f, every, out)
+			return followJournal(ctx, client, t.admin, tok, last, flt, f, every, out)
 		},
 	}
 	addAdminFlag(cmd)
@@ -90,6 +96,7 @@ running gateway.`,
 	cmd.Flags().BoolP("follow", "f", false, "keep printing new records until interrupted")
 	cmd.Flags().Duration("interval", time.Second, "how often --follow asks for new records")
 	cmd.Flags().String("format", "text", "text, csv or json (JSON Lines)")
+	addFilterFlags(cmd)
 	return cmd
 }
 
@@ -97,7 +104,7 @@ running gateway.`,
 // is append-only with consecutive sequence numbers, so asking for
 // last+1 onwards neither skips nor repeats a record. A CSV header is
 // printed once, by the first answer.
-func followJournal(ctx context.Context, client *http.Client, addr, tok string, last uint64, f inspect.Format, every time.Duration, out io.Writer) error {
+func followJournal(ctx context.Context, client *http.Client, addr, tok string, last uint64, flt inspect.Filter, f inspect.Format, every time.Duration, out io.Writer) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
@@ -109,7 +116,7 @@ func followJournal(ctx context.Context, client *http.Client, addr, tok string, l
 		var buf headerSkipper
 		buf.skip = f == inspect.FormatCSV
 		buf.w = out
-		q := inspect.Query{Range: inspect.Range{Since: inspect.Bound{Seq: last + 1}}, Format: f}
+		q := inspect.Query{Range: inspect.Range{Since: inspect.Bound{Seq: last + 1}, Filter: flt}, Format: f}
 		_, next, err := inspect.FetchJournal(ctx, client, addr, tok, q, &buf)
 		if ctx.Err() != nil {
 			return nil
@@ -164,7 +171,9 @@ Card numbers are masked, amounts are integer fen, times are UTC RFC 3339.
 
 Reads through the running gateway's admin listener (sending the first of
 the key file's admin_tokens), or the store file when the gateway is
-stopped. --out writes FILE whole or not at all.`,
+stopped. --out writes FILE whole or not at all. --terminal, --account
+and --resp export only the records of one terminal, one account or these
+response codes (--resp declined: every code but 00).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var g inspect.Range
@@ -179,6 +188,9 @@ stopped. --out writes FILE whole or not at all.`,
 			}
 			if g.Until, err = inspect.ParseBound(untilS); err != nil {
 				return usagef("--until: %v", err)
+			}
+			if g.Filter, err = filterFlags(cmd); err != nil {
+				return err
 			}
 			f, err := formatFlag(cmd, "csv")
 			if err != nil {
@@ -225,6 +237,7 @@ stopped. --out writes FILE whole or not at all.`,
 	cmd.Flags().String("until", "", "end: `SEQ|TIME` (exclusive; default: the end of the journal)")
 	cmd.Flags().String("format", "csv", "csv or json (JSON Lines)")
 	cmd.Flags().String("out", "", "write to `FILE` (default: standard output)")
+	addFilterFlags(cmd)
 	return cmd
 }
 
@@ -246,4 +259,21 @@ func source(t target) string {
 		return "from the running gateway at " + t.admin
 	}
 	return "from " + t.storePath
+}
+
+func addFilterFlags(cmd *cobra.Command) {
+	cmd.Flags().String("terminal", "", "only the records of terminal `ID`")
+	cmd.Flags().String("account", "", "only the records of account `NO`")
+	cmd.Flags().String("resp", "", "only these response `CODES` (comma-separated, e.g. 51,61), or \"declined\" for all but 00")
+}
+
+func filterFlags(cmd *cobra.Command) (inspect.Filter, error) {
+	term, _ := cmd.Flags().GetString("terminal")
+	acct, _ := cmd.Flags().GetString("account")
+	resp, _ := cmd.Flags().GetString("resp")
+	f, err := inspect.ParseFilter(term, acct, resp)
+	if err != nil {
+		return f, usagef("%v", err)
+	}
+	return f, nil
 }

@@ -31,8 +31,10 @@ var commands = []func() *cobra.Command{
 	newCodeCmd,
 	newCardsCmd,
 	newStatusCmd,
+	newTerminalsCmd,
 	newJournalCmd,
 	newStoreCmd,
+	newDeadLettersCmd,
 	newVersionCmd,
 }
 

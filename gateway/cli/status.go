@@ -160,6 +160,10 @@ func printStatus(w io.Writer, st admin.Status) error {
 	outbox := fmt.Sprintf("%d records, oldest %s", st.Outbox.Records, oldest)
 	if !st.Outbox.Forwarded {
 		outbox = "not forwarded (no centre or stream configured; the journal keeps every record)"
+		if st.Outbox.Records > 0 {
+			outbox += fmt.Sprintf("; %d records left in it from when a sink was configured, oldest %s (retention.outbox archives and prunes them)",
+				st.Outbox.Records, oldest)
+		}
 	}
 	_, err := fmt.Fprintf(w, `ecardgw %s (%s mode)
 uptime             %s (since %s)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"ecardgw/gateway/config"
+	"ecardgw/gateway/daemon"
 	"ecardgw/gateway/inspect"
 	"ecardgw/store"
 )
@@ -23,7 +24,7 @@ func newStoreCmd() *cobra.Command {
 			return usagef("store needs a subcommand: backup, restore or check")
 		},
 	}
-	cmd.AddCommand(newStoreBackupCmd(), newStoreRestoreCmd(), newStoreCheckCmd())
+	cmd.AddCommand(newStoreBackupCmd(), newStoreRestoreCmd(), newStoreCheckCmd(), newStorePruneCmd())
 	return cmd
 }
 
@@ -113,7 +114,7 @@ print its schema version, journal length and outbox. A running gateway
 holds its store: stop it first, or check a backup of it.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var path string
+			var path, forwarded string
 			if len(args) == 1 {
 				path = args[0]
 			} else {
@@ -122,6 +123,9 @@ holds its store: stop it first, or check a backup of it.`,
 					return err
 				}
 				path = cfg.Store.Path
+				if daemon.PrimarySink(cfg) == "" {
+					forwarded = " (not forwarded: no centre or stream is configured, nothing is added to it)"
+				}
 			}
 			res, err := inspect.Check(path)
 			if errors.Is(err, store.ErrLocked) {
@@ -138,8 +142,52 @@ holds its store: stop it first, or check a backup of it.`,
 size            %d bytes
 schema version  %d (this gateway writes %d)
 journal length  %d records
-outbox          %d records, oldest journaled %s
-`, res.Path, res.Size, res.Schema, store.SchemaVersion, res.JournalLen, res.Outbox, oldest)
+outbox          %d records, oldest journaled %s%s
+`, res.Path, res.Size, res.Schema, store.SchemaVersion, res.JournalLen, res.Outbox, oldest, forwarded)
+			return err
+		},
+	}
+}
+
+func newStorePruneCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune",
+		Short: "Archive and prune what retention.* says is old, now (a running gateway does it every retention.interval)",
+		Long: `Export the journal records older than retention.journal and the outbox
+entries older than retention.outbox to CSV files in retention.archive_dir
+(the journal export's columns, each file written whole and fsynced),
+then remove exactly the records those files hold. Records still waiting
+in the outbox or among the dead letters stay in the journal.
+
+A running gateway does this itself every retention.interval and holds
+the store: this command is for a stopped gateway.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath(cmd))
+			if err != nil {
+				return err
+			}
+			r := cfg.Retention
+			if !r.Enabled() {
+				return fmt.Errorf("nothing to prune: retention.journal and retention.outbox are not set (0 keeps everything)")
+			}
+			db, err := store.Open(cfg.Store.Path, store.Options{})
+			if errors.Is(err, store.ErrLocked) {
+				return fmt.Errorf("%w: a running gateway holds it, and prunes every retention.interval itself", err)
+			}
+			if err != nil {
+				return err
+			}
+			p, err := inspect.Prune(cmd.Context(), db, inspect.Retention{Journal: r.Journal, Outbox: r.Outbox, Dir: r.ArchiveDir,
+				KeepFrom: daemon.RetentionKeepFrom(cfg)}, time.Now().UTC())
+			if cerr := db.Close(); err == nil {
+				err = cerr
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "archived and pruned %d journal records and %d outbox entries\n", p.Journal, p.Outbox)
+			for _, f := range p.Files {
+				fmt.Fprintf(out, "archive %s\n", f)
+			}
 			return err
 		},
 	}

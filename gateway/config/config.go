@@ -51,6 +51,7 @@ type Config struct {
 	Forward    Forward    `mapstructure:"forward"`
 	Session    Session    `mapstructure:"session"`
 	Admin      Admin      `mapstructure:"admin"`
+	Retention  Retention  `mapstructure:"retention"`
 
 	// Warnings are things that load fine but are probably not intended
 	// (no terminals, TLS verification off). The caller logs them.
@@ -106,6 +107,9 @@ type Terminal struct {
 	// (docs/protocol.md section 4.3): anyone who knows its ids can then
 	// sign it out.
 	LegacySignOut bool `mapstructure:"legacy_signout"`
+	// Disabled keeps the terminal configured, with its master key, but
+	// refuses everything it sends with 03 (ecardgw terminals disable).
+	Disabled bool `mapstructure:"disabled"`
 }
 
 // MAKKind is a terminal's working MAC key, as written in the file.
@@ -118,6 +122,19 @@ const (
 
 // DoubleMAK reports whether the terminal gets a double-length MAK.
 func (t Terminal) DoubleMAK() bool { return t.MAK == MAK3DES }
+
+// Retention says how long the store keeps journal records and outbox
+// entries; older ones are exported to a file in ArchiveDir first, then
+// removed. Zero keeps them for ever (the default).
+type Retention struct {
+	Journal    time.Duration `mapstructure:"journal"`     // journal records older than this
+	Outbox     time.Duration `mapstructure:"outbox"`      // undelivered outbox entries older than this
+	ArchiveDir string        `mapstructure:"archive_dir"` // where the archive files go
+	Interval   time.Duration `mapstructure:"interval"`    // how often the running gateway prunes
+}
+
+// Enabled reports whether anything is pruned.
+func (r Retention) Enabled() bool { return r.Journal > 0 || r.Outbox > 0 }
 
 // Session configures terminal sessions.
 type Session struct {

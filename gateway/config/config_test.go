@@ -161,6 +161,10 @@ func TestEnvOverrides(t *testing.T) {
 		{"PAYMENTS_INSECURE", "true", func(c *Config) any { return c.Payments.Insecure }, true},
 		{"ADMIN_TRANSFER_TIMEOUT", "30m", func(c *Config) any { return c.Admin.TransferTimeout }, 30 * time.Minute},
 		{"ADMIN_ALLOWED_HOSTS", "gw1.mgmt.example", func(c *Config) any { return c.Admin.AllowedHosts }, []string{"gw1.mgmt.example"}},
+		{"RETENTION_JOURNAL", "8760h", func(c *Config) any { return c.Retention.Journal }, 8760 * time.Hour},
+		{"RETENTION_OUTBOX", "720h", func(c *Config) any { return c.Retention.Outbox }, 720 * time.Hour},
+		{"RETENTION_ARCHIVE_DIR", "/srv/archive", func(c *Config) any { return c.Retention.ArchiveDir }, "/srv/archive"},
+		{"RETENTION_INTERVAL", "10m", func(c *Config) any { return c.Retention.Interval }, 10 * time.Minute},
 	}
 	// Every key with a default must have a case here, so a new key cannot
 	// silently miss its environment override. Lists of mappings cannot come
@@ -183,9 +187,11 @@ func TestEnvOverrides(t *testing.T) {
 				t.Chdir(testdata)
 			}
 			t.Setenv("ECARDGW_"+tc.env, tc.val)
-			// MODE=connected needs a centre; give it one from the file side.
+			// MODE=connected needs a centre, a retention an archive
+			// directory; give them from the file side.
 			path := filepath.Join(t.TempDir(), "c.yaml")
-			require.NoError(t, os.WriteFile(path, []byte("centre: {url: \"http://127.0.0.1:1\"}\nlisten: {pos: 127.0.0.1:1}\n"), 0o600))
+			require.NoError(t, os.WriteFile(path, []byte("centre: {url: \"http://127.0.0.1:1\"}\nlisten: {pos: 127.0.0.1:1}\n"+
+				"retention: {archive_dir: /var/lib/ecardgw/archive}\n"), 0o600))
 			c, err := Load(path)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, tc.got(c))
@@ -374,4 +380,19 @@ func TestBufferBudget(t *testing.T) {
 	d, err := Load("")
 	require.NoError(t, err)
 	require.NotContains(t, strings.Join(d.Warnings, "\n"), "buffer_budget_mb")
+}
+
+func TestRetentionNeedsAnArchive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("retention: {journal: 8760h}\n"), 0o600))
+	_, err := Load(path)
+	require.ErrorContains(t, err, "retention.archive_dir: is required when retention.journal or retention.outbox is set")
+	require.NoError(t, os.WriteFile(path, []byte("retention: {journal: 8760h, outbox: 720h, archive_dir: /srv/archive}\n"), 0o600))
+	c, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, Retention{Journal: 8760 * time.Hour, Outbox: 720 * time.Hour, ArchiveDir: "/srv/archive", Interval: time.Hour}, c.Retention)
+	require.True(t, c.Retention.Enabled())
+	require.NoError(t, os.WriteFile(path, []byte("retention: {journal: -1h, archive_dir: /srv/archive}\n"), 0o600))
+	_, err = Load(path)
+	require.ErrorContains(t, err, "retention.journal")
 }

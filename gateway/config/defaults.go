@@ -89,6 +89,11 @@ func defaults() map[string]any {
 		"forward.nats.tls.insecure_skip_verify": false,
 		"forward.nats.nkey_file":                "",
 		"forward.nats.insecure":                 false,
+
+		"retention.journal":     "0s",
+		"retention.outbox":      "0s",
+		"retention.archive_dir": "",
+		"retention.interval":    "1h",
 	}
 }
 

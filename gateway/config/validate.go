@@ -54,6 +54,7 @@ func (c *Config) validate() error {
 	c.validateCardIO(&ck)
 	c.Forward.NATS.validate(&ck)
 	ck.duration("session.key_lifetime", c.Session.KeyLifetime, time.Minute, 30*24*time.Hour)
+	c.Retention.validate(&ck)
 	if len(ck.errs) > 0 {
 		return errors.Join(ck.errs...)
 	}
@@ -485,4 +486,18 @@ func natsSubject(s string) bool {
 		}
 	}
 	return true
+}
+
+func (r Retention) validate(ck *checker) {
+	const century = 100 * 365 * 24 * time.Hour
+	ck.duration("retention.journal", r.Journal, 0, century)
+	ck.duration("retention.outbox", r.Outbox, 0, century)
+	ck.duration("retention.interval", r.Interval, time.Second, 7*24*time.Hour)
+	if r.Enabled() {
+		if r.ArchiveDir == "" {
+			ck.bad("retention.archive_dir", "is required when retention.journal or retention.outbox is set: records are archived there before they are pruned")
+		} else {
+			ck.filePath("retention.archive_dir", r.ArchiveDir)
+		}
+	}
 }

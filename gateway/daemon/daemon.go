@@ -66,6 +66,7 @@ type Daemon struct {
 	Service *service.Server
 
 	health     *storeHealth
+	terms      *termTracker // the per-terminal view and decline trace
 	up         *upstream
 	forwarders []*forward.Forwarder
 
@@ -90,6 +91,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys}
+	d.terms = newTermTracker(d.log, cfg.Terminals)
 	d.health = &storeHealth{log: d.log, fatal: make(chan error, 1)}
 	bi := metrics.ReadBuildInfo(opts.Version)
 	if opts.Revision != "" {
@@ -105,6 +107,8 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		MaxSize:         opts.StoreMaxSize,
 		FailAfterCommit: opts.StoreFailAfterCommit,
 		Linger:          cfg.Store.GroupCommitWait,
+		// Only a sink empties the outbox: without one it would grow for ever.
+		NoOutbox: PrimarySink(cfg) == "",
 	})
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("store %s is in use by another process, another ecardgw serving it "+
@@ -158,7 +162,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Limits: txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen,
 			AdviceMaxFen: cfg.Limits.AdviceMaxFen},
 		Logger:               d.log,
-		Observer:             newObserver(d.Metrics),
+		Observer:             newObserver(d.Metrics, d.terms),
 		Campus:               verifier,
 		WalletMasterKey:      keys.WalletMasterLoadKey,
 		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,
@@ -224,6 +228,12 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		Local: map[string]http.Handler{
 			"GET /journal": inspect.JournalHandler(db, d.log, cfg.Admin.TransferTimeout),
 			"GET /backup":  inspect.BackupHandler(db, d.log, cfg.Admin.TransferTimeout),
+			// Terminal views show where terminals connect from.
+			"GET /terminals":      admin.TerminalsHandler(d.terminals),
+			"GET /terminals/{id}": admin.TerminalsHandler(d.terminals),
+			// Dead letters: list and show them, put them back in the outbox.
+			"GET /deadletters":          inspect.DeadLetterHandler(db, d.primarySink, d.kickForwarder, d.log),
+			"POST /deadletters/requeue": inspect.DeadLetterHandler(db, d.primarySink, d.kickForwarder, d.log),
 		},
 		// Read through the daemon so that a SIGHUP key reload applies.
 		Tokens: func(tok string) bool {
@@ -244,8 +254,12 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 // answer (nil) closes the connection.
 type handler struct{ e *txn.Engine }
 
-func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) ([]byte, bool) {
-	answer := h.e.Handle(ctx, frame)
+func (h handler) Handle(ctx context.Context, c *server.ConnInfo, frame []byte) ([]byte, bool) {
+	var remote net.Addr
+	if c != nil {
+		remote = c.Remote
+	}
+	answer := h.e.HandleFrom(ctx, remote, frame)
 	return answer, answer == nil
 }
 
@@ -253,6 +267,9 @@ func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) (
 func engineTerminals(cfg *config.Config, keys *config.Keys) ([]txn.Terminal, error) {
 	out := make([]txn.Terminal, 0, len(cfg.Terminals))
 	for _, t := range cfg.Terminals {
+		if t.Disabled {
+			continue // answered 03 as if not configured; its master key stays in the key file
+		}
 		typ, err := txn.ParseTerminalType(string(t.Type))
 		if err != nil {
 			return nil, fmt.Errorf("terminals: %s: %w", t.ID, err)
@@ -322,6 +339,7 @@ func (d *Daemon) Start() error {
 	}
 	d.startUpstream()
 	d.runBG("housekeeping", d.housekeeping)
+	d.runBG("retention", d.retention)
 	d.runBG("idle collector", func(ctx context.Context) error {
 		idleCollector(ctx.Done(), d.log)
 		return nil
@@ -429,6 +447,7 @@ func (d *Daemon) Reload() error {
 	if err := d.Engine.SetTerminals(terms); err != nil {
 		return err
 	}
+	d.terms.setTerminals(cfg.Terminals)
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg, d.keys = cfg, keys

@@ -11,11 +11,23 @@ import (
 // observer feeds the engine's events into Prometheus collectors, mapping
 // the engine's response codes, channels and label strings onto the metrics
 // package's bounded enums (anything unknown counts as "other").
-type observer struct{ m *metrics.Metrics }
+type observer struct {
+	m     *metrics.Metrics
+	terms *termTracker // nil: no per-terminal view
+}
 
-func newObserver(m *metrics.Metrics) *observer { return &observer{m: m} }
+func newObserver(m *metrics.Metrics, terms *termTracker) *observer {
+	return &observer{m: m, terms: terms}
+}
 
-var _ txn.Observer = (*observer)(nil)
+var _ txn.OutcomeObserver = (*observer)(nil)
+
+// Outcome feeds the per-terminal view and the decline trace.
+func (o *observer) Outcome(x *txn.Outcome) {
+	if o.terms != nil {
+		o.terms.Outcome(x)
+	}
+}
 
 func (o *observer) Request(mti uint16, rc txn.RC, retransmission bool, d time.Duration) {
 	class := metrics.ClassifyMTI(mti)

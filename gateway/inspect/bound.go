@@ -53,6 +53,7 @@ func (b Bound) String() string {
 // --since Y). Time bounds compare the record's journal time.
 type Range struct {
 	Since, Until Bound
+	Filter       Filter // only the records it matches
 }
 
 // Contains reports whether r is inside the range.
@@ -69,7 +70,7 @@ func (g Range) Contains(r *store.Record) bool {
 	if !g.Until.Time.IsZero() && !r.Time.Before(g.Until.Time) {
 		return false
 	}
-	return true
+	return g.Filter.Match(r)
 }
 
 // after is the sequence number to start reading after.
@@ -100,6 +101,7 @@ func (q Query) Values() url.Values {
 	if q.Tail > 0 {
 		v.Set("tail", strconv.Itoa(q.Tail))
 	}
+	q.Range.Filter.values(v)
 	v.Set("format", q.Format.String())
 	return v
 }
@@ -118,6 +120,9 @@ func ParseQuery(v url.Values) (Query, error) {
 		if q.Format, err = ParseFormat(f); err != nil {
 			return q, err
 		}
+	}
+	if q.Range.Filter, err = parseFilter(v); err != nil {
+		return q, err
 	}
 	if t := v.Get("tail"); t != "" {
 		n, err := strconv.Atoi(t)

@@ -54,7 +54,7 @@ func JournalHandler(db *store.DB, log *slog.Logger, limit time.Duration) http.Ha
 		var recs []store.Record
 		var last uint64
 		if q.Tail > 0 {
-			recs, err = Tail(db, q.Tail)
+			recs, err = TailFiltered(db, q.Tail, q.Range.Filter)
 			if len(recs) > 0 {
 				last = recs[len(recs)-1].Seq
 			}

@@ -34,6 +34,8 @@ func (e *Engine) formatError(w *work, raw []byte, err error) []byte {
 	}
 	w.buf = out
 	e.obs.Request(uint16(mti), RCFormat, false, 0)
+	w.note = decodeReason(err)
+	e.report(w, uint16(mti), RCFormat, false)
 	return bytes.Clone(out)
 }
 

@@ -167,7 +167,7 @@ func (c *call) scannedPayer() (store.Account, bool, error) {
 	c.channel = store.ChannelCampus
 	pre := c.code
 	if pre == nil {
-		c.decline(RCNotAllowed) // campus codes are not enabled on this gateway
+		c.declineWhy(RCNotAllowed, "campus codes are not enabled (no campuscode.issuers)")
 		return store.Account{}, false, nil
 	}
 	if pre.err != nil {

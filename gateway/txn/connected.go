@@ -274,7 +274,7 @@ func (e *Engine) standIn(c *call) error {
 		return nil
 	}
 	if amt > e.standInLim.PerTxnFen {
-		c.decline(RCOverLimit)
+		c.declineWhy(RCOverLimit, "stand_in.per_txn_fen")
 		return nil
 	}
 	a, ok, err := c.payer()
@@ -287,7 +287,7 @@ func (e *Engine) standIn(c *call) error {
 	}
 	c.hasBal, c.bal = true, a.BalanceFen-pending
 	if pending+amt > e.standInLim.PerAccountFen {
-		c.decline(RCOverLimit)
+		c.declineWhy(RCOverLimit, "stand_in.per_account_fen")
 		return nil
 	}
 	if a.BalanceFen-pending < amt {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -227,17 +228,27 @@ type work struct {
 	resp   iso8583.Message
 	buf    []byte
 	tmp    []byte
+	remote net.Addr // the connection's peer, for the Outcome (nil when unknown)
+	note   string   // why a request outside a call was declined (observer.go)
+	out    Outcome  // handed to an OutcomeObserver: pooled, so reporting does not allocate
 }
 
 // Handle answers one complete frame (LEN included). The returned answer is
 // owned by the caller. A nil answer means the frame cannot be answered: the
 // server closes the connection (promise 5).
 func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
+	return e.HandleFrom(ctx, nil, frame)
+}
+
+// HandleFrom is Handle for a frame from remote, the terminal's address,
+// which the Outcome reports (observer.go).
+func (e *Engine) HandleFrom(ctx context.Context, remote net.Addr, frame []byte) (answer []byte) {
 	start := e.now()
 	w := e.work.Get().(*work)
 	defer e.work.Put(w)
 	w.req.Reset()
 	w.resp.Reset()
+	w.remote, w.note, w.call.note, w.call.codeReason = remote, "", "", ""
 	if err := iso8583.DecodeFrame(&w.req, frame); err != nil {
 		return e.formatError(w, frame, err)
 	}
@@ -264,5 +275,6 @@ func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
 		return nil
 	}
 	e.obs.Request(mti, rc, retrans, e.now().Sub(start))
+	e.report(w, mti, rc, retrans)
 	return answer
 }

@@ -75,6 +75,7 @@ type decision struct {
 	hasWal     bool
 	wal        int64
 	codeReason string // campus code result label for metrics
+	note       string // why the request was declined, for the Outcome (declineWhy)
 	closeBatch bool
 }
 
@@ -154,6 +155,7 @@ func (e *Engine) accept(w *work) (*call, []byte, RC) {
 	req := &w.req
 	term := e.terms.get(req.TerminalID())
 	if term == nil || string(req.MerchantID()) != term.Merchant {
+		w.why(unknownTerminal(term))
 		return nil, e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
 	}
 	mti := uint16(req.MTI)
@@ -161,15 +163,18 @@ func (e *Engine) accept(w *work) (*call, []byte, RC) {
 	if req.Has(3) {
 		p, err := req.ProcCode()
 		if err != nil {
+			w.why("field 3 (processing code) unreadable")
 			return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 		}
 		proc = p
 	} else if mti != mti0500 {
+		w.why("no field 3 (processing code)")
 		return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	stan, err1 := req.STAN()
 	f60, err2 := req.F60()
 	if err1 != nil || err2 != nil {
+		w.why("field 11 (STAN) or 60 unreadable")
 		return nil, e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	en, st, err := e.session(term.ID)
@@ -178,12 +183,14 @@ func (e *Engine) accept(w *work) (*call, []byte, RC) {
 		return nil, e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
 	if st == nil {
+		w.why("not signed in")
 		return nil, e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
 	}
 	if e.expired(st) {
 		// As for no session: its keys are good for nothing any more, not
 		// even for MACing this answer.
 		e.expireSession(en, term.ID, st)
+		w.why("working keys expired (session.key_lifetime)")
 		return nil, e.plainAnswerProc(w, RCSignIn, nil, procSignIn), RCSignIn
 	}
 	if !e.macOK(w, st) {
@@ -192,15 +199,18 @@ func (e *Engine) accept(w *work) (*call, []byte, RC) {
 			e.dropSession(en, term.ID)
 			e.log.Warn("repeated MAC failures: terminal must sign in again", "terminal", term.ID, "failures", n)
 		}
+		w.why("bad MAC")
 		return nil, e.plainAnswer(w, RCMAC, st.macKey), RCMAC
 	}
 	if en.macFails.Load() != 0 {
 		en.macFails.Store(0)
 	}
 	if !term.Type.allows(mti, proc) {
+		w.why("the terminal's type may not send this request")
 		return nil, e.plainAnswer(w, RCNotAllowed, st.macKey), RCNotAllowed
 	}
 	if f60.Batch != st.batch || !st.batchOpen {
+		w.why(batchNote(st.batchOpen))
 		return nil, e.plainAnswerProc(w, RCSignIn, st.macKey, procSignIn), RCSignIn
 	}
 	c := &w.call // pooled with the work: no allocation per request

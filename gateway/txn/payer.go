@@ -4,6 +4,7 @@ import (
 	"ecardgw/gateway/ledger"
 	"ecardgw/gateway/logging"
 	"ecardgw/store"
+	"errors"
 )
 
 // Who pays and how much: the rules every financial request applies to the
@@ -75,7 +76,15 @@ func (c *call) refused(err error) bool {
 	if err == nil {
 		return false
 	}
-	c.decline(knownRC([]byte(ledger.Code(err))))
+	rc := knownRC([]byte(ledger.Code(err)))
+	switch {
+	case errors.Is(err, ledger.ErrOverLimit):
+		c.declineWhy(rc, "limits.daily_fen")
+	case errors.Is(err, ledger.ErrOverflow):
+		c.declineWhy(rc, "the balance would pass 999999999999 fen")
+	default:
+		c.decline(rc)
+	}
 	return true
 }
 

@@ -50,7 +50,7 @@ func (e *Engine) purchase(c *call) error {
 // inquiry: 0100/310000, the balance of the card's or campus code's account.
 func (e *Engine) inquiry(c *call) error {
 	if c.thirdPartyCode() != "" {
-		c.decline(RCNotAllowed)
+		c.declineWhy(RCNotAllowed, "no balance inquiry with a third-party payment code")
 		return nil
 	}
 	a, ok, err := c.payer()

@@ -92,7 +92,7 @@ func (e *Engine) storedAnswer(c *call) ([]byte, bool) {
 // duplicate answers, in the store transaction, a request whose key was
 // used before for other content: 94, journaled, nothing else written.
 func (c *call) duplicate() error {
-	c.rc = RCDuplicate
+	c.declineWhy(RCDuplicate, "key answered before for other content")
 	w := c.w
 	c.answer = c.e.plainAnswer(w, RCDuplicate, c.st.macKey)
 	if c.answer == nil {

@@ -172,10 +172,12 @@ func persistSession(tx *store.Tx, term string, st *sessionState) error {
 func (e *Engine) handle0800(ctx context.Context, w *work) ([]byte, RC) {
 	f60, err := w.req.F60()
 	if err != nil || !w.req.Has(11) || !w.req.Has(41) || !w.req.Has(42) {
+		w.why("field 11, 41, 42 or 60 missing or unreadable")
 		return e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	term := e.terms.get(w.req.TerminalID())
 	if term == nil || string(w.req.MerchantID()) != term.Merchant {
+		w.why(unknownTerminal(term))
 		return e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
 	}
 	switch f60.Network {
@@ -191,6 +193,7 @@ func (e *Engine) handle0800(ctx context.Context, w *work) ([]byte, RC) {
 // keys wrapped under the terminal's master key.
 func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint32) ([]byte, RC) {
 	if e.signInLimited(term) {
+		w.why("sign-in storm limit")
 		return e.plainAnswer(w, RCSystem, nil), RCSystem
 	}
 	// PIK (16) then MAK (8, or 16 for a double-length MAK), in one draw.
@@ -271,7 +274,7 @@ func (e *Engine) signIn(ctx context.Context, w *work, term *Terminal, batch uint
 	en.st.Store(st)
 	en.macFails.Store(0)
 	e.obs.SignIn()
-	e.log.Info("terminal signed in", "terminal", term.ID, "batch", batch)
+	e.log.Info("terminal signed in", "terminal", term.ID, "batch", batch, "remote", remoteString(w.remote))
 	return answer, RCApproved
 }
 
@@ -283,6 +286,7 @@ func (e *Engine) handle0820(ctx context.Context, w *work) ([]byte, RC) {
 	}
 	term := e.terms.get(w.req.TerminalID())
 	if term == nil || string(w.req.MerchantID()) != term.Merchant {
+		w.why(unknownTerminal(term))
 		return e.plainAnswer(w, RCUnknownTerm, nil), RCUnknownTerm
 	}
 	switch f60.Network {

@@ -88,6 +88,7 @@ func (e *Engine) signOut(ctx context.Context, w *work, term *Terminal, f60 iso85
 func (e *Engine) refuseSignOut(w *work, term *Terminal, why string) ([]byte, RC) {
 	e.obs.MACFailure()
 	e.log.Debug("sign-out refused", "terminal", term.ID, "reason", why)
+	w.why("sign-out refused: " + why)
 	return e.plainAnswer(w, RCMAC, nil), RCMAC
 }
 

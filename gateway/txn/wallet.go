@@ -55,7 +55,7 @@ func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
 	amt, ok := c.amount(e.limits.WalletLimit)
 	if !ok {
 		if c.rc == RCBadAmount && c.rec.Amount > e.limits.WalletLimit {
-			c.decline(RCOverLimit)
+			c.declineWhy(RCOverLimit, "limits.wallet_limit_fen (the load amount)")
 		}
 		return nil, false, nil
 	}
@@ -96,7 +96,7 @@ func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
 	in.ctr = binary.BigEndian.Uint16(ctrB)
 	c.hasWal, c.wal = true, in.before
 	if in.before+amt > e.limits.WalletLimit {
-		c.decline(RCOverLimit)
+		c.declineWhy(RCOverLimit, "limits.wallet_limit_fen (the wallet balance after the load)")
 		return nil, false, nil
 	}
 	// The same (card, online counter) is never loaded twice: after a load

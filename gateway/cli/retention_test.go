@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ecardgw/store"
+)
+
+// archiveSeqs reads the first column (seq) of an archive file.
+func archiveSeqs(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	var seqs []string
+	for _, r := range rows[1:] {
+		seqs = append(seqs, r[0])
+	}
+	return seqs
+}
+
+func journalOf(t *testing.T, db *store.DB) []uint64 {
+	t.Helper()
+	var seqs []uint64
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		return tx.JournalSince(0, func(r *store.Record) error { seqs = append(seqs, r.Seq); return nil })
+	}))
+	return seqs
+}
+
+// TestStorePrune: on a stopped gateway `ecardgw store prune` archives the
+// records older than retention.journal and removes exactly those; the
+// journal export afterwards starts at the first record kept.
+func TestStorePrune(t *testing.T) {
+	archive := filepath.Join(t.TempDir(), "archive")
+	// The cutoff is a day after the seeded records: 1..4 are older, the
+	// ones journaled now are not.
+	keep := (time.Since(opsT0) - 24*time.Hour).Round(time.Hour)
+	cfg, dbPath := writeOpsConfigWith(t, freeAddr(t), "retention: {journal: "+keep.String()+", archive_dir: "+archive+"}\n", "")
+	seedStore(t, dbPath, 3)
+	db, err := store.Open(dbPath, store.Options{})
+	require.NoError(t, err)
+	now := time.Now().UTC()
+	for i := 4; i <= 6; i++ {
+		r := opsRecord(i)
+		if i > 4 {
+			r.Time = now // journaled just now
+		}
+		require.NoError(t, db.Update(t.Context(), func(tx *store.Tx) error { _, err := tx.AppendJournal(r); return err }))
+	}
+	// Delivered, all of them: nothing in the outbox holds the journal back.
+	require.NoError(t, db.Update(t.Context(), func(tx *store.Tx) error {
+		for seq := uint64(1); seq <= 6; seq++ {
+			if err := tx.DeleteOutbox(seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	code, out, errOut := runCLI(t, "--config", cfg, "store", "prune")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "archived and pruned 4 journal records and 0 outbox entries\n")
+	file := filepath.Join(archive, "journal-1-4.csv")
+	require.Contains(t, out, "archive "+file+"\n")
+	require.Equal(t, []string{"1", "2", "3", "4"}, archiveSeqs(t, file))
+	requireClean(t, mustRead(t, file))
+
+	code, out, errOut = runCLI(t, "--config", cfg, "journal", "export", "--since", "1", "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, errOut, "exported 2 records")
+	require.True(t, strings.HasPrefix(out, `{"seq":5,`), out)
+
+	code, out, errOut = runCLI(t, "--config", cfg, "store", "prune")
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "archived and pruned 0 journal records and 0 outbox entries\n", out)
+}
+
+// The running gateway prunes by itself every retention.interval: here
+// the outbox leftovers of a gateway without a sink, then the journal.
+func TestRetentionInTheGateway(t *testing.T) {
+	archive := filepath.Join(t.TempDir(), "archive")
+	cfg, dbPath := writeOpsConfigWith(t, freeAddr(t),
+		"retention: {journal: 24h, outbox: 24h, archive_dir: "+archive+", interval: 1s}\n", "admin_tokens: ["+opsAdminToken+"]\n")
+	seedStore(t, dbPath, 5) // journaled in 2026-11 and in the outbox
+	d, log := startLoggedDaemon(t, cfg)
+	require.Eventually(t, func() bool { return len(journalOf(t, d.DB)) == 0 }, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, []string{"1", "2", "3", "4", "5"}, archiveSeqs(t, filepath.Join(archive, "outbox-1-5.csv")))
+	require.Equal(t, []string{"1", "2", "3", "4", "5"}, archiveSeqs(t, filepath.Join(archive, "journal-1-5.csv")))
+	require.Eventually(t, func() bool {
+		return strings.Contains(log.String(), `msg="retention: archived and pruned" journal=5 outbox=5`)
+	},
+		5*time.Second, 10*time.Millisecond)
+	code, out, errOut := runCLI(t, "--config", cfg, "status", "--json")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `"records": 0`)
+}

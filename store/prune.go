@@ -1,0 +1,90 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Journal retention: records archived elsewhere (an export file) may be
+// deleted from the journal, oldest first. The journal then starts at a
+// later sequence number; sequence numbers are never reused (JournalLen
+// stays the count ever appended), and an account's chain of records ends
+// where the pruned part begins.
+
+// metaJournalStart is the settings key of the first sequence number not
+// pruned (u64; absent: 1).
+const metaJournalStart = "journal.start"
+
+// JournalStart is the first sequence number the journal may still hold:
+// everything below it was pruned.
+func (tx *Tx) JournalStart() (uint64, error) {
+	v, err := tx.Meta(metaJournalStart)
+	if err != nil || v == nil {
+		return 1, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: %s", ErrCorruptValue, metaJournalStart)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// PruneJournal deletes the journal records with from <= Seq <= to, at
+// most max of them (max <= 0: no limit), and moves JournalStart past to.
+// from must be JournalStart (records are pruned oldest first, with no
+// gaps) and no record of the range may be in the outbox or the dead
+// letters. It returns how many records it deleted and the last sequence
+// number it got to; call it again from there + 1 until that is to.
+func (tx *Tx) PruneJournal(from, to uint64, max int) (n int, last uint64, err error) {
+	start, err := tx.JournalStart()
+	if err != nil {
+		return 0, 0, err
+	}
+	if from != start || to < from {
+		return 0, 0, fmt.Errorf("%w: prune %d..%d: the journal starts at %d", ErrBadKey, from, to, start)
+	}
+	if first, ok, err := tx.firstOutbox(); err != nil {
+		return 0, 0, err
+	} else if ok && first <= to {
+		return 0, 0, fmt.Errorf("%w: prune %d..%d: record %d is not delivered yet", ErrBadKey, from, to, first)
+	}
+	if b := tx.btx.Bucket(bktDeadLetter); b != nil {
+		c := b.Cursor()
+		if k, _ := c.Seek(u64key(from)); k != nil && binary.BigEndian.Uint64(k) <= to {
+			return 0, 0, fmt.Errorf("%w: prune %d..%d: record %d is a dead letter", ErrBadKey, from, to, binary.BigEndian.Uint64(k))
+		}
+	}
+	j, err := tx.bucket(bktJournal)
+	if err != nil {
+		return 0, 0, err
+	}
+	last = from - 1
+	c := j.Cursor()
+	for k, _ := c.Seek(u64key(from)); k != nil; k, _ = c.Seek(u64key(last + 1)) {
+		seq := binary.BigEndian.Uint64(k)
+		if seq > to || (max > 0 && n == max) {
+			break
+		}
+		if err := c.Delete(); err != nil {
+			return n, last, err
+		}
+		n++
+		last = seq
+	}
+	if n < max || max <= 0 {
+		last = to // nothing else in the range
+	}
+	return n, last, tx.PutMeta(metaJournalStart, u64key(last+1))
+}
+
+// firstOutbox is the lowest sequence number in the outbox.
+func (tx *Tx) firstOutbox() (uint64, bool, error) {
+	out, err := tx.bucket(bktOutbox)
+	if err != nil {
+		return 0, false, err
+	}
+	k, _ := out.Cursor().First()
+	if k == nil {
+		return 0, false, nil
+	}
+	return binary.BigEndian.Uint64(k), true, nil
+}
