@@ -23,8 +23,10 @@ import (
 //     nothing is done and the original's record is left as it was.
 
 // fingerprintSkip lists the fields a retransmission may change: the
-// terminal's clock (7, 12, 13) and the MAC (64).
-var fingerprintSkip = [65]bool{7: true, 12: true, 13: true, 64: true}
+// terminal's clock (7, 12, 13), a reversal's reason (39: a POS that first
+// sent "06" may repeat the reversal as "98", it undoes the same original)
+// and the MAC (64).
+var fingerprintSkip = [65]bool{7: true, 12: true, 13: true, 39: true, 64: true}
 
 // fingerprint digests what makes a request the request it is: its MTI and
 // every field but the clock fields and the MAC, each with its number and

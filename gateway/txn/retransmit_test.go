@@ -102,3 +102,18 @@ func TestRetransmissionAfterSignInIsMACedUnderNewKey(t *testing.T) {
 	require.Equal(t, want[:], again[len(again)-8:])
 	require.Equal(t, int64(9500), f.balance(1001))
 }
+
+// A reversal repeated with another reason (first "06", then "98") is the
+// same reversal: a retransmission, not 94.
+func TestReversalRepeatedWithAnotherReason(t *testing.T) {
+	f := newFixture(t)
+	p := f.signedIn("T0000001", 1)
+	buy := p.CardPurchase(cardOK, 700, nil)
+	resp, _ := send(t, p, buy)
+	require.Equal(t, "00", posclient.RC(resp))
+	resp, _ = send(t, p, p.Reversal(buy, "06"))
+	require.Equal(t, "00", posclient.RC(resp))
+	resp, _ = send(t, p, p.Reversal(buy, "98"))
+	require.Equal(t, "00", posclient.RC(resp))
+	require.Equal(t, int64(10000), f.balance(1001))
+}

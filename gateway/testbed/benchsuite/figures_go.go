@@ -182,7 +182,7 @@ const fingerprintTitle = "Retransmission fingerprint: its share of a durable pur
 func (s *Suite) fingerprintFigure(ctx context.Context) (Figure, error) {
 	g := GoBench{Pkg: "./gateway/txn/", Pattern: "Request(Fingerprint|Decode)$", Benchtime: s.Benchtime, Count: s.Count}
 	f := Figure{Title: fingerprintTitle, Goal: "0 allocs/op, ≤ 2 % of a durable purchase",
-		What: "The SHA-256 digest of a 0200 card purchase's fields but the MAC and the clock (7, 12, 13), computed " +
+		What: "The SHA-256 digest of a 0200 card purchase's fields but the MAC, the clock (7, 12, 13) and a reversal's reason (39), computed " +
 			"for every financial request so that a request reusing an answered key with other content is answered " +
 			"94 (`gateway/txn/retransmit.go`), against decoding the same frame; and its time as a share of one " +
 			"durable purchase at the rate of the in-process figure above (1 s / purchases per second).",
