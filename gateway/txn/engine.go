@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -197,7 +198,10 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // SetTerminals replaces the terminal table (SIGHUP reload). Sessions of
-// terminals that remain are kept; a removed terminal can no longer transact.
+// terminals that remain with the same master key are kept. A removed (or
+// disabled) terminal can no longer transact, and its session ends, as does
+// that of a terminal whose master key changed: added again, it must sign
+// in and get working keys under its present master key.
 func (e *Engine) SetTerminals(list []Terminal) error {
 	for i := range list {
 		t := &list[i]
@@ -214,7 +218,39 @@ func (e *Engine) SetTerminals(list []Terminal) error {
 			return fmt.Errorf("txn: terminal %s: no type", t.ID)
 		}
 	}
+	old := e.terms.p.Load()
 	e.terms.set(list)
+	if old == nil {
+		return nil // New: no sessions in use yet
+	}
+	now := e.terms.p.Load()
+	for id, t := range old.byID {
+		if n, ok := now.byID[id]; ok && bytes.Equal(n.TMK, t.TMK) {
+			continue
+		}
+		if err := e.endSessionOf(id); err != nil {
+			return fmt.Errorf("txn: ending the session of terminal %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// endSessionOf signs a terminal out, in the store and in memory, whatever
+// its session.
+func (e *Engine) endSessionOf(id string) error {
+	err := e.db.Update(context.Background(), func(tx *store.Tx) error {
+		_, ok, err := tx.Session(id)
+		if err != nil || !ok {
+			return err
+		}
+		return persistSession(tx, id, nil)
+	})
+	if err != nil {
+		return err
+	}
+	if en := e.sessions.peek([]byte(id)); en != nil {
+		en.st.Store(nil)
+	}
 	return nil
 }
 

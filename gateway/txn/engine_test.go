@@ -378,3 +378,46 @@ func TestUncertainCommitAnswersNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, eng.Handle(context.Background(), req), "nor for anything after it")
 }
+
+// A terminal removed from the table (or disabled) loses its session: added
+// again, it must sign in; so does one whose master key changed. One that
+// stays unchanged keeps its session.
+func TestReloadEndsSessionsOfRemovedTerminals(t *testing.T) {
+	f := newFixture(t)
+	p1 := f.signedIn("T0000001", 1)
+	p2 := f.signedIn("T0000002", 1)
+	k := f.signedIn("K0000001", 1)
+	all := terminals()
+	var without []txn.Terminal
+	for _, x := range all {
+		if x.ID != "T0000001" {
+			without = append(without, x)
+		}
+	}
+	require.NoError(t, f.eng.SetTerminals(without))
+	resp, _ := send(t, p1, p1.CardInquiry(cardOK))
+	require.Equal(t, "03", posclient.RC(resp))
+	require.NoError(t, f.eng.SetTerminals(all))
+	resp, _, err := p1.Send(context.Background(), p1.CardInquiry(cardOK), false)
+	require.NoError(t, err)
+	require.Equal(t, "77", posclient.RC(resp), "back in the table, it must sign in again")
+
+	// A changed master key ends the session too.
+	rekeyed := terminals()
+	for i := range rekeyed {
+		if rekeyed[i].ID == "K0000001" {
+			rekeyed[i].TMK = bytes.Repeat([]byte{0x42}, 16)
+		}
+	}
+	require.NoError(t, f.eng.SetTerminals(rekeyed))
+	resp, _, err = k.Send(context.Background(), k.CardInquiry(cardOK), false)
+	require.NoError(t, err)
+	require.Equal(t, "77", posclient.RC(resp))
+
+	resp, _ = send(t, p2, p2.CardInquiry(cardOK))
+	require.Equal(t, "00", posclient.RC(resp), "an unchanged terminal keeps its session")
+	f.restart()
+	p2.T = f.transport()
+	resp, _ = send(t, p2, p2.CardInquiry(cardOK))
+	require.Equal(t, "00", posclient.RC(resp))
+}
