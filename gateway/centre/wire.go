@@ -194,8 +194,11 @@ type WireRecords struct {
 
 // WireDeliveryResult is the centre's verdict on one delivered record.
 type WireDeliveryResult struct {
-	Seq       uint64 `json:"seq"`
-	OK        bool   `json:"ok"`
+	Seq uint64 `json:"seq"`
+	OK  bool   `json:"ok"`
+	// Applied: the record changed the centre's ledger (it was not
+	// authorized online); the gateway then refreshes its replica soon.
+	Applied   bool   `json:"applied,omitempty"`
 	Permanent bool   `json:"permanent,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 }

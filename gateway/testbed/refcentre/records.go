@@ -22,9 +22,11 @@ const (
 // Deliver stores a batch of journal records, deduplicated by idempotency
 // key, in one transaction. A record the centre already knows (it
 // authorized that key online, or the record came before) is acknowledged
-// and nothing more. A stand-in purchase is applied: the gateway approved
-// it while the centre was silent, so the account is debited now, even
-// below zero (the stand-in limits bound that). An approved reversal the
+// and nothing more. Any other approved record that moves campus money is
+// applied now, exactly once (centre.RecordEffect): the gateway decided it
+// on its own — a top-up paid through a channel, an offline advice, a
+// purchase approved in stand-in, the water consumed from a small wallet —
+// so the account takes it even below zero. An approved reversal the
 // centre did not authorize undoes its original. Everything else is kept
 // as delivered and acknowledged.
 func (c *Centre) Deliver(recs []centre.WireRecord) ([]centre.WireDeliveryResult, error) {
@@ -43,8 +45,11 @@ func (c *Centre) Deliver(recs []centre.WireRecord) ([]centre.WireDeliveryResult,
 				return err
 			}
 			outs[i] = out
-			if out == recRejected {
+			switch out {
+			case recRejected:
 				res[i] = centre.WireDeliveryResult{Seq: r.Seq, Permanent: true, Reason: reason}
+			case recApplied:
+				res[i].Applied = true
 			}
 		}
 		return nil
@@ -78,7 +83,14 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 	if _, ok, err := l.op(key); err != nil || ok {
 		return recDuplicate, "", err
 	}
-	o := op{Source: srcRecord, Kind: r.Kind, Account: r.Account, Amount: r.Amount, Time: l.now,
+	// The op's time is the transaction's (the gateway's clock), not the
+	// delivery's: a record delivered after an outage still falls in the
+	// period it belongs to when the two ledgers are reconciled.
+	when := r.Time.UTC()
+	if when.IsZero() {
+		when = l.now
+	}
+	o := op{Source: srcRecord, Kind: r.Kind, Account: r.Account, Amount: r.Amount, Time: when,
 		Result: centre.WireAuthResult{RC: txn.RC(r.Resp), Account: r.Account}}
 	out := recAcked
 	switch {
@@ -104,23 +116,26 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 				out = recApplied
 			}
 		}
-	case r.StandIn && (r.Kind == centre.KindPurchase || r.Kind == centre.KindAdvice):
-		if l.tombstoned(key) {
-			break // reversed before it arrived: nothing to take
+	default:
+		rec := r.Record()
+		eff, ok := centre.RecordEffect(&rec)
+		if !ok {
+			break
 		}
-		old, ok, err := l.account(r.Account)
+		if l.tombstoned(key) {
+			break // reversed before it arrived: nothing to apply
+		}
+		old, found, err := l.account(r.Account)
 		if err != nil {
 			return 0, "", err
 		}
-		if !ok {
-			return recRejected, "stand-in purchase for an unknown account", nil
-		}
-		if r.Amount <= 0 {
-			return recRejected, "stand-in purchase without a positive amount", nil
+		if !found {
+			return recRejected, string(r.Kind) + " record for an unknown account", nil
 		}
 		a := old
-		a.BalanceFen -= r.Amount
-		o.Delta = -r.Amount
+		a.BalanceFen += eff.Balance
+		a.WalletFen = max(a.WalletFen+eff.Wallet, 0)
+		o.Delta, o.Wallet = eff.Balance, eff.Wallet
 		o.Result = a.result(txn.RC(r.Resp))
 		if err := l.put(&a, &old); err != nil {
 			return 0, "", err

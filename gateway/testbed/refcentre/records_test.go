@@ -33,8 +33,8 @@ func TestDeliverDedupesAndAppliesStandIn(t *testing.T) {
 	res, err := f.cl.Deliver(c, batch)
 	require.NoError(t, err)
 	require.Equal(t, []centre.DeliveryResult{
-		{Seq: 1, OK: true}, {Seq: 2, OK: true}, {Seq: 3, OK: true}, {Seq: 4, OK: true},
-		{Seq: 5, Permanent: true, Reason: "stand-in purchase for an unknown account"},
+		{Seq: 1, OK: true}, {Seq: 2, OK: true, Applied: true}, {Seq: 3, OK: true, Applied: true}, {Seq: 4, OK: true},
+		{Seq: 5, Permanent: true, Reason: "purchase record for an unknown account"},
 	}, res)
 	require.Equal(t, int64(8600), f.balance(t, 1))
 	require.Equal(t, int64(-10000), f.balance(t, 2))
@@ -87,4 +87,57 @@ func TestDeliverLimits(t *testing.T) {
 	res, err = f.cl.Deliver(ctx(t), []store.Record{bad})
 	require.NoError(t, err)
 	require.True(t, res[0].Permanent)
+}
+
+// TestDeliverAppliesEveryKindOnce: the records of what the gateway
+// decided on its own — a top-up paid by WeChat, an offline advice, a
+// fee, a small-wallet load and its water — are applied once each; a
+// third-party payment and a declined record move nothing.
+func TestDeliverAppliesEveryKindOnce(t *testing.T) {
+	f := newFixture(t, 2, Options{})
+	c := ctx(t)
+	topup := rec(1, 1, store.KindTopUp, 1, 2500, false)
+	topup.Channel = store.ChannelWeChat
+	advice := rec(2, 2, store.KindAdvice, 1, 12000, false) // beyond the balance: still taken
+	advice.Key.MTI = 220
+	fee := rec(3, 3, store.KindFee, 2, 300, false)
+	load := rec(4, 4, store.KindLoad, 2, 1000, false)
+	water := rec(5, 4, store.KindWater, 2, 150, false)
+	water.Key.MTI = 9200
+	wechat := rec(6, 6, store.KindPurchase, 2, 990, false)
+	wechat.Channel = store.ChannelWeChat
+	declined := rec(7, 7, store.KindTopUp, 2, 500, false)
+	declined.Resp = "P2"
+	unknown := rec(8, 8, store.KindTopUp, 77, 500, false)
+	batch := []store.Record{topup, advice, fee, load, water, wechat, declined, unknown}
+	res, err := f.cl.Deliver(c, batch)
+	require.NoError(t, err)
+	require.Equal(t, []centre.DeliveryResult{
+		{Seq: 1, OK: true, Applied: true}, {Seq: 2, OK: true, Applied: true}, {Seq: 3, OK: true, Applied: true},
+		{Seq: 4, OK: true, Applied: true}, {Seq: 5, OK: true, Applied: true}, {Seq: 6, OK: true}, {Seq: 7, OK: true},
+		{Seq: 8, Permanent: true, Reason: "topup record for an unknown account"},
+	}, res)
+	want := func() {
+		t.Helper()
+		require.Equal(t, int64(10000+2500-12000), f.balance(t, 1))
+		require.Equal(t, int64(10000-300-1000), f.balance(t, 2))
+		a, _, err := f.c.Account(2)
+		require.NoError(t, err)
+		require.Equal(t, int64(1000-150), a.WalletFen)
+	}
+	want()
+	res, err = f.cl.Deliver(c, batch) // redelivered after a lost ack
+	require.NoError(t, err)
+	for _, r := range res[:7] {
+		require.True(t, r.OK && !r.Applied, "seq %d", r.Seq)
+	}
+	want()
+
+	// A reversal of a delivered top-up, authorized online, takes it back.
+	orig := topup.Key
+	r, err := f.cl.Authorize(c, centre.AuthRequest{Key: store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: 1, MTI: 400},
+		Kind: centre.KindReversal, Amount: 2500, Orig: &orig})
+	require.NoError(t, err)
+	require.Equal(t, txn.RCApproved, r.RC)
+	require.Equal(t, int64(10000-12000), f.balance(t, 1))
 }
