@@ -25,6 +25,11 @@ type upstream struct {
 	shared   *forward.SharedReplay
 	sinks    []forward.Sink
 	reach    atomic.Int32 // metrics.CentreState
+	// refresh is set when the centre applied delivered records (a top-up,
+	// an advice, a stand-in purchase...): the replica's accounts are read
+	// again at the next tick, so that the gateway's balances equal the
+	// centre's within a second of the outbox draining.
+	refresh atomic.Bool
 }
 
 // newUpstream connects what the configuration names, with the key file's
@@ -92,10 +97,12 @@ func (u *upstream) close() {
 }
 
 // confirmingSink tells the engine when the centre has accepted a stand-in
-// purchase, so it stops counting against the account's exposure.
+// purchase, so it stops counting against the account's exposure, and asks
+// for a replica refresh when the centre applied records.
 type confirmingSink struct {
 	forward.Sink
 	eng *txn.Engine
+	up  *upstream
 	log interface {
 		Warn(string, ...any)
 	}
@@ -110,7 +117,9 @@ func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]for
 	for i := range recs {
 		bySeq[recs[i].Seq] = &recs[i]
 	}
+	applied := false
 	for _, r := range res {
+		applied = applied || r.Applied
 		rec := bySeq[r.Seq]
 		if !r.OK || rec == nil || !rec.StandIn || rec.Kind != store.KindPurchase || txn.RC(rec.Resp) != txn.RCApproved {
 			continue
@@ -118,6 +127,11 @@ func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]for
 		if cerr := s.eng.ConfirmStandIn(context.WithoutCancel(ctx), rec.Account, rec.Amount); cerr != nil {
 			s.log.Warn("stand-in confirmation not recorded", "seq", rec.Seq, "err", cerr)
 		}
+	}
+	if applied {
+		// After the stand-in confirmations: the snapshot read then holds
+		// the centre's balance with them, and is the last word.
+		s.up.refresh.Store(true)
 	}
 	return res, nil
 }
@@ -128,7 +142,7 @@ func (d *Daemon) startUpstream() {
 	u := d.up
 	for i, sink := range u.sinks {
 		if u.centre != nil && i == 0 {
-			sink = confirmingSink{Sink: sink, eng: d.Engine, log: d.log}
+			sink = confirmingSink{Sink: sink, eng: d.Engine, up: u, log: d.log}
 		}
 		pos := ""
 		if i > 0 {
@@ -151,16 +165,22 @@ const (
 
 // syncReplica keeps the replica (accounts, balances, status, blacklist)
 // close to the centre: the blacklist every second (a lost card stops
-// within 1 s at stand-in too), the account snapshot every 30 s. Its
-// successes and failures are the centre's reachability.
+// within 1 s at stand-in too), the account snapshot every 30 s and within
+// a second of the centre applying delivered records. Its successes and
+// failures are the centre's reachability.
 func (d *Daemon) syncReplica(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var lastSnap time.Time
 	for {
 		err := d.syncBlacklist(ctx)
-		if err == nil && time.Since(lastSnap) >= 30*time.Second {
-			if err = d.syncSnapshot(ctx); err == nil {
+		if err == nil && (time.Since(lastSnap) >= 30*time.Second || d.up.refresh.Load()) {
+			// Cleared before reading: records the centre applies while
+			// the snapshot is read set it again for the next tick.
+			d.up.refresh.Store(false)
+			if err = d.syncSnapshot(ctx); err != nil {
+				d.up.refresh.Store(true)
+			} else {
 				lastSnap = time.Now()
 			}
 		}

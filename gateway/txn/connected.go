@@ -48,7 +48,9 @@ type StandInLimits struct {
 	PerAccountFen int64 // default 20000 (200.00) until the centre confirms
 }
 
-// centreKind says whether and how a request goes to the centre.
+// centreKind says whether and how a request goes to the centre: the
+// requests the centre may still decline are authorized online, before
+// anything is approved.
 func (c *call) centreKind() store.Kind {
 	if c.unknownCode() {
 		return "" // no code the gateway knows: P3 by the local rules
@@ -77,7 +79,14 @@ func (c *call) centreKind() store.Kind {
 	case mti0400:
 		return store.KindReversal
 	}
-	return "" // history, settlement, advice, top-up and third-party payments stay local
+	// History and settlement move no money. An offline advice (the goods
+	// are gone), a top-up (the channel has taken the money) and a
+	// third-party payment (the channel's money, not the account's) are
+	// decided here and cannot be taken back, so they are not asked: their
+	// journal records reach the centre through the outbox and the centre
+	// applies each once by its key (centre.RecordEffect,
+	// docs/centre-api.md).
+	return ""
 }
 
 // authorize asks the centre before the store transaction (connected mode).

@@ -1,0 +1,135 @@
+package daemon_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ecardgw/codec/iso8583"
+	"ecardgw/gateway/posclient"
+	"ecardgw/gateway/testbed/refcentre"
+)
+
+// connectedWithKiosk starts a connected gateway with POS T0000001 and
+// kiosk K0000001 against the reference centre at addr.
+func connectedWithKiosk(t *testing.T, addr string, accounts int, balance int64) *gateway {
+	t.Helper()
+	dir := t.TempDir()
+	path := writeGatewayFiles(t, dir, gwOptions{terminals: 1, mode: "connected", extra: "" +
+		"  - {id: K0000001, merchant: M00000000000003, type: kiosk}\n" +
+		"centre: {url: http://" + addr + ", timeout: 1s}\n"})
+	keys := filepath.Join(dir, "keys.yaml")
+	k, err := readFile(keys)
+	require.NoError(t, err)
+	k = strings.Replace(k, "terminals:\n", "terminals:\n  K0000001: 112233445566778899AABBCCDDEEF001\n", 1)
+	require.NoError(t, writeFile(keys, k))
+	importAccounts(t, filepath.Join(dir, "gw.db"), accounts, balance)
+	g := &gateway{t: t, dir: dir, cfg: path}
+	g.start()
+	return g
+}
+
+func (g *gateway) signedIn(ctx context.Context, id, merchant string) *posclient.Terminal {
+	g.t.Helper()
+	p, _ := g.dial(1)
+	p.ID, p.Merchant = id, merchant
+	_, err := p.SignIn(ctx, 1)
+	require.NoError(g.t, err)
+	return p
+}
+
+// answeredBalance is the account balance (type 10) of an answer's field 54.
+func answeredBalance(t *testing.T, resp *iso8583.Message) int64 {
+	t.Helper()
+	bals, err := iso8583.ParseBalances(resp.Bytes(54), nil)
+	require.NoError(t, err)
+	for _, b := range bals {
+		if string(b.Account[:]) == "10" {
+			return b.Amount
+		}
+	}
+	t.Fatalf("no account balance in field 54")
+	return 0
+}
+
+func kioskTopUp(p *posclient.Terminal, card string, amount int64, code string) *iso8583.Message {
+	m := p.New(200, 210000, 0)
+	_ = m.SetDigits(2, []byte(card))
+	_ = m.SetUint(4, uint64(amount))
+	_ = m.SetDigits(22, []byte("031"))
+	_ = m.SetUint(25, 0)
+	_ = m.SetString(49, "156")
+	_ = m.SetString(62, code)
+	return m
+}
+
+// TestConnectedTopUpAndAdviceReachTheCentre: in connected mode a kiosk
+// top-up paid with a WeChat code and an offline advice are applied by the
+// centre from their records, once: after the outbox drains the balance
+// inquiry (answered by the centre) shows them, and the gateway's balance
+// equals the centre's.
+func TestConnectedTopUpAndAdviceReachTheCentre(t *testing.T) {
+	c, addr := startCentre(t, 2, 10000)
+	g := connectedWithKiosk(t, addr, 2, 10000)
+	ctx := context.Background()
+	kiosk := g.signedIn(ctx, "K0000001", "M00000000000003")
+	pos := g.signedIn(ctx, termOf(1), "M00000000000001")
+	send := func(p *posclient.Terminal, m *iso8583.Message) *iso8583.Message {
+		t.Helper()
+		resp, _, err := p.Send(ctx, m, true)
+		require.NoError(t, err)
+		return resp
+	}
+
+	require.Equal(t, "00", posclient.RC(send(kiosk, kioskTopUp(kiosk, cardOf(1), 2500, "134567890123456780"))), "top-up paid by WeChat")
+	require.Equal(t, "00", posclient.RC(send(pos, cardReq(pos, 220, 0, cardOf(1), 1200))), "offline advice")
+	require.Equal(t, "00", posclient.RC(send(pos, cardReq(pos, 220, 0, cardOf(2), 15000))), "an advice beyond the balance is still taken")
+
+	require.Eventually(t, func() bool {
+		n, err := g.d.Backlog()
+		return err == nil && n == 0
+	}, 20*time.Second, 20*time.Millisecond, "the outbox drains")
+	require.Equal(t, int64(10000+2500-1200), centreBalance(t, c, 1), "the centre applied the top-up and the advice")
+	require.Equal(t, int64(10000-15000), centreBalance(t, c, 2))
+
+	resp := send(pos, pos.CardInquiry(cardOf(1)))
+	require.Equal(t, "00", posclient.RC(resp))
+	require.Equal(t, int64(10000+2500-1200), answeredBalance(t, resp), "the centre's inquiry shows the new balance")
+
+	require.Eventually(t, func() bool {
+		return g.balance(1) == centreBalance(t, c, 1) && g.balance(2) == centreBalance(t, c, 2)
+	}, 10*time.Second, 20*time.Millisecond, "the gateway's balances equal the centre's")
+}
+
+// TestConnectedReplicaFollowsAppliedRecords: an online purchase answered
+// while an advice is still in the outbox sets the replica to the centre's
+// balance without the advice; when the centre applies the advice the
+// gateway reads the account again at once, not at the next 30 s snapshot.
+func TestConnectedReplicaFollowsAppliedRecords(t *testing.T) {
+	c, addr := startCentre(t, 1, 10000)
+	g := connectedWithKiosk(t, addr, 1, 10000)
+	ctx := context.Background()
+	pos := g.signedIn(ctx, termOf(1), "M00000000000001")
+	send := func(m *iso8583.Message) string {
+		t.Helper()
+		resp, _, err := pos.Send(ctx, m, true)
+		require.NoError(t, err)
+		return posclient.RC(resp)
+	}
+	c.SetFaults(refcentre.Faults{Down: true})
+	require.Equal(t, "00", send(cardReq(pos, 220, 0, cardOf(1), 1200)), "offline advice")
+	time.Sleep(3 * time.Second) // the forwarder backs off
+	c.SetFaults(refcentre.Faults{})
+	require.Equal(t, "00", send(pos.CardPurchase(cardOf(1), 500, nil)), "online purchase")
+	require.Eventually(t, func() bool {
+		n, err := g.d.Backlog()
+		return err == nil && n == 0
+	}, 20*time.Second, 20*time.Millisecond, "the outbox drains")
+	require.Equal(t, int64(10000-1200-500), centreBalance(t, c, 1))
+	require.Eventually(t, func() bool { return g.balance(1) == centreBalance(t, c, 1) },
+		5*time.Second, 20*time.Millisecond, "the replica follows the centre within seconds")
+}
