@@ -51,6 +51,7 @@ type Config struct {
 	Forward    Forward    `mapstructure:"forward"`
 	Session    Session    `mapstructure:"session"`
 	Admin      Admin      `mapstructure:"admin"`
+	Gateway    Gateway    `mapstructure:"gateway"`
 
 	// Warnings are things that load fine but are probably not intended
 	// (no terminals, TLS verification off). The caller logs them.

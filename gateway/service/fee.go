@@ -88,7 +88,7 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 		}
 		if !ok {
 			rec.Resp = string(txn.RCUnknownCard)
-			rep, err = refuse(tx, kindFee, q.RequestID, dig, &rec, now, notFound("no such account"))
+			rep, err = s.refuse(tx, kindFee, q.RequestID, dig, &rec, now, notFound("no such account"))
 			return err
 		}
 		rec.Account, rec.CardMasked, rec.BalanceAfter = a.No, logging.MaskPAN(a.CardNumber), a.BalanceFen
@@ -102,7 +102,7 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 			rec.Resp, refusal = string(txn.RCInsufficient), unprocessable(CodeInsufficient, "the balance does not cover the fee")
 		}
 		if refusal != nil {
-			rep, err = refuse(tx, kindFee, q.RequestID, dig, &rec, now, refusal)
+			rep, err = s.refuse(tx, kindFee, q.RequestID, dig, &rec, now, refusal)
 			return err
 		}
 		a.BalanceFen -= q.AmountFen
@@ -111,7 +111,7 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 			return err
 		}
 		rec.Resp, rec.BalanceAfter = string(txn.RCApproved), a.BalanceFen
-		seq, err := journal(tx, &rec, now)
+		seq, err := s.journal(tx, &rec, now)
 		if err != nil {
 			return err
 		}

@@ -141,7 +141,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		}
 		if !ok {
 			rec.Resp = string(txn.RCUnknownCard)
-			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, notFound("no such account"))
+			rep, err = s.refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, notFound("no such account"))
 			return err
 		}
 		acct = a.No
@@ -149,7 +149,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		if a.Status == store.StatusFrozen || a.Status == store.StatusCancelled {
 			// A lost card does not stop a top-up: the money is the person's.
 			rec.Resp = string(txn.RCFrozen)
-			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now,
+			rep, err = s.refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now,
 				unprocessable(CodeFrozen, "the account is "+a.Status.String()))
 			return err
 		}
@@ -159,7 +159,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 			return err
 		}
 		rec.Resp, rec.BalanceAfter = string(txn.RCApproved), a.BalanceFen
-		seq, err := journal(tx, &rec, now)
+		seq, err := s.journal(tx, &rec, now)
 		if err != nil {
 			return err
 		}

@@ -392,9 +392,12 @@ func (c *call) finish() ([]byte, error) {
 	if _, err := tx.AppendJournal(&c.rec); err != nil {
 		return nil, err
 	}
+	if len(c.extra) > 1 {
+		return nil, errExtraRecords
+	}
 	for i := range c.extra {
 		x := &c.extra[i]
-		x.Time, x.Key, x.Location, x.RRN = c.now, c.key, c.term.Location, c.rec.RRN
+		x.Time, x.Key, x.Location, x.RRN = c.now, c.key.Derived(), c.term.Location, c.rec.RRN
 		if _, err := tx.AppendJournal(x); err != nil {
 			return nil, err
 		}
