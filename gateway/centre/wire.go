@@ -209,6 +209,33 @@ type WireDeliveryResults struct {
 	Results []WireDeliveryResult `json:"results"`
 }
 
+// WireOp is what the centre did for one idempotency key: authorized it
+// online or applied (or only acknowledged) its delivered record. The
+// answer of GET /v1/ops lists them for reconciliation.
+type WireOp struct {
+	Key     string     `json:"key"` // the key's text form (KeyString)
+	Kind    store.Kind `json:"kind"`
+	Account uint64     `json:"account,omitempty"`
+	Amount  int64      `json:"amount"`
+	RC      txn.RC     `json:"rc"`
+	// Delta and Wallet are what the op moved: the account's balance and
+	// its small wallet (a debit is negative; 0 for a reversal, which
+	// moves its original's money back).
+	Delta    int64     `json:"delta"`
+	Wallet   int64     `json:"wallet"`
+	Reversed bool      `json:"reversed,omitempty"` // undone since by a reversal
+	Source   string    `json:"source"`             // "auth" or "record"
+	Time     time.Time `json:"time"`               // the transaction's time
+}
+
+// WireOpsPage is the answer to GET /v1/ops: the ops whose time is in
+// [from, to), ordered by key, after the key "after". While more is true,
+// ask again with after = the last op's key.
+type WireOpsPage struct {
+	Ops  []WireOp `json:"ops"`
+	More bool     `json:"more"`
+}
+
 // WireError is the body of every 4xx and 5xx answer.
 type WireError struct {
 	Error string `json:"error"`
@@ -224,6 +251,7 @@ const (
 	PathAccounts  = "/v1/accounts"
 	PathBlacklist = "/v1/blacklist"
 	PathRecords   = "/v1/records"
+	PathOps       = "/v1/ops"
 )
 
 // MaxPage bounds a snapshot or blacklist page and MaxDelivery a record

@@ -32,6 +32,7 @@ var commands = []func() *cobra.Command{
 	newCardsCmd,
 	newStatusCmd,
 	newJournalCmd,
+	newReconcileCmd,
 	newStoreCmd,
 	newVersionCmd,
 }

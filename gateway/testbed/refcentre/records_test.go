@@ -141,3 +141,41 @@ func TestDeliverAppliesEveryKindOnce(t *testing.T) {
 	require.Equal(t, txn.RCApproved, r.RC)
 	require.Equal(t, int64(10000-12000), f.balance(t, 1))
 }
+
+// TestOpsForReconciliation: GET /v1/ops lists the ops of a period by key,
+// page by page; a delivered record's op has the transaction's time.
+func TestOpsForReconciliation(t *testing.T) {
+	f := newFixture(t, 1, Options{})
+	c := ctx(t)
+	_, err := f.cl.Authorize(c, purchase(1, cardOf(1), 100))
+	require.NoError(t, err)
+	old := rec(2, 2, store.KindAdvice, 1, 200, false)
+	old.Time = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	_, err = f.cl.Deliver(c, []store.Record{old, rec(3, 3, store.KindAdvice, 1, 300, false)})
+	require.NoError(t, err)
+
+	now := time.Now().UTC()
+	page, err := f.c.Ops(now.Add(-time.Hour), now.Add(time.Hour), "", 1)
+	require.NoError(t, err)
+	require.True(t, page.More)
+	require.Equal(t, []centre.WireOp{{Key: centre.KeyString(key(1)), Kind: store.KindPurchase, Account: 1, Amount: 100,
+		RC: txn.RCApproved, Delta: -100, Source: srcAuth, Time: page.Ops[0].Time}}, page.Ops)
+	page, err = f.c.Ops(now.Add(-time.Hour), now.Add(time.Hour), page.Ops[0].Key, 1)
+	require.NoError(t, err)
+	require.False(t, page.More)
+	require.Len(t, page.Ops, 1)
+	require.Equal(t, centre.KeyString(key(3)), page.Ops[0].Key)
+	require.Equal(t, int64(-300), page.Ops[0].Delta)
+
+	var keys []string
+	require.NoError(t, f.cl.Ops(c, old.Time, old.Time.Add(time.Second), func(o centre.WireOp) error {
+		keys = append(keys, o.Key)
+		require.Equal(t, old.Time, o.Time)
+		require.Equal(t, srcRecord, o.Source)
+		return nil
+	}))
+	require.Equal(t, []string{centre.KeyString(key(2))}, keys)
+
+	err = f.cl.Ops(c, now, now.Add(-time.Second), func(centre.WireOp) error { return nil })
+	require.ErrorIs(t, err, centre.ErrRejected, "from after to is a 400")
+}
