@@ -85,7 +85,7 @@ func CompareBalances(gateway, centre map[uint64]int64) []Difference {
 			out = append(out, Difference{What: "account", Account: no, Detail: "only at the gateway (balance " + Yuan(g) + ")"})
 		case c != g:
 			out = append(out, Difference{What: "balance", Account: no,
-				Detail: fmt.Sprintf("gateway %s, centre %s (gateway %s more)", Yuan(g), Yuan(c), Yuan(g-c))})
+				Detail: fmt.Sprintf("gateway %s, centre %s, difference %s", Yuan(g), Yuan(c), Yuan(g-c))})
 		}
 	}
 	for no, c := range centre {

@@ -13,6 +13,7 @@ import (
 
 	"ecardgw/gateway/centre"
 	"ecardgw/gateway/posclient"
+	"ecardgw/gateway/testbed/ledgercheck"
 	"ecardgw/gateway/testbed/refcentre"
 	"ecardgw/store"
 )
@@ -99,6 +100,7 @@ func TestReconcile(t *testing.T) {
 		return err == nil && a.BalanceFen == 10000-1500-1200
 	}, 5*time.Second, 20*time.Millisecond)
 
+	ledgercheck.RequireBalancesEqualAdmin(t, admin, opsAdminToken, c, 10*time.Second)
 	code, out, errOut := runCLI(t, "reconcile", "--config", cfgPath, "--admin", admin)
 	require.Equal(t, 0, code, "%s%s", out, errOut)
 	require.Contains(t, out, "3 money records at the gateway, 3 at the centre, 2 accounts: no differences")
@@ -127,8 +129,8 @@ func TestReconcile(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.Equal(t, []string{
 		"op       T0000009:000001:000001:0200 purchase account 2 3.00: applied at the centre, unknown at the gateway",
-		"balance  account 1: gateway 74.00, centre 73.00 (gateway 1.00 more)",
-		"balance  account 2: gateway 93.00, centre 90.00 (gateway 3.00 more)",
+		"balance  account 1: gateway 74.00, centre 73.00, difference 1.00",
+		"balance  account 2: gateway 93.00, centre 90.00, difference 3.00",
 	}, lines[:len(lines)-1])
 	require.Contains(t, lines[len(lines)-1], ": 3 differences")
 

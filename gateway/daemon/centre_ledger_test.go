@@ -11,6 +11,7 @@ import (
 
 	"ecardgw/codec/iso8583"
 	"ecardgw/gateway/posclient"
+	"ecardgw/gateway/testbed/ledgercheck"
 	"ecardgw/gateway/testbed/refcentre"
 )
 
@@ -100,9 +101,8 @@ func TestConnectedTopUpAndAdviceReachTheCentre(t *testing.T) {
 	require.Equal(t, "00", posclient.RC(resp))
 	require.Equal(t, int64(10000+2500-1200), answeredBalance(t, resp), "the centre's inquiry shows the new balance")
 
-	require.Eventually(t, func() bool {
-		return g.balance(1) == centreBalance(t, c, 1) && g.balance(2) == centreBalance(t, c, 2)
-	}, 10*time.Second, 20*time.Millisecond, "the gateway's balances equal the centre's")
+	ledgercheck.RequireBalancesEqual(t, g.d.DB, c, 10*time.Second)
+	ledgercheck.RequireReconciled(t, g.d.DB, "http://"+addr, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 }
 
 // TestConnectedReplicaFollowsAppliedRecords: an online purchase answered
