@@ -165,9 +165,10 @@ func moves(r *store.Record) bool {
 	return ok
 }
 
-// opMoves reports whether a centre op moved money (or is a reversal).
+// opMoves reports whether a centre op moved money that is still moved
+// (or is a reversal): an op undone since has given its money back.
 func opMoves(o *WireOp) bool {
-	return o.RC == txn.RCApproved && (o.Delta != 0 || o.Wallet != 0 || o.Kind == store.KindReversal)
+	return o.RC == txn.RCApproved && !o.Reversed && (o.Delta != 0 || o.Wallet != 0 || o.Kind == store.KindReversal)
 }
 
 // Reconcile compares the gateway's journal and balances (db: the store

@@ -15,18 +15,20 @@ import (
 	"ecardgw/gateway/testbed/refcentre"
 )
 
-// connectedWithKiosk starts a connected gateway with POS T0000001 and
-// kiosk K0000001 against the reference centre at addr.
+// connectedWithKiosk starts a connected gateway with POS T0000001, kiosk
+// K0000001 and settlement POS S0000001 against the reference centre at
+// addr.
 func connectedWithKiosk(t *testing.T, addr string, accounts int, balance int64) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	path := writeGatewayFiles(t, dir, gwOptions{terminals: 1, mode: "connected", extra: "" +
 		"  - {id: K0000001, merchant: M00000000000003, type: kiosk}\n" +
+		"  - {id: S0000001, merchant: M00000000000002, type: settlement, location: Bath house}\n" +
 		"centre: {url: http://" + addr + ", timeout: 1s}\n"})
 	keys := filepath.Join(dir, "keys.yaml")
 	k, err := readFile(keys)
 	require.NoError(t, err)
-	k = strings.Replace(k, "terminals:\n", "terminals:\n  K0000001: 112233445566778899AABBCCDDEEF001\n", 1)
+	k = strings.Replace(k, "terminals:\n", "terminals:\n  K0000001: 112233445566778899AABBCCDDEEF001\n  S0000001: 112233445566778899AABBCCDDEEF001\n", 1)
 	require.NoError(t, writeFile(keys, k))
 	importAccounts(t, filepath.Join(dir, "gw.db"), accounts, balance)
 	g := &gateway{t: t, dir: dir, cfg: path}
@@ -132,4 +134,59 @@ func TestConnectedReplicaFollowsAppliedRecords(t *testing.T) {
 	require.Equal(t, int64(10000-1200-500), centreBalance(t, c, 1))
 	require.Eventually(t, func() bool { return g.balance(1) == centreBalance(t, c, 1) },
 		5*time.Second, 20*time.Millisecond, "the replica follows the centre within seconds")
+}
+
+// TestConnectedWalletLoadsAndWater: small-wallet loads are authorized
+// online, and the water consumed, journaled with the next load under a
+// key of its own, reaches the centre's wallet.
+func TestConnectedWalletLoadsAndWater(t *testing.T) {
+	c, addr := startCentre(t, 1, 10000)
+	g := connectedWithKiosk(t, addr, 1, 10000)
+	ctx := context.Background()
+	s := g.signedIn(ctx, "S0000001", "M00000000000002")
+	for _, l := range []struct {
+		balance uint32
+		counter uint16
+		amount  int64
+		water   string
+	}{{0, 0, 1000, "WATER:0"}, {640, 1, 360, "WATER:360"}} {
+		m := cardReq(s, 200, 190000, cardOf(1), l.amount)
+		_ = m.SetBytes(55, walletInit(t, cardOf(1), l.balance, l.counter, uint32(l.amount), false))
+		resp, _, err := s.Send(ctx, m, true)
+		require.NoError(t, err)
+		require.Equal(t, "00", posclient.RC(resp))
+		require.Equal(t, l.water, string(resp.Bytes(63)))
+	}
+	ledgercheck.RequireBalancesEqual(t, g.d.DB, c, 10*time.Second)
+	a, _, err := c.Account(1)
+	require.NoError(t, err)
+	require.Equal(t, int64(10000-1000-360), a.BalanceFen)
+	require.Equal(t, int64(1000), a.WalletFen, "1000 + 360 loaded, 360 consumed")
+	ledgercheck.RequireReconciled(t, g.d.DB, "http://"+addr, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+}
+
+// TestConnectedLostAnswersSettle: while the centre does the work but its
+// answers are lost (a body that is not JSON), the gateway stands in: a
+// purchase is approved, a fee declined 91. The centre had applied both;
+// the records settle it on the gateway's word, and the ledgers agree.
+func TestConnectedLostAnswersSettle(t *testing.T) {
+	c, addr := startCentre(t, 1, 10000)
+	g := connectedWithKiosk(t, addr, 1, 10000)
+	ctx := context.Background()
+	kiosk := g.signedIn(ctx, "K0000001", "M00000000000003")
+	pos := g.signedIn(ctx, termOf(1), "M00000000000001")
+	c.SetFaults(refcentre.Faults{Garbage: true})
+	resp, _, err := pos.Send(ctx, pos.CardPurchase(cardOf(1), 800, nil), true)
+	require.NoError(t, err)
+	require.Equal(t, "00", posclient.RC(resp), "stand-in purchase")
+	m := cardReq(kiosk, 200, 170000, cardOf(1), 300)
+	_ = m.SetString(63, "ELEC:B12-305")
+	resp, _, err = kiosk.Send(ctx, m, true)
+	require.NoError(t, err)
+	require.Equal(t, "91", posclient.RC(resp), "no fee without the centre")
+	require.Equal(t, int64(10000-800-300), centreBalance(t, c, 1), "the centre did both")
+	c.SetFaults(refcentre.Faults{})
+	ledgercheck.RequireBalancesEqual(t, g.d.DB, c, 20*time.Second)
+	require.Equal(t, int64(10000-800), centreBalance(t, c, 1), "the fee the POS was refused is undone")
+	ledgercheck.RequireReconciled(t, g.d.DB, "http://"+addr, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 }

@@ -80,8 +80,10 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 		return recRejected, "record has no kind", nil
 	}
 	key := centre.KeyString(r.Key.IdemKey())
-	if _, ok, err := l.op(key); err != nil || ok {
-		return recDuplicate, "", err
+	if held, ok, err := l.op(key); err != nil {
+		return 0, "", err
+	} else if ok {
+		return l.settle(key, r, &held)
 	}
 	// The op's time is the transaction's (the gateway's clock), not the
 	// delivery's: a record delivered after an outage still falls in the
@@ -143,4 +145,52 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 		out = recApplied
 	}
 	return out, "", l.putOp(key, &o)
+}
+
+// rcDuplicateTransmission is the answer to a request that reuses an
+// earlier request's key with other content (docs/protocol.md).
+const rcDuplicateTransmission txn.RC = "94"
+
+// settle handles the record of a key the centre already holds. A record
+// delivered before, or the record of an authorization whose answer the
+// gateway got, is a duplicate: nothing more. But the gateway's record is
+// its final word on what the terminal was told, and when the answer to an
+// online authorization was lost (a timeout, a broken connection, a body
+// that was not JSON) the gateway decided on its own: a purchase approved
+// in stand-in that the centre had declined is applied now; anything the
+// centre had approved that the gateway declined (91 for a fee or a load
+// with the centre silent) is undone. A record answered 94 is about
+// another request that reused the key: it never settles anything.
+func (l ledgerTx) settle(key string, r *centre.WireRecord, held *op) (recOutcome, string, error) {
+	gwOK, centreOK := txn.RC(r.Resp) == txn.RCApproved, held.Result.RC == txn.RCApproved
+	if held.Source != srcAuth || held.Reversed || gwOK == centreOK || txn.RC(r.Resp) == rcDuplicateTransmission {
+		return recDuplicate, "", nil
+	}
+	if centreOK {
+		if _, undone, err := l.undo(key); err != nil || !undone {
+			return recDuplicate, "", err
+		}
+		return recApplied, "", nil
+	}
+	rec := r.Record()
+	eff, ok := centre.RecordEffect(&rec)
+	if !ok {
+		return recDuplicate, "", nil
+	}
+	old, found, err := l.account(r.Account)
+	if err != nil {
+		return 0, "", err
+	}
+	if !found {
+		return recRejected, string(r.Kind) + " record for an unknown account", nil
+	}
+	a := old
+	a.BalanceFen += eff.Balance
+	a.WalletFen = max(a.WalletFen+eff.Wallet, 0)
+	held.Account, held.Delta, held.Wallet = a.No, eff.Balance, eff.Wallet
+	held.Result = a.result(txn.RCApproved)
+	if err := l.put(&a, &old); err != nil {
+		return 0, "", err
+	}
+	return recApplied, "", l.putOp(key, held)
 }

@@ -179,3 +179,38 @@ func TestOpsForReconciliation(t *testing.T) {
 	err = f.cl.Ops(c, now, now.Add(-time.Second), func(centre.WireOp) error { return nil })
 	require.ErrorIs(t, err, centre.ErrRejected, "from after to is a 400")
 }
+
+// TestDeliverSettlesLostAnswers: when the answer to an online
+// authorization was lost the gateway decided alone, and its record is the
+// final word: a fee the centre approved but the gateway declined 91 is
+// undone; a purchase the centre declined but the gateway approved in
+// stand-in is applied; a 94 record (another request reusing the key)
+// settles nothing; each once.
+func TestDeliverSettlesLostAnswers(t *testing.T) {
+	f := newFixture(t, 2, Options{})
+	c := ctx(t)
+	fee := purchase(1, cardOf(1), 700)
+	fee.Kind = centre.KindFee
+	r, err := f.cl.Authorize(c, fee)
+	require.NoError(t, err)
+	require.Equal(t, txn.RCApproved, r.RC)
+	_, err = f.cl.Authorize(c, purchase(2, cardOf(2), 20000))
+	require.NoError(t, err) // 51 at the centre
+	_, err = f.cl.Authorize(c, purchase(3, cardOf(1), 100))
+	require.NoError(t, err)
+	require.Equal(t, int64(10000-700-100), f.balance(t, 1))
+
+	declinedFee := rec(1, 1, store.KindFee, 1, 700, false)
+	declinedFee.Resp = "91"
+	standIn := rec(2, 2, store.KindPurchase, 2, 20000, true)
+	dup := rec(3, 3, store.KindPurchase, 1, 100, false)
+	dup.Resp = "94"
+	batch := []store.Record{declinedFee, standIn, dup}
+	for range 2 {
+		res, err := f.cl.Deliver(c, batch)
+		require.NoError(t, err)
+		require.True(t, res[0].OK && res[1].OK && res[2].OK)
+		require.Equal(t, int64(10000-100), f.balance(t, 1), "the fee undone, the purchase kept")
+		require.Equal(t, int64(10000-20000), f.balance(t, 2), "the stand-in purchase taken")
+	}
+}
