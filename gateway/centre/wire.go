@@ -54,6 +54,10 @@ type WireAuthResult struct {
 	WalletFen   int64  `json:"wallet_fen"`
 	Status      string `json:"status"`
 	ECardActive bool   `json:"ecard_active"`
+	// Version is the account's version after the op (as GET /v1/accounts
+	// numbers them; 0 when the centre does not say): the gateway keeps
+	// the newer of this answer and a snapshot in its replica.
+	Version uint64 `json:"version,omitempty"`
 }
 
 // WirePayRequest is the body of POST /v1/payments/pay.

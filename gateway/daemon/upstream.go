@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,11 @@ type upstream struct {
 	// again at the next tick, so that the gateway's balances equal the
 	// centre's within a second of the outbox draining.
 	refresh atomic.Bool
+	// snapMu keeps a snapshot read and applied from interleaving with a
+	// delivery and its stand-in confirmations: a confirmation debits the
+	// replica, which a snapshot read after the centre applied the same
+	// record must not then overwrite nor be followed by.
+	snapMu sync.Mutex
 }
 
 // newUpstream connects what the configuration names, with the key file's
@@ -109,6 +115,8 @@ type confirmingSink struct {
 }
 
 func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]forward.Result, error) {
+	s.up.snapMu.Lock()
+	defer s.up.snapMu.Unlock()
 	res, err := s.Sink.Deliver(ctx, recs)
 	if err != nil {
 		return res, err
@@ -269,6 +277,8 @@ func (d *Daemon) syncBlacklist(ctx context.Context) error {
 }
 
 func (d *Daemon) syncSnapshot(ctx context.Context) error {
+	d.up.snapMu.Lock()
+	defer d.up.snapMu.Unlock()
 	var since uint64
 	if err := d.DB.View(func(tx *store.Tx) error { since = metaU64(tx, metaSnapshotVersion); return nil }); err != nil {
 		return err
@@ -282,6 +292,9 @@ func (d *Daemon) syncSnapshot(ctx context.Context) error {
 		batch = nil
 		return d.DB.Update(ctx, func(tx *store.Tx) error {
 			for _, s := range rows {
+				if !d.Engine.NoteReplicaVersion(s.No, s.Version) {
+					continue // an online answer brought a newer state
+				}
 				a, ok, err := tx.Account(s.No)
 				if err != nil {
 					return err

@@ -36,7 +36,7 @@ func (a *account) wire() centre.WireAccount {
 
 func (a *account) result(rc txn.RC) centre.WireAuthResult {
 	return centre.WireAuthResult{RC: rc, Account: a.No, BalanceFen: a.BalanceFen, WalletFen: a.WalletFen,
-		Status: a.Status, ECardActive: a.ECardActive}
+		Status: a.Status, ECardActive: a.ECardActive, Version: a.Version}
 }
 
 // ledgerTx wraps one bbolt transaction with the centre's helpers.

@@ -88,7 +88,10 @@ func (l ledgerTx) undo(key string) (account, bool, error) {
 	if err := l.putOp(key, &o); err != nil {
 		return account{}, false, err
 	}
-	return a, true, l.put(&a, &old)
+	if err := l.put(&a, &old); err != nil {
+		return account{}, false, err
+	}
+	return a, true, nil
 }
 
 // Ops reads one page of what the centre did, for reconciliation: the ops

@@ -138,10 +138,10 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 		a.BalanceFen += eff.Balance
 		a.WalletFen = max(a.WalletFen+eff.Wallet, 0)
 		o.Delta, o.Wallet = eff.Balance, eff.Wallet
-		o.Result = a.result(txn.RC(r.Resp))
 		if err := l.put(&a, &old); err != nil {
 			return 0, "", err
 		}
+		o.Result = a.result(txn.RC(r.Resp))
 		out = recApplied
 	}
 	return out, "", l.putOp(key, &o)
@@ -188,9 +188,9 @@ func (l ledgerTx) settle(key string, r *centre.WireRecord, held *op) (recOutcome
 	a.BalanceFen += eff.Balance
 	a.WalletFen = max(a.WalletFen+eff.Wallet, 0)
 	held.Account, held.Delta, held.Wallet = a.No, eff.Balance, eff.Wallet
-	held.Result = a.result(txn.RCApproved)
 	if err := l.put(&a, &old); err != nil {
 		return 0, "", err
 	}
+	held.Result = a.result(txn.RCApproved)
 	return recApplied, "", l.putOp(key, held)
 }
