@@ -174,8 +174,8 @@ func (l ledgerTx) settle(key string, r *centre.WireRecord, held *op) (recOutcome
 	}
 	rec := r.Record()
 	eff, ok := centre.RecordEffect(&rec)
-	if !ok {
-		return recDuplicate, "", nil
+	if !ok || l.tombstoned(key) {
+		return recDuplicate, "", nil // nothing to apply, or reversed before
 	}
 	old, found, err := l.account(r.Account)
 	if err != nil {

@@ -213,4 +213,17 @@ func TestDeliverSettlesLostAnswers(t *testing.T) {
 		require.Equal(t, int64(10000-100), f.balance(t, 1), "the fee undone, the purchase kept")
 		require.Equal(t, int64(10000-20000), f.balance(t, 2), "the stand-in purchase taken")
 	}
+
+	// A purchase reversed before it reached the centre (25 there) is not
+	// applied by its stand-in record either.
+	o4 := key(4)
+	_, err = f.cl.Authorize(c, centre.AuthRequest{Key: store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: 4, MTI: 400},
+		Kind: centre.KindReversal, Amount: 300, Orig: &o4})
+	require.NoError(t, err)
+	r, err = f.cl.Authorize(c, purchase(4, cardOf(1), 300))
+	require.NoError(t, err)
+	require.Equal(t, txn.RCNoOriginal, r.RC)
+	_, err = f.cl.Deliver(c, []store.Record{rec(4, 4, store.KindPurchase, 1, 300, true)})
+	require.NoError(t, err)
+	require.Equal(t, int64(10000-100), f.balance(t, 1))
 }
