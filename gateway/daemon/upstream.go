@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,18 +30,25 @@ type upstream struct {
 	// again at the next tick, so that the gateway's balances equal the
 	// centre's within a second of the outbox draining.
 	refresh atomic.Bool
-	// snapMu keeps a snapshot read and applied from interleaving with a
-	// delivery and its stand-in confirmations: a confirmation debits the
-	// replica, which a snapshot read after the centre applied the same
-	// record must not then overwrite nor be followed by.
-	snapMu sync.Mutex
+	// snapLock (a lock: one token) keeps a snapshot read and applied from
+	// interleaving with a delivery and its stand-in confirmations: a
+	// confirmation debits the replica, which a snapshot read after the
+	// centre applied the same record must not then overwrite nor be
+	// followed by. Waiters queue in order; the snapshot waits for it at
+	// most snapLockWait, so that a slow delivery never holds up the
+	// blacklist sync that runs in the same loop.
+	snapLock chan struct{}
 }
+
+// snapLockWait bounds the replica sync's wait for a delivery in progress;
+// the snapshot is then tried again at the next tick.
+const snapLockWait = 500 * time.Millisecond
 
 // newUpstream connects what the configuration names, with the key file's
 // upstream credentials. Nothing is dialled for HTTP until first use; NATS
 // is connected here so a wrong URL or a refused credential fails at start.
 func newUpstream(cfg *config.Config, keys *config.Keys) (*upstream, error) {
-	u := &upstream{}
+	u := &upstream{snapLock: make(chan struct{}, 1)}
 	u.reach.Store(int32(metrics.CentreStandalone))
 	switch {
 	case cfg.Mode == config.ModeConnected:
@@ -115,8 +121,12 @@ type confirmingSink struct {
 }
 
 func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]forward.Result, error) {
-	s.up.snapMu.Lock()
-	defer s.up.snapMu.Unlock()
+	select {
+	case s.up.snapLock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.up.snapLock }()
 	res, err := s.Sink.Deliver(ctx, recs)
 	if err != nil {
 		return res, err
@@ -186,8 +196,9 @@ func (d *Daemon) syncReplica(ctx context.Context) error {
 			// Cleared before reading: records the centre applies while
 			// the snapshot is read set it again for the next tick.
 			d.up.refresh.Store(false)
-			if err = d.syncSnapshot(ctx); err != nil {
-				d.up.refresh.Store(true)
+			var done bool
+			if done, err = d.syncSnapshot(ctx); !done {
+				d.up.refresh.Store(true) // next tick
 			} else {
 				lastSnap = time.Now()
 			}
@@ -276,9 +287,26 @@ func (d *Daemon) syncBlacklist(ctx context.Context) error {
 	}
 }
 
-func (d *Daemon) syncSnapshot(ctx context.Context) error {
-	d.up.snapMu.Lock()
-	defer d.up.snapMu.Unlock()
+// syncSnapshot reads the accounts changed at the centre since the
+// replica's version and writes them. done is false when it did not run
+// to the end: an error, or a delivery held the replica for longer than
+// snapLockWait (err nil: try again at the next tick).
+func (d *Daemon) syncSnapshot(ctx context.Context) (done bool, err error) {
+	wait := time.NewTimer(snapLockWait)
+	defer wait.Stop()
+	select {
+	case d.up.snapLock <- struct{}{}:
+	case <-wait.C:
+		return false, nil
+	case <-ctx.Done():
+		return false, nil
+	}
+	defer func() { <-d.up.snapLock }()
+	err = d.readSnapshot(ctx)
+	return err == nil, err
+}
+
+func (d *Daemon) readSnapshot(ctx context.Context) error {
 	var since uint64
 	if err := d.DB.View(func(tx *store.Tx) error { since = metaU64(tx, metaSnapshotVersion); return nil }); err != nil {
 		return err
