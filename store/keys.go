@@ -112,3 +112,23 @@ func (e *enc) idem(k IdemKey) {
 func (d *dec) idem() IdemKey {
 	return IdemKey{Terminal: d.str(), Batch: d.u32(), STAN: d.u32(), MTI: d.u16()}
 }
+
+// Derived is the key of the one journal record a request writes besides
+// its own (the water consumed, journaled with a small-wallet load): the
+// request's key with the MTI's version digit 9, ISO 8583's "private use"
+// (0200 → 9200). Every journal record so has a key of its own, and the
+// receivers of forwarded records, which drop duplicates by key, keep it.
+func (k IdemKey) Derived() IdemKey {
+	k.MTI = 9000 + k.MTI%1000
+	return k
+}
+
+// Settled is the key of the record that settles request k later, from
+// another request (a reversed small-wallet load debited again when the
+// card's next load shows it took it): k with the MTI's version digit 7
+// (0200 → 7200), which ISO 8583 reserves. A request is settled at most
+// once.
+func (k IdemKey) Settled() IdemKey {
+	k.MTI = 7000 + k.MTI%1000
+	return k
+}

@@ -53,6 +53,7 @@ type AuthResult struct {
 	WalletFen   int64
 	Status      string // "active", "frozen", "lost", "cancelled"
 	ECardActive bool
+	Version     uint64 // the account's version after the op; 0: not given
 }
 
 // Authorize asks the centre online, bounded by the client's Timeout (and

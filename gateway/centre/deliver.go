@@ -9,11 +9,13 @@ import (
 )
 
 // DeliveryResult is the centre's verdict on one record. OK: stored (or
-// already held: a duplicate by key is OK). Not OK and Permanent: refused
-// for good, with Reason; not OK and not Permanent: try again later.
+// already held: a duplicate by key is OK); Applied as well when the
+// record changed the centre's ledger. Not OK and Permanent: refused for
+// good, with Reason; not OK and not Permanent: try again later.
 type DeliveryResult struct {
 	Seq       uint64
 	OK        bool
+	Applied   bool
 	Permanent bool
 	Reason    string
 }

@@ -54,6 +54,10 @@ type WireAuthResult struct {
 	WalletFen   int64  `json:"wallet_fen"`
 	Status      string `json:"status"`
 	ECardActive bool   `json:"ecard_active"`
+	// Version is the account's version after the op (as GET /v1/accounts
+	// numbers them; 0 when the centre does not say): the gateway keeps
+	// the newer of this answer and a snapshot in its replica.
+	Version uint64 `json:"version,omitempty"`
 }
 
 // WirePayRequest is the body of POST /v1/payments/pay.
@@ -194,8 +198,11 @@ type WireRecords struct {
 
 // WireDeliveryResult is the centre's verdict on one delivered record.
 type WireDeliveryResult struct {
-	Seq       uint64 `json:"seq"`
-	OK        bool   `json:"ok"`
+	Seq uint64 `json:"seq"`
+	OK  bool   `json:"ok"`
+	// Applied: the record changed the centre's ledger (it was not
+	// authorized online); the gateway then refreshes its replica soon.
+	Applied   bool   `json:"applied,omitempty"`
 	Permanent bool   `json:"permanent,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 }
@@ -204,6 +211,33 @@ type WireDeliveryResult struct {
 // record, in the order sent.
 type WireDeliveryResults struct {
 	Results []WireDeliveryResult `json:"results"`
+}
+
+// WireOp is what the centre did for one idempotency key: authorized it
+// online or applied (or only acknowledged) its delivered record. The
+// answer of GET /v1/ops lists them for reconciliation.
+type WireOp struct {
+	Key     string     `json:"key"` // the key's text form (KeyString)
+	Kind    store.Kind `json:"kind"`
+	Account uint64     `json:"account,omitempty"`
+	Amount  int64      `json:"amount"`
+	RC      txn.RC     `json:"rc"`
+	// Delta and Wallet are what the op moved: the account's balance and
+	// its small wallet (a debit is negative; 0 for a reversal, which
+	// moves its original's money back).
+	Delta    int64     `json:"delta"`
+	Wallet   int64     `json:"wallet"`
+	Reversed bool      `json:"reversed,omitempty"` // undone since by a reversal
+	Source   string    `json:"source"`             // "auth" or "record"
+	Time     time.Time `json:"time"`               // the transaction's time
+}
+
+// WireOpsPage is the answer to GET /v1/ops: the ops whose time is in
+// [from, to), ordered by key, after the key "after". While more is true,
+// ask again with after = the last op's key.
+type WireOpsPage struct {
+	Ops  []WireOp `json:"ops"`
+	More bool     `json:"more"`
 }
 
 // WireError is the body of every 4xx and 5xx answer.
@@ -221,6 +255,7 @@ const (
 	PathAccounts  = "/v1/accounts"
 	PathBlacklist = "/v1/blacklist"
 	PathRecords   = "/v1/records"
+	PathOps       = "/v1/ops"
 )
 
 // MaxPage bounds a snapshot or blacklist page and MaxDelivery a record

@@ -33,6 +33,7 @@ var commands = []func() *cobra.Command{
 	newStatusCmd,
 	newTerminalsCmd,
 	newJournalCmd,
+	newReconcileCmd,
 	newStoreCmd,
 	newDeadLettersCmd,
 	newVersionCmd,

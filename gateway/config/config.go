@@ -52,6 +52,7 @@ type Config struct {
 	Session    Session    `mapstructure:"session"`
 	Admin      Admin      `mapstructure:"admin"`
 	Retention  Retention  `mapstructure:"retention"`
+	Gateway    Gateway    `mapstructure:"gateway"`
 
 	// Warnings are things that load fine but are probably not intended
 	// (no terminals, TLS verification off). The caller logs them.

@@ -122,6 +122,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"SERVER_MAX_FRAME", "4096", func(c *Config) any { return c.Server.MaxFrame }, 4096},
 		{"SERVER_IDLE_TIMEOUT", "1m", func(c *Config) any { return c.Server.IdleTimeout }, time.Minute},
 		{"SERVER_MAX_CONNS", "10", func(c *Config) any { return c.Server.MaxConns }, 10},
+		{"GATEWAY_ID", "north-1", func(c *Config) any { return c.Gateway.ID }, "north-1"},
 		{"SERVER_WORKERS", "4", func(c *Config) any { return c.Server.Workers }, 4},
 		{"SERVER_MAX_IN_FLIGHT", "2", func(c *Config) any { return c.Server.MaxInFlight }, 2},
 		{"SERVER_MULTICORE", "false", func(c *Config) any { return c.Server.Multicore }, false},
@@ -395,4 +396,31 @@ func TestRetentionNeedsAnArchive(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("retention: {journal: -1h, archive_dir: /srv/archive}\n"), 0o600))
 	_, err = Load(path)
 	require.ErrorContains(t, err, "retention.journal")
+}
+
+// TestGatewayID: gateway.id is checked, and its absence is warned about
+// where gateways share a stream.
+func TestGatewayID(t *testing.T) {
+	for _, ok := range []string{"north-1", "GW_2", "abcdefghijkl"} {
+		require.True(t, ValidGatewayID(ok), ok)
+	}
+	for _, bad := range []string{"", "abcdefghijklm", "a:b", "a b", "北"} {
+		require.False(t, ValidGatewayID(bad), bad)
+	}
+	dir := t.TempDir()
+	write := func(body string) string {
+		p := filepath.Join(dir, "c.yaml")
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+		return p
+	}
+	_, err := Load(write("gateway: {id: \"a:b\"}\n"))
+	require.ErrorIs(t, err, ErrInvalid)
+	require.ErrorContains(t, err, "gateway.id")
+	c, err := Load(write("forward: {nats: {url: \"nats://127.0.0.1:4222\"}}\n"))
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(c.Warnings, "\n"), "gateway.id is empty")
+	c, err = Load(write("gateway: {id: north-1}\nforward: {nats: {url: \"nats://127.0.0.1:4222\"}}\n"))
+	require.NoError(t, err)
+	require.Equal(t, "north-1", c.Gateway.ID)
+	require.NotContains(t, strings.Join(c.Warnings, "\n"), "gateway.id")
 }

@@ -12,6 +12,8 @@ func defaults() map[string]any {
 	return map[string]any{
 		"mode": string(ModeStandalone),
 
+		"gateway.id": "",
+
 		"listen.pos":     "127.0.0.1:8583",
 		"listen.admin":   "127.0.0.1:9100",
 		"listen.service": "127.0.0.1:9200",

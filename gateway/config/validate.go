@@ -53,6 +53,7 @@ func (c *Config) validate() error {
 	c.validateLog(&ck)
 	c.validateCardIO(&ck)
 	c.Forward.NATS.validate(&ck)
+	c.validateGateway(&ck)
 	ck.duration("session.key_lifetime", c.Session.KeyLifetime, time.Minute, 30*24*time.Hour)
 	c.Retention.validate(&ck)
 	if len(ck.errs) > 0 {

@@ -28,6 +28,7 @@ func (d *Daemon) startService() error {
 		OnBlacklist: d.Engine.BlacklistChanged,
 		Logger:      d.log,
 		TopUpMaxFen: d.cfg.Limits.TopupMaxFen,
+		GatewayID:   d.cfg.Gateway.ID,
 	})
 	if err := d.Service.Start(); err != nil {
 		return fmt.Errorf("service listener %s: %w", d.cfg.Listen.Service, err)

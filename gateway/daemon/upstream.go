@@ -25,13 +25,30 @@ type upstream struct {
 	shared   *forward.SharedReplay
 	sinks    []forward.Sink
 	reach    atomic.Int32 // metrics.CentreState
+	// refresh is set when the centre applied delivered records (a top-up,
+	// an advice, a stand-in purchase...): the replica's accounts are read
+	// again at the next tick, so that the gateway's balances equal the
+	// centre's within a second of the outbox draining.
+	refresh atomic.Bool
+	// snapLock (a lock: one token) keeps a snapshot read and applied from
+	// interleaving with a delivery and its stand-in confirmations: a
+	// confirmation debits the replica, which a snapshot read after the
+	// centre applied the same record must not then overwrite nor be
+	// followed by. Waiters queue in order; the snapshot waits for it at
+	// most snapLockWait, so that a slow delivery never holds up the
+	// blacklist sync that runs in the same loop.
+	snapLock chan struct{}
 }
+
+// snapLockWait bounds the replica sync's wait for a delivery in progress;
+// the snapshot is then tried again at the next tick.
+const snapLockWait = 500 * time.Millisecond
 
 // newUpstream connects what the configuration names, with the key file's
 // upstream credentials. Nothing is dialled for HTTP until first use; NATS
 // is connected here so a wrong URL or a refused credential fails at start.
 func newUpstream(cfg *config.Config, keys *config.Keys) (*upstream, error) {
-	u := &upstream{}
+	u := &upstream{snapLock: make(chan struct{}, 1)}
 	u.reach.Store(int32(metrics.CentreStandalone))
 	switch {
 	case cfg.Mode == config.ModeConnected:
@@ -92,16 +109,24 @@ func (u *upstream) close() {
 }
 
 // confirmingSink tells the engine when the centre has accepted a stand-in
-// purchase, so it stops counting against the account's exposure.
+// purchase, so it stops counting against the account's exposure, and asks
+// for a replica refresh when the centre applied records.
 type confirmingSink struct {
 	forward.Sink
 	eng *txn.Engine
+	up  *upstream
 	log interface {
 		Warn(string, ...any)
 	}
 }
 
 func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]forward.Result, error) {
+	select {
+	case s.up.snapLock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.up.snapLock }()
 	res, err := s.Sink.Deliver(ctx, recs)
 	if err != nil {
 		return res, err
@@ -110,7 +135,9 @@ func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]for
 	for i := range recs {
 		bySeq[recs[i].Seq] = &recs[i]
 	}
+	applied := false
 	for _, r := range res {
+		applied = applied || r.Applied
 		rec := bySeq[r.Seq]
 		if !r.OK || rec == nil || !rec.StandIn || rec.Kind != store.KindPurchase || txn.RC(rec.Resp) != txn.RCApproved {
 			continue
@@ -118,6 +145,11 @@ func (s confirmingSink) Deliver(ctx context.Context, recs []store.Record) ([]for
 		if cerr := s.eng.ConfirmStandIn(context.WithoutCancel(ctx), rec.Account, rec.Amount); cerr != nil {
 			s.log.Warn("stand-in confirmation not recorded", "seq", rec.Seq, "err", cerr)
 		}
+	}
+	if applied {
+		// After the stand-in confirmations: the snapshot read then holds
+		// the centre's balance with them, and is the last word.
+		s.up.refresh.Store(true)
 	}
 	return res, nil
 }
@@ -128,7 +160,7 @@ func (d *Daemon) startUpstream() {
 	u := d.up
 	for i, sink := range u.sinks {
 		if u.centre != nil && i == 0 {
-			sink = confirmingSink{Sink: sink, eng: d.Engine, log: d.log}
+			sink = confirmingSink{Sink: sink, eng: d.Engine, up: u, log: d.log}
 		}
 		pos := ""
 		if i > 0 {
@@ -151,16 +183,23 @@ const (
 
 // syncReplica keeps the replica (accounts, balances, status, blacklist)
 // close to the centre: the blacklist every second (a lost card stops
-// within 1 s at stand-in too), the account snapshot every 30 s. Its
-// successes and failures are the centre's reachability.
+// within 1 s at stand-in too), the account snapshot every 30 s and within
+// a second of the centre applying delivered records. Its successes and
+// failures are the centre's reachability.
 func (d *Daemon) syncReplica(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var lastSnap time.Time
 	for {
 		err := d.syncBlacklist(ctx)
-		if err == nil && time.Since(lastSnap) >= 30*time.Second {
-			if err = d.syncSnapshot(ctx); err == nil {
+		if err == nil && (time.Since(lastSnap) >= 30*time.Second || d.up.refresh.Load()) {
+			// Cleared before reading: records the centre applies while
+			// the snapshot is read set it again for the next tick.
+			d.up.refresh.Store(false)
+			var done bool
+			if done, err = d.syncSnapshot(ctx); !done {
+				d.up.refresh.Store(true) // next tick
+			} else {
 				lastSnap = time.Now()
 			}
 		}
@@ -248,7 +287,26 @@ func (d *Daemon) syncBlacklist(ctx context.Context) error {
 	}
 }
 
-func (d *Daemon) syncSnapshot(ctx context.Context) error {
+// syncSnapshot reads the accounts changed at the centre since the
+// replica's version and writes them. done is false when it did not run
+// to the end: an error, or a delivery held the replica for longer than
+// snapLockWait (err nil: try again at the next tick).
+func (d *Daemon) syncSnapshot(ctx context.Context) (done bool, err error) {
+	wait := time.NewTimer(snapLockWait)
+	defer wait.Stop()
+	select {
+	case d.up.snapLock <- struct{}{}:
+	case <-wait.C:
+		return false, nil
+	case <-ctx.Done():
+		return false, nil
+	}
+	defer func() { <-d.up.snapLock }()
+	err = d.readSnapshot(ctx)
+	return err == nil, err
+}
+
+func (d *Daemon) readSnapshot(ctx context.Context) error {
 	var since uint64
 	if err := d.DB.View(func(tx *store.Tx) error { since = metaU64(tx, metaSnapshotVersion); return nil }); err != nil {
 		return err
@@ -262,6 +320,9 @@ func (d *Daemon) syncSnapshot(ctx context.Context) error {
 		batch = nil
 		return d.DB.Update(ctx, func(tx *store.Tx) error {
 			for _, s := range rows {
+				if !d.Engine.NoteReplicaVersion(s.No, s.Version) {
+					continue // an online answer brought a newer state
+				}
 				a, ok, err := tx.Account(s.No)
 				if err != nil {
 					return err

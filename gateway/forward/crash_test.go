@@ -179,5 +179,5 @@ func TestHTTPSinkCentreDownThenBack(t *testing.T) {
 	require.Len(t, dl, 1)
 	require.Equal(t, uint64(11), dl[0].Seq)
 	require.Equal(t, "centre", dl[0].Sink)
-	require.Equal(t, "stand-in purchase for an unknown account", dl[0].Reason)
+	require.Equal(t, "purchase record for an unknown account", dl[0].Reason)
 }

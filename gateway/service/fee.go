@@ -90,20 +90,20 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 		}
 		if !ok {
 			rec.Resp = string(txn.RCUnknownCard)
-			rep, err = refuse(tx, kindFee, q.RequestID, dig, &rec, now, notFound("no such account"))
+			rep, err = s.refuse(tx, kindFee, q.RequestID, dig, &rec, now, notFound("no such account"))
 			return err
 		}
 		rec.Account, rec.CardMasked, rec.BalanceAfter = a.No, logging.MaskPAN(a.CardNumber), a.BalanceFen
 		if lerr := ledger.Spend(&a, q.AmountFen, 0, now); lerr != nil {
 			rec.Resp = ledger.Code(lerr)
-			rep, err = refuse(tx, kindFee, q.RequestID, dig, &rec, now, ledgerRefusal(lerr, &a))
+			rep, err = s.refuse(tx, kindFee, q.RequestID, dig, &rec, now, ledgerRefusal(lerr, &a))
 			return err
 		}
 		if err := tx.PutAccount(&a); err != nil {
 			return err
 		}
 		rec.Resp, rec.BalanceAfter = string(txn.RCApproved), a.BalanceFen
-		seq, err := journal(tx, &rec, now)
+		seq, err := s.journal(tx, &rec, now)
 		if err != nil {
 			return err
 		}

@@ -57,7 +57,7 @@ func (s *Server) importAccounts(w http.ResponseWriter, r *http.Request) (*reply,
 			if resp.BlacklistVersion, err = tx.BlacklistVersion(); err != nil {
 				return err
 			}
-			resp.Seq, err = journal(tx, &store.Record{Kind: store.KindImport, Resp: string(txn.RCApproved),
+			resp.Seq, err = s.journal(tx, &store.Record{Kind: store.KindImport, Resp: string(txn.RCApproved),
 				Note: fmt.Sprintf("rows %d created %d updated %d", len(rows), res.Created, res.Updated)}, now)
 			return err
 		}})

@@ -11,20 +11,34 @@ import (
 	"ecardgw/store"
 )
 
-// Terminal is the terminal id of every journal record the service API
+// Terminal is the terminal id of the journal records the service API
 // writes: it tells the forwarder's receivers and reconciliation where a
-// record came from.
+// record came from. With a gateway id (gateway.id) the records carry
+// KeyTerminal(id), "API-<id>", so that the records of gateways sharing a
+// centre or a JetStream stream never collide by key.
 const Terminal = "API"
+
+// KeyTerminal is the terminal of the service API's record keys on the
+// gateway named id ("" for Terminal itself). No POS terminal id has a
+// '-' (field 41 is letters and digits), so no key collides with a
+// terminal's either.
+func KeyTerminal(id string) string {
+	if id == "" {
+		return Terminal
+	}
+	return Terminal + "-" + id
+}
 
 // location is the Location of the API's journal records.
 const location = "service API"
 
 // journal appends rec with a fresh idempotency key. Receivers of forwarded
 // records drop duplicates by key, so each API record needs its own: the
-// journal sequence number the record is about to get is unique for good.
-func journal(tx *store.Tx, rec *store.Record, now time.Time) (uint64, error) {
+// journal sequence number the record is about to get is unique for good
+// on this gateway, and the key's terminal names the gateway.
+func (s *Server) journal(tx *store.Tx, rec *store.Record, now time.Time) (uint64, error) {
 	next := tx.JournalLen() + 1
-	rec.Key = store.IdemKey{Terminal: Terminal, Batch: uint32(next >> 32), STAN: uint32(next)}
+	rec.Key = store.IdemKey{Terminal: s.keyTerm, Batch: uint32(next >> 32), STAN: uint32(next)}
 	rec.Time = now
 	rec.Location = location
 	return tx.AppendJournal(rec)
@@ -107,8 +121,8 @@ func settle(err error, fail **apiError) error {
 
 // refuse journals a business refusal and remembers it under the id, so a
 // retry gets the same answer even if the account has changed since.
-func refuse(tx *store.Tx, kind, id, dig string, rec *store.Record, now time.Time, ae *apiError) (*reply, error) {
-	if _, err := journal(tx, rec, now); err != nil {
+func (s *Server) refuse(tx *store.Tx, kind, id, dig string, rec *store.Record, now time.Time, ae *apiError) (*reply, error) {
+	if _, err := s.journal(tx, rec, now); err != nil {
 		return nil, err
 	}
 	return remember(tx, kind, id, dig, ae.Status, ae)

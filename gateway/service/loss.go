@@ -84,7 +84,7 @@ func (s *Server) setLost(r *http.Request, lost bool) (*reply, error) {
 			}
 		}
 		resp.Status, resp.Changed = to.String(), true
-		resp.Seq, err = journal(tx, &store.Record{Kind: kind, Account: a.No, CardMasked: resp.Card,
+		resp.Seq, err = s.journal(tx, &store.Record{Kind: kind, Account: a.No, CardMasked: resp.Card,
 			Resp: string(txn.RCApproved), BalanceAfter: a.BalanceFen,
 			Note: "blacklist version " + strconv.FormatUint(uint64(resp.BlacklistVersion), 10)}, now)
 		return err

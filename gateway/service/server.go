@@ -39,6 +39,9 @@ type Options struct {
 	Logger      *slog.Logger     // slog.Default() when nil
 	Now         func() time.Time // time.Now when nil
 	TopUpMaxFen int64            // DefaultTopUpMaxFen when 0; also the fee ceiling
+	// GatewayID (gateway.id) namespaces the keys of the API's journal
+	// records: KeyTerminal(GatewayID).
+	GatewayID string
 	// MaxBodyBytes bounds a JSON body, MaxImportBytes an accounts file.
 	MaxBodyBytes   int64
 	MaxImportBytes int64
@@ -46,10 +49,11 @@ type Options struct {
 
 // Server is the service API listener.
 type Server struct {
-	opts Options
-	db   *store.DB
-	log  *slog.Logger
-	mux  *http.ServeMux
+	opts    Options
+	keyTerm string // KeyTerminal(opts.GatewayID)
+	db      *store.DB
+	log     *slog.Logger
+	mux     *http.ServeMux
 
 	mu   sync.Mutex
 	srv  *http.Server
@@ -77,7 +81,7 @@ func New(opts Options) *Server {
 	if opts.MaxImportBytes <= 0 {
 		opts.MaxImportBytes = DefaultMaxImportBytes
 	}
-	s := &Server{opts: opts, db: opts.DB, log: opts.Logger}
+	s := &Server{opts: opts, db: opts.DB, log: opts.Logger, keyTerm: KeyTerminal(opts.GatewayID)}
 	s.mux = s.routes()
 	return s
 }

@@ -142,7 +142,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		}
 		if !ok {
 			rec.Resp = string(txn.RCUnknownCard)
-			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, notFound("no such account"))
+			rep, err = s.refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, notFound("no such account"))
 			return err
 		}
 		acct = a.No
@@ -150,14 +150,14 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		// A lost card does not stop a top-up: the money is the person's.
 		if lerr := ledger.Receive(&a, q.AmountFen, now); lerr != nil {
 			rec.Resp = ledger.Code(lerr)
-			rep, err = refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, ledgerRefusal(lerr, &a))
+			rep, err = s.refuse(tx, kindTopUp, q.TradeNo, dig, &rec, now, ledgerRefusal(lerr, &a))
 			return err
 		}
 		if err := tx.PutAccount(&a); err != nil {
 			return err
 		}
 		rec.Resp, rec.BalanceAfter = string(txn.RCApproved), a.BalanceFen
-		seq, err := journal(tx, &rec, now)
+		seq, err := s.journal(tx, &rec, now)
 		if err != nil {
 			return err
 		}

@@ -162,3 +162,14 @@ func TestTopUpNeverWraps(t *testing.T) {
 	require.Equal(t, int64(store.MaxBalanceFen), f.account(1001).BalanceFen)
 	require.Equal(t, "61", f.lastRecord().Resp)
 }
+
+// TestRecordKeysNamedByGateway: with gateway.id the API's record keys
+// carry it, so that two gateways' records never share a key.
+func TestRecordKeysNamedByGateway(t *testing.T) {
+	require.Equal(t, "API", KeyTerminal(""))
+	require.Equal(t, "API-north-1", KeyTerminal("north-1"))
+	f := newFixture(t, func(o *Options) { o.GatewayID = "north-1" })
+	r := f.postJSON("/v1/topups", topUpBody("4200000001", 5000, `"account":"1001"`))
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	require.Equal(t, store.IdemKey{Terminal: "API-north-1", STAN: 1}, f.lastRecord().Key)
+}

@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"ecardgw/store"
@@ -40,6 +41,10 @@ type AuthResult struct {
 	WalletFen   int64
 	Status      string // active, frozen, lost, cancelled
 	ECardActive bool
+	// Version is the centre's account version after the decision (0 when
+	// the centre does not say): the replica keeps the newer of this answer
+	// and an account snapshot (Engine.NoteReplicaVersion).
+	Version uint64
 }
 
 // StandInLimits bound what the gateway approves while the centre is silent.
@@ -48,7 +53,9 @@ type StandInLimits struct {
 	PerAccountFen int64 // default 20000 (200.00) until the centre confirms
 }
 
-// centreKind says whether and how a request goes to the centre.
+// centreKind says whether and how a request goes to the centre: the
+// requests the centre may still decline are authorized online, before
+// anything is approved.
 func (c *call) centreKind() store.Kind {
 	if c.unknownCode() {
 		return "" // no code the gateway knows: P3 by the local rules
@@ -77,7 +84,14 @@ func (c *call) centreKind() store.Kind {
 	case mti0400:
 		return store.KindReversal
 	}
-	return "" // history, settlement, advice, top-up and third-party payments stay local
+	// History and settlement move no money. An offline advice (the goods
+	// are gone), a top-up (the channel has taken the money) and a
+	// third-party payment (the channel's money, not the account's) are
+	// decided here and cannot be taken back, so they are not asked: their
+	// journal records reach the centre through the outbox and the centre
+	// applies each once by its key (centre.RecordEffect,
+	// docs/centre-api.md).
+	return ""
 }
 
 // authorize asks the centre before the store transaction (connected mode).
@@ -193,7 +207,9 @@ func (e *Engine) applyOnline(c *call) error {
 		if err != nil {
 			return err
 		}
-		if ok {
+		// A snapshot read after this answer may already be in the store:
+		// the replica keeps the newer state.
+		if ok && e.replica.note(res.Account, res.Version) {
 			a.BalanceFen = res.BalanceFen
 			if st, err := store.ParseStatus(res.Status); err == nil {
 				a.Status = st
@@ -409,4 +425,45 @@ func (e *Engine) walletLoadOnline(c *call) error {
 		return nil
 	}
 	return e.applyLoad(c, in, c.online.BalanceFen)
+}
+
+// replicaVersions is, per account, the centre's version of the account
+// state the replica holds, as learnt from online answers and account
+// snapshots (in memory: after a restart the first snapshot sets them).
+// An online answer and a snapshot read at about the same time reach the
+// store in either order; each is written only if its version is at least
+// the newest seen, so the replica never goes back to an older state that
+// the next incremental snapshot (changes after the version it holds)
+// would not correct.
+type replicaVersions struct {
+	mu sync.Mutex
+	v  map[uint64]uint64
+}
+
+// note records version v of account a and reports whether it is at least
+// the newest seen (the state may be written). Version 0 (a centre that
+// does not number its answers) is always written.
+func (r *replicaVersions) note(a, v uint64) bool {
+	if v == 0 {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if v < r.v[a] {
+		return false
+	}
+	if r.v == nil {
+		r.v = map[uint64]uint64{}
+	}
+	r.v[a] = v
+	return true
+}
+
+// NoteReplicaVersion is called, inside the store transaction that would
+// write it, for each account of a snapshot from the centre: it reports
+// whether the snapshot's version of the account is at least the newest
+// the replica has seen (from an online answer or an earlier snapshot), so
+// that the account may be written.
+func (e *Engine) NoteReplicaVersion(account, version uint64) bool {
+	return e.replica.note(account, version)
 }

@@ -103,6 +103,7 @@ type Engine struct {
 	shared         SharedReplay
 	centreTimeout  time.Duration
 	standInLim     StandInLimits
+	replica        replicaVersions
 
 	blacklistVersion atomic.Uint32
 }

@@ -18,4 +18,8 @@ var (
 	// errNoMACKey: a financial answer must carry a MAC, and the session's
 	// MAK cannot make one.
 	errNoMACKey = errors.New("txn: the session has no usable MAC key")
+
+	// errExtraRecords: a request journals at most one record besides its
+	// own, the one whose key is the request's store.IdemKey.Derived().
+	errExtraRecords = errors.New("txn: more than one further journal record for one request")
 )

@@ -69,6 +69,7 @@ type decision struct {
 	rc         RC
 	rec        store.Record    // the request's journal record
 	extra      []store.Record  // further journal records (e.g. water consumption)
+	settled    *store.Record   // a reversed load debited again (wallet.go), keyed by that load
 	state      *store.TxnState // this request's approved transaction, stored with its answer
 	hasBal     bool
 	bal        int64
@@ -398,9 +399,21 @@ func (c *call) finish() ([]byte, error) {
 	if _, err := tx.AppendJournal(&c.rec); err != nil {
 		return nil, err
 	}
+	if len(c.extra) > 1 {
+		return nil, errExtraRecords
+	}
 	for i := range c.extra {
 		x := &c.extra[i]
-		x.Time, x.Key, x.Location, x.RRN = c.now, c.key, c.term.Location, c.rec.RRN
+		x.Time, x.Key, x.Location, x.RRN = c.now, c.key.Derived(), c.term.Location, c.rec.RRN
+		if _, err := tx.AppendJournal(x); err != nil {
+			return nil, err
+		}
+	}
+	if c.settled != nil {
+		// Keyed by the load it settles (settleReversedLoad), which is
+		// settled once.
+		x := c.settled
+		x.Time, x.Location, x.RRN = c.now, c.term.Location, c.rec.RRN
 		if _, err := tx.AppendJournal(x); err != nil {
 			return nil, err
 		}

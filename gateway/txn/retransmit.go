@@ -106,6 +106,14 @@ func (c *call) duplicate() error {
 		c.rec.Amount = v
 	}
 	c.rec.Note = "duplicate transmission: this key was answered before for a request with other content"
+	// The record needs a key of its own (receivers drop duplicate keys, and
+	// the original's record has this request's key): the terminal, the
+	// record's journal sequence number, MTI 8xxx; the key it reused is its
+	// original.
+	orig := c.key
+	seq := c.tx.JournalLen() + 1
+	c.rec.Key = store.IdemKey{Terminal: c.key.Terminal, Batch: uint32(seq >> 32), STAN: uint32(seq), MTI: 8000 + c.key.MTI%1000}
+	c.rec.Orig = &orig
 	_, err := c.tx.AppendJournal(&c.rec)
 	return err
 }

@@ -47,6 +47,9 @@ func TestSameKeyOtherContentIs94(t *testing.T) {
 				require.Equal(t, store.KindPurchase, r.Kind)
 				require.Zero(t, r.Account, "nothing was done to any account")
 				require.NotEmpty(t, r.Note)
+				require.Equal(t, &store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: stan, MTI: 200}, r.Orig)
+				require.Equal(t, uint16(8200), r.Key.MTI, "a key of its own")
+				require.Equal(t, r.Seq, uint64(r.Key.STAN))
 			}
 			return nil
 		})

@@ -200,11 +200,11 @@ func (e *Engine) settleReversedLoad(c *call, in *loadInput) (settled bool, err e
 		}
 	}
 	orig := r.Key
-	c.extra = append(c.extra, store.Record{Kind: store.KindLoad, ProcCode: c.proc, Account: in.a.No,
+	c.settled = &store.Record{Key: r.Key.Settled(), Kind: store.KindLoad, ProcCode: c.proc, Account: in.a.No,
 		CardMasked: c.rec.CardMasked, Amount: r.Amount, Resp: string(RCApproved), BalanceAfter: in.a.BalanceFen,
 		Orig: &orig, Exception: true,
 		Note: "reversed load debited again: the card took it (online counter " +
-			strconv.Itoa(int(r.Counter)) + ", this load came at " + strconv.Itoa(int(in.ctr)) + ")"})
+			strconv.Itoa(int(r.Counter)) + ", this load came at " + strconv.Itoa(int(in.ctr)) + ")"}
 	c.hasBal, c.bal = true, in.a.BalanceFen
 	return true, nil
 }

@@ -2,6 +2,7 @@ package refcentre
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -35,7 +36,7 @@ func (a *account) wire() centre.WireAccount {
 
 func (a *account) result(rc txn.RC) centre.WireAuthResult {
 	return centre.WireAuthResult{RC: rc, Account: a.No, BalanceFen: a.BalanceFen, WalletFen: a.WalletFen,
-		Status: a.Status, ECardActive: a.ECardActive}
+		Status: a.Status, ECardActive: a.ECardActive, Version: a.Version}
 }
 
 // ledgerTx wraps one bbolt transaction with the centre's helpers.
@@ -282,4 +283,21 @@ func (c *Centre) snapshot(since uint64, limit int) (centre.WireAccountsPage, err
 		return nil
 	})
 	return page, err
+}
+
+// Balances returns every account's balance, for comparing the centre's
+// ledger with a gateway's.
+func (c *Centre) Balances() (map[uint64]int64, error) {
+	out := map[uint64]int64{}
+	err := c.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktAccounts).ForEach(func(_, v []byte) error {
+			var a account
+			if err := json.Unmarshal(v, &a); err != nil {
+				return ErrCorrupt
+			}
+			out[a.No] = a.BalanceFen
+			return nil
+		})
+	})
+	return out, err
 }

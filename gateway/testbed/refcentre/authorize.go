@@ -155,8 +155,11 @@ func (l ledgerTx) decide(r *centre.WireAuthRequest, key string, o *op) error {
 		a.BalanceFen += r.Amount
 		o.Delta = r.Amount
 	}
-	o.Result = a.result(txn.RCApproved)
-	return l.put(&a, &old)
+	if err := l.put(&a, &old); err != nil {
+		return err
+	}
+	o.Result = a.result(txn.RCApproved) // with the version put gave it
+	return nil
 }
 
 // refund gives back part or all of an approved purchase.
@@ -191,8 +194,11 @@ func (l ledgerTx) refund(r *centre.WireAuthRequest, o *op) error {
 	}
 	a.BalanceFen += r.Amount
 	o.Delta = r.Amount
-	o.Result = a.result(txn.RCApproved)
-	return l.put(&a, &old)
+	if err := l.put(&a, &old); err != nil {
+		return err
+	}
+	o.Result = a.result(txn.RCApproved) // with the version put gave it
+	return nil
 }
 
 // reverse undoes the original whatever it was. An unknown original is

@@ -16,7 +16,10 @@ func TestAuthorizeIdempotentByKey(t *testing.T) {
 	f := newFixture(t, 2, Options{})
 	first, err := f.cl.Authorize(ctx(t), purchase(1, cardOf(1), 1500))
 	require.NoError(t, err)
-	require.Equal(t, centre.AuthResult{RC: "00", Account: 1, BalanceFen: 8500, Status: "active"}, first)
+	a, _, err := f.c.Account(1)
+	require.NoError(t, err)
+	require.Equal(t, centre.AuthResult{RC: "00", Account: 1, BalanceFen: 8500, Status: "active", Version: a.Version}, first,
+		"the answer carries the account's version after the debit")
 
 	// Retries, some concurrent, get the same answer and never debit again.
 	var wg sync.WaitGroup

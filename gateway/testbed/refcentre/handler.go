@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"ecardgw/gateway/centre"
 	"ecardgw/store/accountscsv"
@@ -41,6 +42,7 @@ var routes = []Route{
 	{Method: http.MethodGet, Path: centre.PathAccounts, handle: (*Centre).hAccounts},
 	{Method: http.MethodGet, Path: centre.PathBlacklist, handle: (*Centre).hBlacklist},
 	{Method: http.MethodPost, Path: centre.PathRecords, handle: (*Centre).hRecords},
+	{Method: http.MethodGet, Path: centre.PathOps, handle: (*Centre).hOps},
 	{Method: http.MethodGet, Path: PathHealth, handle: (*Centre).hHealth, admin: true},
 	{Method: http.MethodGet, Path: PathFaults, handle: (*Centre).hGetFaults, admin: true},
 	{Method: http.MethodPut, Path: PathFaults, handle: (*Centre).hPutFaults, admin: true},
@@ -174,6 +176,27 @@ func (c *Centre) hAccounts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := c.snapshot(since, int(limit))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+func (c *Centre) hOps(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, err1 := time.Parse(time.RFC3339Nano, q.Get("from"))
+	to, err2 := time.Parse(time.RFC3339Nano, q.Get("to"))
+	if err1 != nil || err2 != nil || !from.Before(to) {
+		fail(w, errors.Join(ErrBadRequest, errors.New("from and to must be RFC 3339 times, from before to")))
+		return
+	}
+	limit, err := queryUint(r, "limit", centre.MaxPage, centre.MaxPage)
+	if err != nil || limit == 0 {
+		fail(w, errors.Join(ErrBadRequest, err))
+		return
+	}
+	page, err := c.Ops(from, to, q.Get("after"), int(limit))
 	if err != nil {
 		fail(w, err)
 		return

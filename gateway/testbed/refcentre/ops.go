@@ -1,7 +1,10 @@
 package refcentre
 
 import (
+	"encoding/json"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"ecardgw/gateway/centre"
 	"ecardgw/store"
@@ -85,5 +88,44 @@ func (l ledgerTx) undo(key string) (account, bool, error) {
 	if err := l.putOp(key, &o); err != nil {
 		return account{}, false, err
 	}
-	return a, true, l.put(&a, &old)
+	if err := l.put(&a, &old); err != nil {
+		return account{}, false, err
+	}
+	return a, true, nil
+}
+
+// Ops reads one page of what the centre did, for reconciliation: the ops
+// whose time is in [from, to), ordered by key, after the key after, at
+// most limit. The reference centre walks every op to find them; a centre
+// with millions of them a day would index them by time.
+func (c *Centre) Ops(from, to time.Time, after string, limit int) (centre.WireOpsPage, error) {
+	page := centre.WireOpsPage{Ops: []centre.WireOp{}}
+	err := c.db.View(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bktOps).Cursor()
+		k, v := cur.First()
+		if after != "" {
+			k, v = cur.Seek([]byte(after))
+			if k != nil && string(k) == after {
+				k, v = cur.Next()
+			}
+		}
+		for ; k != nil; k, v = cur.Next() {
+			var o op
+			if err := json.Unmarshal(v, &o); err != nil {
+				return ErrCorrupt
+			}
+			if o.Time.Before(from) || !o.Time.Before(to) {
+				continue
+			}
+			if len(page.Ops) == limit {
+				page.More = true
+				return nil
+			}
+			page.Ops = append(page.Ops, centre.WireOp{Key: string(k), Kind: o.Kind, Account: o.Account,
+				Amount: o.Amount, RC: o.Result.RC, Delta: o.Delta, Wallet: o.Wallet, Reversed: o.Reversed,
+				Source: o.Source, Time: o.Time.UTC()})
+		}
+		return nil
+	})
+	return page, err
 }

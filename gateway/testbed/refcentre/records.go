@@ -22,9 +22,11 @@ const (
 // Deliver stores a batch of journal records, deduplicated by idempotency
 // key, in one transaction. A record the centre already knows (it
 // authorized that key online, or the record came before) is acknowledged
-// and nothing more. A stand-in purchase is applied: the gateway approved
-// it while the centre was silent, so the account is debited now, even
-// below zero (the stand-in limits bound that). An approved reversal the
+// and nothing more. Any other approved record that moves campus money is
+// applied now, exactly once (centre.RecordEffect): the gateway decided it
+// on its own — a top-up paid through a channel, an offline advice, a
+// purchase approved in stand-in, the water consumed from a small wallet —
+// so the account takes it even below zero. An approved reversal the
 // centre did not authorize undoes its original. Everything else is kept
 // as delivered and acknowledged.
 func (c *Centre) Deliver(recs []centre.WireRecord) ([]centre.WireDeliveryResult, error) {
@@ -43,8 +45,11 @@ func (c *Centre) Deliver(recs []centre.WireRecord) ([]centre.WireDeliveryResult,
 				return err
 			}
 			outs[i] = out
-			if out == recRejected {
+			switch out {
+			case recRejected:
 				res[i] = centre.WireDeliveryResult{Seq: r.Seq, Permanent: true, Reason: reason}
+			case recApplied:
+				res[i].Applied = true
 			}
 		}
 		return nil
@@ -75,10 +80,19 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 		return recRejected, "record has no kind", nil
 	}
 	key := centre.KeyString(r.Key.IdemKey())
-	if _, ok, err := l.op(key); err != nil || ok {
-		return recDuplicate, "", err
+	if held, ok, err := l.op(key); err != nil {
+		return 0, "", err
+	} else if ok {
+		return l.settle(key, r, &held)
 	}
-	o := op{Source: srcRecord, Kind: r.Kind, Account: r.Account, Amount: r.Amount, Time: l.now,
+	// The op's time is the transaction's (the gateway's clock), not the
+	// delivery's: a record delivered after an outage still falls in the
+	// period it belongs to when the two ledgers are reconciled.
+	when := r.Time.UTC()
+	if when.IsZero() {
+		when = l.now
+	}
+	o := op{Source: srcRecord, Kind: r.Kind, Account: r.Account, Amount: r.Amount, Time: when,
 		Result: centre.WireAuthResult{RC: txn.RC(r.Resp), Account: r.Account}}
 	out := recAcked
 	switch {
@@ -104,28 +118,79 @@ func (l ledgerTx) deliver(r *centre.WireRecord) (recOutcome, string, error) {
 				out = recApplied
 			}
 		}
-	case r.StandIn && (r.Kind == centre.KindPurchase || r.Kind == centre.KindAdvice):
-		if l.tombstoned(key) {
-			break // reversed before it arrived: nothing to take
+	default:
+		rec := r.Record()
+		eff, ok := centre.RecordEffect(&rec)
+		if !ok {
+			break
 		}
-		old, ok, err := l.account(r.Account)
+		if l.tombstoned(key) {
+			break // reversed before it arrived: nothing to apply
+		}
+		old, found, err := l.account(r.Account)
 		if err != nil {
 			return 0, "", err
 		}
-		if !ok {
-			return recRejected, "stand-in purchase for an unknown account", nil
-		}
-		if r.Amount <= 0 {
-			return recRejected, "stand-in purchase without a positive amount", nil
+		if !found {
+			return recRejected, string(r.Kind) + " record for an unknown account", nil
 		}
 		a := old
-		a.BalanceFen -= r.Amount
-		o.Delta = -r.Amount
-		o.Result = a.result(txn.RC(r.Resp))
+		a.BalanceFen += eff.Balance
+		a.WalletFen = max(a.WalletFen+eff.Wallet, 0)
+		o.Delta, o.Wallet = eff.Balance, eff.Wallet
 		if err := l.put(&a, &old); err != nil {
 			return 0, "", err
 		}
+		o.Result = a.result(txn.RC(r.Resp))
 		out = recApplied
 	}
 	return out, "", l.putOp(key, &o)
+}
+
+// rcDuplicateTransmission is the answer to a request that reuses an
+// earlier request's key with other content (docs/protocol.md).
+const rcDuplicateTransmission txn.RC = "94"
+
+// settle handles the record of a key the centre already holds. A record
+// delivered before, or the record of an authorization whose answer the
+// gateway got, is a duplicate: nothing more. But the gateway's record is
+// its final word on what the terminal was told, and when the answer to an
+// online authorization was lost (a timeout, a broken connection, a body
+// that was not JSON) the gateway decided on its own: a purchase approved
+// in stand-in that the centre had declined is applied now; anything the
+// centre had approved that the gateway declined (91 for a fee or a load
+// with the centre silent) is undone. A record answered 94 is about
+// another request that reused the key: it never settles anything.
+func (l ledgerTx) settle(key string, r *centre.WireRecord, held *op) (recOutcome, string, error) {
+	gwOK, centreOK := txn.RC(r.Resp) == txn.RCApproved, held.Result.RC == txn.RCApproved
+	if held.Source != srcAuth || held.Reversed || gwOK == centreOK || txn.RC(r.Resp) == rcDuplicateTransmission {
+		return recDuplicate, "", nil
+	}
+	if centreOK {
+		if _, undone, err := l.undo(key); err != nil || !undone {
+			return recDuplicate, "", err
+		}
+		return recApplied, "", nil
+	}
+	rec := r.Record()
+	eff, ok := centre.RecordEffect(&rec)
+	if !ok || l.tombstoned(key) {
+		return recDuplicate, "", nil // nothing to apply, or reversed before
+	}
+	old, found, err := l.account(r.Account)
+	if err != nil {
+		return 0, "", err
+	}
+	if !found {
+		return recRejected, string(r.Kind) + " record for an unknown account", nil
+	}
+	a := old
+	a.BalanceFen += eff.Balance
+	a.WalletFen = max(a.WalletFen+eff.Wallet, 0)
+	held.Account, held.Delta, held.Wallet = a.No, eff.Balance, eff.Wallet
+	if err := l.put(&a, &old); err != nil {
+		return 0, "", err
+	}
+	held.Result = a.result(txn.RCApproved)
+	return recApplied, "", l.putOp(key, held)
 }
