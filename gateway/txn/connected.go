@@ -273,7 +273,7 @@ func (e *Engine) standIn(c *call) error {
 	if !ok {
 		return nil
 	}
-	if amt > e.standInLim.PerTxnFen {
+	if amt > e.standInLimits().PerTxnFen {
 		c.decline(RCOverLimit)
 		return nil
 	}
@@ -286,7 +286,7 @@ func (e *Engine) standIn(c *call) error {
 		return err
 	}
 	c.hasBal, c.bal = true, a.BalanceFen-pending
-	if pending+amt > e.standInLim.PerAccountFen {
+	if pending+amt > e.standInLimits().PerAccountFen {
 		c.decline(RCOverLimit)
 		return nil
 	}

@@ -8,7 +8,7 @@ func (e *Engine) purchase(c *call) error {
 	if third := c.thirdPartyCode(); third != "" {
 		return e.thirdPartyPurchase(c, third)
 	}
-	amt, ok := c.amount(e.limits.SingleTxnMax)
+	amt, ok := c.amount(e.limits().SingleTxnMax)
 	if !ok {
 		return nil
 	}
@@ -53,7 +53,7 @@ func (e *Engine) purchase(c *call) error {
 
 // dailyOK applies the optional per-day purchase limit, rolling the day over.
 func (c *call) dailyOK(a *store.Account, amount int64) bool {
-	lim := c.e.limits.DailyFen
+	lim := c.e.limits().DailyFen
 	day := c.now.Format("20060102")
 	if a.Day != day {
 		a.Day, a.DayFen = day, 0
