@@ -1,0 +1,99 @@
+package daemon_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ecardgw/gateway/daemon"
+	"ecardgw/gateway/posclient"
+)
+
+// closedPort is a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// appendConfig adds YAML to the configuration file at path.
+func appendConfig(t *testing.T, path, yaml string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, append(b, yaml...), 0o600))
+}
+
+// TestSIGHUPReloadsStandInLimit runs the real binary in connected mode
+// with the centre unreachable, so that it stands in: after the stand-in
+// limit is lowered in the file and the process gets SIGHUP, the next
+// purchase over the new limit is declined 61, without a reconnect.
+func TestSIGHUPReloadsStandInLimit(t *testing.T) {
+	bin := buildGateway(t)
+	dir := t.TempDir()
+	path := writeGatewayFiles(t, dir, gwOptions{terminals: 1, mode: "connected",
+		extra: "centre: {url: http://" + closedPort(t) + ", timeout: 200ms}\n"})
+	importAccounts(t, filepath.Join(dir, "gw.db"), 4, 100000)
+	p := startProc(t, bin, path)
+	defer p.term(t)
+
+	c, err := posclient.Dial(p.addr, 5*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	term := &posclient.Terminal{ID: termOf(1), Merchant: "M00000000000001", TMK: tmk, T: c}
+	ctx := context.Background()
+	_, err = term.SignIn(ctx, 1)
+	require.NoError(t, err)
+	resp, _, err := term.Send(ctx, term.CardPurchase(cardOf(1), 3000, nil), true)
+	require.NoError(t, err)
+	require.Equal(t, "00", posclient.RC(resp), "stand-in under the default 50.00 per purchase")
+
+	appendConfig(t, path, "standin: {per_txn_fen: 2000}\n")
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGHUP))
+	require.Eventually(t, func() bool { return strings.Contains(p.logs.String(), "reloaded configuration") },
+		10*time.Second, 20*time.Millisecond, "the reload is logged")
+	require.Contains(t, p.logs.String(), "standin.per_txn_fen")
+
+	resp, _, err = term.Send(ctx, term.CardPurchase(cardOf(1), 3000, nil), true)
+	require.NoError(t, err)
+	require.Equal(t, "61", posclient.RC(resp), "the same purchase is now over the stand-in limit")
+	resp, _, err = term.Send(ctx, term.CardPurchase(cardOf(1), 2000, nil), true)
+	require.NoError(t, err)
+	require.Equal(t, "00", posclient.RC(resp), "at the new limit")
+}
+
+// TestReloadRefusesRestartSettings: a reload whose file changes a setting
+// that needs a restart applies nothing and says which settings; the rest
+// of the file (here a limit) waits for the restart too.
+func TestReloadRefusesRestartSettings(t *testing.T) {
+	g, logs := startLogged(t, gwOptions{terminals: 1}, nil)
+	ctx := context.Background()
+	p, _ := g.dial(1)
+	_, err := p.SignIn(ctx, 1)
+	require.NoError(t, err)
+
+	b, err := os.ReadFile(g.cfg)
+	require.NoError(t, err)
+	changed := strings.Replace(string(b), "max_conns: 20000", "max_conns: 100", 1) + "limits: {daily_fen: 100}\n"
+	require.NoError(t, os.WriteFile(g.cfg, []byte(changed), 0o600))
+	err = g.d.Reload()
+	var re *daemon.RestartError
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, []string{"server.max_conns"}, re.Keys)
+	require.Equal(t, "reload refused, nothing applied: server.max_conns changed, which takes effect only on restart "+
+		"(systemctl restart ecardgw; or put the old value back and reload)", err.Error())
+	require.NotContains(t, logs.String(), "reloaded configuration")
+
+	resp, _, err := p.Send(ctx, p.CardPurchase(cardOf(1), 500, nil), true)
+	require.NoError(t, err)
+	require.Equal(t, "00", posclient.RC(resp), "limits.daily_fen was not applied")
+}
