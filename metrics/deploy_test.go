@@ -194,6 +194,7 @@ func TestSystemdUnitHardening(t *testing.T) {
 		"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "ExecReload=/bin/kill -HUP $MAINPID",
 		"LimitNOFILE=65536", "Restart=always", "RestartSec=0",
 		"StartLimitIntervalSec=60s", "StartLimitBurst=10",
+		"Type=notify", "NotifyAccess=main", "WatchdogSec=30s",
 	} {
 		require.True(t, slices.Contains(lines, want), "unit lacks %q", want)
 	}
@@ -216,4 +217,27 @@ func TestSystemdUnitVerifies(t *testing.T) {
 	out, err := exec.Command(tool, "verify", f).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Empty(t, strings.TrimSpace(string(out)))
+}
+
+// TestSystemdUnitDocumentationInstalled: every file the unit's
+// Documentation= names is installed by a command of docs/operations.md's
+// Install section, from a file that exists in the repository.
+func TestSystemdUnitDocumentationInstalled(t *testing.T) {
+	raw, err := os.ReadFile(unitFile)
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^Documentation=(.+)$`).FindStringSubmatch(string(raw))
+	require.NotNil(t, m, "the unit has Documentation=")
+	ops, err := os.ReadFile("../docs/operations.md")
+	require.NoError(t, err)
+	install := regexp.MustCompile(`sudo install -D -m 0644 -t (\S+) ((?:docs/\S+ ?)+)`).FindStringSubmatch(string(ops))
+	require.NotNil(t, install, "docs/operations.md installs the documentation")
+	for _, doc := range strings.Fields(m[1]) {
+		path, ok := strings.CutPrefix(doc, "file://")
+		require.True(t, ok, "%s: a file:// URL", doc)
+		require.Equal(t, install[1], filepath.Dir(path), "%s is installed by docs/operations.md", doc)
+		src := "docs/" + filepath.Base(path)
+		require.Contains(t, strings.Fields(install[2]), src, "%s is installed from %s", doc, src)
+		_, err := os.Stat("../" + src)
+		require.NoError(t, err, "the installed document exists")
+	}
 }
