@@ -2,6 +2,9 @@ package daemon_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ecardgw/gateway/campuscode"
+	"ecardgw/gateway/campuscode/issuer"
 	"ecardgw/gateway/daemon"
 	"ecardgw/gateway/posclient"
 )
@@ -96,4 +101,60 @@ func TestReloadRefusesRestartSettings(t *testing.T) {
 	resp, _, err := p.Send(ctx, p.CardPurchase(cardOf(1), 500, nil), true)
 	require.NoError(t, err)
 	require.Equal(t, "00", posclient.RC(resp), "limits.daily_fen was not applied")
+}
+
+// TestReloadRotatesIssuerKeys: a campus-code issuer key added to the file
+// is trusted after a reload, and one marked revoked is refused, without a
+// restart or a reconnect (docs/operations.md, Rotating keys).
+func TestReloadRotatesIssuerKeys(t *testing.T) {
+	oldKey, err := issuer.GenerateKey(campuscode.Ed25519, 1, rand.Reader)
+	require.NoError(t, err)
+	newKey, err := issuer.GenerateKey(campuscode.Ed25519, 2, rand.Reader)
+	require.NoError(t, err)
+	issuers := func(revokeOld bool) string {
+		return fmt.Sprintf("    - {key_id: 1, algorithm: ed25519, public_key: %s, revoked: %t}\n",
+			hex.EncodeToString(oldKey.PublicKey()), revokeOld)
+	}
+	g, logs := startLogged(t, gwOptions{terminals: 1, extra: "campuscode:\n  issuers:\n" + issuers(false)}, nil)
+	ctx := context.Background()
+	p, _ := g.dial(1)
+	_, err = p.SignIn(ctx, 1)
+	require.NoError(t, err)
+	syncCard(t, p, cardOf(1))
+	syncCard(t, p, cardOf(2))
+	now := time.Now()
+	// Key 1's user is account 1, key 2's account 2: one user's codes
+	// from two devices would share a counter and replay each other.
+	devs := map[*issuer.Key]*issuer.Device{}
+	for _, k := range []*issuer.Key{oldKey, newKey} {
+		devs[k], err = issuer.NewDevice(k, k.KeyID, uint64(k.KeyID), now.Add(-time.Hour), now.Add(time.Hour), rand.Reader)
+		require.NoError(t, err)
+	}
+	code := func(k *issuer.Key) string {
+		c, err := devs[k].Code(time.Now())
+		require.NoError(t, err)
+		return c
+	}
+	pay := func(c string) string {
+		resp, _, err := p.Send(ctx, p.CodePurchase(c, 100), true)
+		require.NoError(t, err)
+		return posclient.RC(resp)
+	}
+	require.Equal(t, "Q5", pay(code(newKey)), "key 2 is not trusted yet")
+
+	newIssuer := fmt.Sprintf("    - {key_id: 2, algorithm: ed25519, public_key: %s}\n", hex.EncodeToString(newKey.PublicKey()))
+	b, err := os.ReadFile(g.cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(g.cfg, []byte(strings.Replace(string(b), issuers(false), issuers(false)+newIssuer, 1)), 0o600))
+	require.NoError(t, g.d.Reload())
+	require.Contains(t, logs.String(), "campuscode.issuers.2.public_key")
+	require.Equal(t, "00", pay(code(newKey)), "key 2 trusted after the reload")
+	require.Equal(t, "00", pay(code(oldKey)), "key 1 still trusted while cards move over")
+
+	b, err = os.ReadFile(g.cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(g.cfg, []byte(strings.Replace(string(b), issuers(false), issuers(true), 1)), 0o600))
+	require.NoError(t, g.d.Reload())
+	require.Equal(t, "Q5", pay(code(oldKey)), "key 1 revoked")
+	require.Equal(t, "00", pay(code(newKey)))
 }
