@@ -158,3 +158,40 @@ func TestReloadRotatesIssuerKeys(t *testing.T) {
 	require.Equal(t, "Q5", pay(code(oldKey)), "key 1 revoked")
 	require.Equal(t, "00", pay(code(newKey)))
 }
+
+// TestReloadWalletKeysByVersion: wallet_master_load_keys in the key file
+// reach the engine on reload: a version-1 card whose key was replaced as
+// the default loads again once version 1 is listed with its key.
+func TestReloadWalletKeysByVersion(t *testing.T) {
+	dir := t.TempDir()
+	path := writeGatewayFiles(t, dir, gwOptions{terminals: 1, extra: "" +
+		"  - {id: S0000001, merchant: M00000000000002, type: settlement, location: Xiaoying bath house}\n"})
+	keys := filepath.Join(dir, "keys.yaml")
+	k, err := readFile(keys)
+	require.NoError(t, err)
+	const demo = "0123456789ABCDEFFEDCBA9876543210"
+	k = strings.Replace(k, "terminals:\n", "terminals:\n  S0000001: 112233445566778899AABBCCDDEEF001\n", 1)
+	rotated := strings.Replace(k, "wallet_master_load_key: "+demo, "wallet_master_load_key: 00112233445566778899AABBCCDDEEFF", 1)
+	require.NotEqual(t, k, rotated)
+	require.NoError(t, writeFile(keys, rotated))
+	importAccounts(t, filepath.Join(dir, "gw.db"), 2, 10000)
+	g := &gateway{t: t, dir: dir, cfg: path}
+	g.start()
+	ctx := context.Background()
+	s, _ := g.dial(1)
+	s.ID, s.Merchant = "S0000001", "M00000000000002"
+	_, err = s.SignIn(ctx, 1)
+	require.NoError(t, err)
+	load := func() string {
+		m := cardReq(s, 200, 190000, cardOf(1), 500)
+		_ = m.SetBytes(55, walletInit(t, cardOf(1), 0, 0, 500, false))
+		resp, _, err := s.Send(ctx, m, true)
+		require.NoError(t, err)
+		return posclient.RC(resp)
+	}
+	require.Equal(t, "A0", load(), "the default key is not the card's")
+
+	require.NoError(t, writeFile(keys, rotated+"wallet_master_load_keys: {1: "+demo+"}\n"))
+	require.NoError(t, g.d.Reload())
+	require.Equal(t, "00", load(), "version 1 has its own key now")
+}
