@@ -78,6 +78,18 @@ func TestConfigCheckShowsDiff(t *testing.T) {
 	require.Contains(t, out, "systemctl reload ecardgw applies all of it")
 }
 
+// TestConfigCheckCannotCompare: a gateway answers but the comparison
+// cannot be made (no admin token in the key file): the files are still
+// reported valid, exit 0, and the line says why nothing was compared.
+func TestConfigCheckCannotCompare(t *testing.T) {
+	cfg, _ := writeOpsConfigWith(t, "127.0.0.1:0", "", "")
+	_, admin := startOpsDaemon(t, cfg)
+	code, out, errOut := runCLI(t, "config", "check", "--config", cfg, "--admin", admin)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "configuration "+cfg+": ok")
+	require.Contains(t, out, "not compared with the gateway at "+admin+": that needs an admin token")
+}
+
 // TestConfigShow prints every effective value, says which come from the
 // environment, and shows keys as fingerprints only.
 func TestConfigShow(t *testing.T) {
