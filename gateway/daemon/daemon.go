@@ -454,6 +454,15 @@ func (d *Daemon) Reload() error {
 	d.mu.Lock()
 	d.cfg, d.keys = cfg, keys
 	d.mu.Unlock()
+	// Working keys were sent under the old TMK: whoever knows it could
+	// read them, so those sessions end and the terminals sign in anew.
+	if rekeyed := config.DiffKeys(oldKeys, keys); len(rekeyed) > 0 {
+		if err := d.Engine.EndSessions(context.Background(), rekeyed); err != nil {
+			d.log.Error("sessions of terminals with a new TMK not all ended", "terminals", rekeyed, "err", err)
+		} else {
+			d.log.Info("TMK changed: sessions ended, the terminals sign in again", "terminals", rekeyed)
+		}
+	}
 	added, removed, changed := config.DiffTerminals(old.Terminals, cfg.Terminals)
 	d.log.Info("reloaded terminals and keys", "added", added, "removed", removed, "changed", changed)
 	d.log.Info("reloaded configuration", "changed", changedKeys(changes))

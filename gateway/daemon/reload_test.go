@@ -195,3 +195,41 @@ func TestReloadWalletKeysByVersion(t *testing.T) {
 	require.NoError(t, g.d.Reload())
 	require.Equal(t, "00", load(), "version 1 has its own key now")
 }
+
+// TestReloadNewTMKEndsSession: a terminal whose TMK changes in the key file
+// loses its session on reload (its working keys went out under the old
+// TMK): its next purchase is answered 77, and it signs in with the new
+// TMK; the other terminal is not disturbed.
+func TestReloadNewTMKEndsSession(t *testing.T) {
+	g, logs := startLogged(t, gwOptions{terminals: 2}, nil)
+	ctx := context.Background()
+	a, _ := g.dial(1)
+	b, _ := g.dial(2)
+	for _, p := range []*posclient.Terminal{a, b} {
+		_, err := p.SignIn(ctx, 1)
+		require.NoError(t, err)
+	}
+	keys := filepath.Join(g.dir, "keys.yaml")
+	k, err := readFile(keys)
+	require.NoError(t, err)
+	newTMK := "0F1E2D3C4B5A69788796A5B4C3D2E1F0"
+	k = strings.Replace(k, termOf(1)+": "+strings.ToUpper(hex.EncodeToString(tmk)), termOf(1)+": "+newTMK, 1)
+	require.NoError(t, writeFile(keys, k))
+	require.NoError(t, g.d.Reload())
+	require.Contains(t, logs.String(), "TMK changed: sessions ended")
+
+	resp, _, err := a.Send(ctx, a.CardPurchase(cardOf(1), 100, nil), true)
+	require.NoError(t, err)
+	require.Equal(t, "77", posclient.RC(resp))
+	resp, _, err = b.Send(ctx, b.CardPurchase(cardOf(2), 100, nil), true)
+	require.NoError(t, err)
+	require.Equal(t, "00", posclient.RC(resp))
+
+	a.TMK, _ = hex.DecodeString(newTMK)
+	a.MAK = nil
+	_, err = a.SignIn(ctx, 2)
+	require.NoError(t, err)
+	resp, _, err = a.Send(ctx, a.CardPurchase(cardOf(1), 100, nil), true)
+	require.NoError(t, err)
+	require.Equal(t, "00", posclient.RC(resp), "signed in under the new TMK")
+}

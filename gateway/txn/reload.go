@@ -1,6 +1,9 @@
 package txn
 
 import (
+	"context"
+	"errors"
+
 	"ecardgw/gateway/campuscode"
 )
 
@@ -115,4 +118,23 @@ func (e *Engine) walletKey(f55 []byte) ([16]byte, bool) {
 	}
 	copy(master[:], k)
 	return master, true
+}
+
+// EndSessions signs the terminals out, in the store and in memory (SIGHUP
+// reload: their TMK changed, and the working keys their sign-in sent under
+// the old TMK must not be used any more). Their next request is answered
+// 77; they sign in under the new TMK. A terminal without a session is
+// skipped.
+func (e *Engine) EndSessions(ctx context.Context, ids []string) error {
+	var errs []error
+	for _, id := range ids {
+		en, st, err := e.session(id)
+		if err == nil && st != nil {
+			err = e.endSession(ctx, en, id, st)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package txn_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -86,4 +87,21 @@ func TestWalletKeysByVersion(t *testing.T) {
 	f.eng.SetWalletKeys(txn.WalletKeys{Default: walletMK, ByVersion: map[byte][]byte{0x02: newMK}})
 	resp, _ = send(t, s, s.WalletLoad(cardPoor, 10, old.initForLoad(10)))
 	require.Equal(t, "00", posclient.RC(resp), "the default key serves versions not listed")
+}
+
+// TestEndSessions: a terminal whose session is ended (its TMK changed on
+// reload) gets 77 until it signs in again; other terminals keep theirs.
+func TestEndSessions(t *testing.T) {
+	f := newFixture(t)
+	a := f.signedIn("T0000001", 1)
+	b := f.signedIn("T0000002", 1)
+	require.NoError(t, f.eng.EndSessions(context.Background(), []string{"T0000001", "X0000009"}))
+	resp, _ := send(t, a, a.CardPurchase(cardOK, 100, nil))
+	require.Equal(t, "77", posclient.RC(resp))
+	resp, _ = send(t, b, b.CardPurchase(cardOK, 100, nil))
+	require.Equal(t, "00", posclient.RC(resp), "the other terminal keeps its session")
+	f.restart()
+	a = f.signedIn("T0000001", 2)
+	resp, _ = send(t, a, a.CardPurchase(cardOK, 100, nil))
+	require.Equal(t, "00", posclient.RC(resp), "signed in again")
 }
