@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -232,4 +233,17 @@ func TestReloadNewTMKEndsSession(t *testing.T) {
 	resp, _, err = a.Send(ctx, a.CardPurchase(cardOf(1), 100, nil), true)
 	require.NoError(t, err)
 	require.Equal(t, "00", posclient.RC(resp), "signed in under the new TMK")
+}
+
+// TestReloadLogLevel: log.level changes on reload through the logger's
+// level variable.
+func TestReloadLogLevel(t *testing.T) {
+	lv := new(slog.LevelVar)
+	lv.Set(slog.LevelWarn)
+	g, _ := startLogged(t, gwOptions{terminals: 1}, func(o *daemon.Options) { o.LogLevel = lv })
+	b, err := os.ReadFile(g.cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(g.cfg, []byte(strings.Replace(string(b), "log: {level: warn}", "log: {level: debug}", 1)), 0o600))
+	require.NoError(t, g.d.Reload())
+	require.Equal(t, slog.LevelDebug, lv.Level())
 }
