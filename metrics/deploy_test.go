@@ -402,3 +402,29 @@ func TestDashboardReadsAtAGlance(t *testing.T) {
 		require.NotEqual(t, "red", below, title)
 	}
 }
+
+// TestNewAlertUnitTestsCanFail: with each new alert's threshold broken,
+// promtool's unit tests fail and name that alert: the tests pin the
+// thresholds the runbook gives.
+func TestNewAlertUnitTestsCanFail(t *testing.T) {
+	rules, err := os.ReadFile(rulesFile)
+	require.NoError(t, err)
+	tests, err := os.ReadFile(rulesTest)
+	require.NoError(t, err)
+	for alert, edit := range map[string][2]string{
+		"EcardgwSlowRequests":         {"[5m]))) > 0.5", "[5m]))) > 5"},
+		"EcardgwOpenFilesNearLimit":   {`process_max_fds{job="ecardgw"} > 0.8`, `process_max_fds{job="ecardgw"} > 0.9`},
+		"EcardgwConnectionsRefused":   {`reason=~"cap|addr_limit"`, `reason=~"addr_limit"`},
+		"EcardgwTerminalDeclineBurst": {`code=~"03|77"`, `code=~"77"`},
+		"EcardgwCampusCodeClockDrift": {`[10m])) > 0.05`, `[10m])) > 0.5`},
+	} {
+		broken := strings.Replace(string(rules), edit[0], edit[1], 1)
+		require.NotEqual(t, string(rules), broken, alert)
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "ecardgw-rules.yml"), []byte(broken), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "t.yml"), tests, 0o600))
+		out, err := exec.Command(promtool(t), "test", "rules", filepath.Join(dir, "t.yml")).CombinedOutput()
+		require.Error(t, err, alert)
+		require.Contains(t, string(out), "alertname: "+alert, alert)
+	}
+}
