@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,12 +76,55 @@ as root or as the gateway's user.`,
 				fmt.Fprintf(out, "not compared with the gateway at %s: %v\n", addr, err)
 				return nil
 			}
+			// Compare like with like: the file as the gateway would load
+			// it on reload, with its environment overrides, not this
+			// shell's.
+			if differentEnv(running.Env) {
+				names := applyEnv(running.Env)
+				if cfg, keys, err = loadChecked(path); err != nil {
+					return fmt.Errorf("with the running gateway's environment (%s): %w", strings.Join(names, ", "), err)
+				}
+				fmt.Fprintf(out, "compared with the running gateway's environment overrides: %s\n", strings.Join(names, ", "))
+			}
 			printDiff(out, addr, config.Diff(running.Values, config.Flatten(cfg, keys)))
 			return nil
 		},
 	}
 	addAdminFlag(cmd)
 	return cmd
+}
+
+// differentEnv reports whether the gateway's ECARDGW_* overrides differ
+// from this process's.
+func differentEnv(running map[string]string) bool {
+	here := config.EnvOverrides()
+	if len(here) != len(running) {
+		return true
+	}
+	for k, v := range running {
+		if here[k] != v {
+			return true
+		}
+	}
+	return false
+}
+
+// applyEnv replaces this process's ECARDGW_* overrides with env and
+// returns their names, sorted.
+func applyEnv(env map[string]string) []string {
+	for k := range config.EnvOverrides() {
+		_ = os.Unsetenv(k)
+	}
+	names := make([]string, 0, len(env))
+	for k, v := range env {
+		_ = os.Setenv(k, v)
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		names = append(names, "none")
+	}
+	return names
 }
 
 // loadChecked loads the configuration and key file and checks that every

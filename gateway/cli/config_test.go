@@ -90,6 +90,21 @@ func TestConfigCheckCannotCompare(t *testing.T) {
 	require.Contains(t, out, "not compared with the gateway at "+admin+": that needs an admin token")
 }
 
+// TestConfigCheckUsesTheGatewaysEnvironment: a gateway started with an
+// ECARDGW_* override (a unit's Environment= line) is compared with the
+// file loaded with that override, as its reload would load it, not with
+// the environment of the operator's shell.
+func TestConfigCheckUsesTheGatewaysEnvironment(t *testing.T) {
+	cfg, _ := writeOpsConfigAdmin(t, "127.0.0.1:0")
+	t.Setenv("ECARDGW_STANDIN_PER_TXN_FEN", "1234")
+	_, admin := startOpsDaemon(t, cfg)
+	require.NoError(t, os.Unsetenv("ECARDGW_STANDIN_PER_TXN_FEN")) // the operator's shell has none
+	code, out, errOut := runCLI(t, "config", "check", "--config", cfg, "--admin", admin)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "compared with the running gateway's environment overrides: ECARDGW_STANDIN_PER_TXN_FEN\n")
+	require.Contains(t, out, "has this configuration: nothing to reload")
+}
+
 // TestConfigShow prints every effective value, says which come from the
 // environment, and shows keys as fingerprints only.
 func TestConfigShow(t *testing.T) {

@@ -159,6 +159,18 @@ func EnvName(key string) string {
 	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
+// EnvOverrides returns the ECARDGW_* variables of this process that
+// override a configuration key, name to value.
+func EnvOverrides() map[string]string {
+	out := map[string]string{}
+	for k := range defaults() {
+		if v, ok := os.LookupEnv(EnvName(k)); ok {
+			out[EnvName(k)] = v
+		}
+	}
+	return out
+}
+
 // FromEnv reports whether key's value was taken from the environment.
 func FromEnv(key string) bool {
 	if _, known := defaults()[key]; !known {

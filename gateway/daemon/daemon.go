@@ -58,6 +58,7 @@ type Daemon struct {
 	mu   sync.Mutex // guards cfg and keys (Reload)
 	cfg  *config.Config
 	keys *config.Keys
+	env  map[string]string // ECARDGW_* overrides at start (GET /config)
 
 	Metrics *metrics.Metrics
 	DB      *store.DB
@@ -90,7 +91,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys}
+	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys, env: config.EnvOverrides()}
 	d.health = &storeHealth{log: d.log}
 	bi := metrics.ReadBuildInfo(opts.Version)
 	if opts.Revision != "" {
@@ -577,11 +578,15 @@ func (d *Daemon) Alive(ctx context.Context) error {
 type RunningConfig struct {
 	ConfigFile string      `json:"config_file"`
 	Values     config.Flat `json:"values"`
+	// Env are the ECARDGW_* overrides the gateway started with (a unit's
+	// Environment= lines), which a reload applies again: the check must
+	// load the file with them to compare like with like.
+	Env map[string]string `json:"env"`
 }
 
 func (d *Daemon) serveConfig(w http.ResponseWriter, _ *http.Request) {
 	d.mu.Lock()
-	rc := RunningConfig{ConfigFile: d.opts.ConfigPath, Values: config.Flatten(d.cfg, d.keys)}
+	rc := RunningConfig{ConfigFile: d.opts.ConfigPath, Values: config.Flatten(d.cfg, d.keys), Env: d.env}
 	d.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
