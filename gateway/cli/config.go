@@ -185,7 +185,7 @@ func printDiff(out io.Writer, addr string, changes []config.Change) {
 		fmt.Fprintf(out, "  %s: %s -> %s (%s)\n", c.Key, orNone(c.Old), orNone(c.New), when)
 	}
 	if need := config.RestartKeys(changes); len(need) > 0 {
-		fmt.Fprintf(out, "a reload would be refused: %s need a restart (systemctl restart ecardgw)\n", strings.Join(need, ", "))
+		fmt.Fprintf(out, "a reload would be refused: a restart is needed for %s (systemctl restart ecardgw)\n", strings.Join(need, ", "))
 		return
 	}
 	fmt.Fprintln(out, "systemctl reload ecardgw applies all of it")

@@ -68,7 +68,7 @@ func TestConfigCheckShowsDiff(t *testing.T) {
 	require.Contains(t, out, "  standin.per_txn_fen: 5000 -> 2000 (reload)\n")
 	require.Contains(t, out, "  server.max_conns: 10000 -> 500 (restart)\n")
 	require.Regexp(t, regexp.MustCompile(`  keys\.terminals\.T0000001: sha256:[0-9a-f]{8} -> sha256:[0-9a-f]{8} \(reload\)\n`), out)
-	require.Contains(t, out, "a reload would be refused: server.max_conns need a restart (systemctl restart ecardgw)")
+	require.Contains(t, out, "a reload would be refused: a restart is needed for server.max_conns (systemctl restart ecardgw)")
 	requireClean(t, out)
 	require.NotContains(t, out, strings.Repeat("22", 16))
 
