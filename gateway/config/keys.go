@@ -48,6 +48,16 @@ func (k *Keys) TMK(id string) (Secret, bool) {
 	return t, ok
 }
 
+// WalletKey returns the small wallet's master load key for a card's key
+// version (DF08): the version's own key in wallet_master_load_keys, else
+// wallet_master_load_key.
+func (k *Keys) WalletKey(version byte) (Secret, bool) {
+	if w, ok := k.WalletMasterLoadKeys[version]; ok {
+		return w, true
+	}
+	return k.WalletMasterLoadKey, len(k.WalletMasterLoadKey) > 0
+}
+
 // ValidToken reports whether tok is one of the service tokens. It compares
 // every token in constant time so the answer's timing says nothing about
 // how close a guess was.

@@ -249,3 +249,16 @@ func TestWalletKeysByVersion(t *testing.T) {
 		require.NotContains(t, err.Error(), wallet, name)
 	}
 }
+
+func TestWalletKeyForVersion(t *testing.T) {
+	k := &Keys{WalletMasterLoadKey: Secret{1}, WalletMasterLoadKeys: map[byte]Secret{2: {2}}}
+	got, ok := k.WalletKey(2)
+	require.True(t, ok)
+	require.Equal(t, Secret{2}, got, "a listed version has its own key")
+	got, ok = k.WalletKey(1)
+	require.True(t, ok)
+	require.Equal(t, Secret{1}, got, "the others the default")
+	k.WalletMasterLoadKey = nil
+	_, ok = k.WalletKey(1)
+	require.False(t, ok, "no default, version not listed")
+}
