@@ -189,21 +189,50 @@ type Change struct {
 	Restart bool
 }
 
-// Diff lists what differs from old to new, sorted by key.
+// Diff lists what differs from old (the running gateway's) to new, sorted
+// by key.
 func Diff(old, new Flat) []Change {
+	local := old.cardIOBound()
+	restart := func(k string) bool { return !Reloadable(k) || local(k) }
 	var out []Change
 	for k, o := range old {
 		if n, ok := new[k]; !ok || n != o {
-			out = append(out, Change{Key: k, Old: o, New: new[k], Restart: !Reloadable(k)})
+			out = append(out, Change{Key: k, Old: o, New: new[k], Restart: restart(k)})
 		}
 	}
 	for k, n := range new {
 		if _, ok := old[k]; !ok {
-			out = append(out, Change{Key: k, New: n, Restart: !Reloadable(k)})
+			out = append(out, Change{Key: k, New: n, Restart: restart(k)})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
+}
+
+// cardIOBound reports the keys that the gateway's own card readers took at
+// start (cardio.enabled): the terminals they act as, with their TMKs, and
+// the wallet limit they load up to. Those change only on restart.
+func (f Flat) cardIOBound() func(string) bool {
+	if f["cardio.enabled"] != "true" {
+		return func(string) bool { return false }
+	}
+	ids := map[string]bool{}
+	for k, v := range f {
+		if strings.HasPrefix(k, "cardio.readers.") && strings.HasSuffix(k, ".terminal") {
+			ids[v] = true
+		}
+	}
+	return func(k string) bool {
+		if k == "limits.wallet_limit_fen" {
+			return true
+		}
+		for id := range ids {
+			if k == "keys.terminals."+id || strings.HasPrefix(k, "terminals."+id+".") {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // reloadable are the keys (and key prefixes ending in a dot) a SIGHUP
@@ -217,7 +246,8 @@ var reloadable = []string{
 }
 
 // Reloadable reports whether a change of key is applied by a reload
-// (SIGHUP): terminals and their keys, limits.*, standin.*, campuscode.*,
+// (SIGHUP), whatever the running configuration: terminals and their keys
+// (except those of the gateway's own card readers, see Diff), limits.*, standin.*, campuscode.*,
 // log.level, the wallet master load keys and the service and admin
 // tokens. The rest (mode, listen.*, store.*, server.*, centre.*,
 // payments.*, forward.*, cardio.*, admin.*, session.*, log.format, the

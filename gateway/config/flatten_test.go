@@ -64,3 +64,19 @@ func TestReloadable(t *testing.T) {
 		require.False(t, Reloadable(k), k)
 	}
 }
+
+// TestDiffCardIOTerminalsNeedRestart: with the gateway's own readers on,
+// their terminals, TMKs and the wallet limit they load to were taken at
+// start: changing them needs a restart; other terminals still reload.
+func TestDiffCardIOTerminalsNeedRestart(t *testing.T) {
+	old := Flat{"cardio.enabled": "true", "cardio.readers.Virtual PCD 00 00.terminal": "D0000001",
+		"keys.terminals.D0000001": "sha256:00000001", "keys.terminals.T0000001": "sha256:00000002",
+		"terminals.D0000001.merchant": "M00000000000001", "limits.wallet_limit_fen": "1000"}
+	new := Flat{"cardio.enabled": "true", "cardio.readers.Virtual PCD 00 00.terminal": "D0000001",
+		"keys.terminals.D0000001": "sha256:0000000a", "keys.terminals.T0000001": "sha256:0000000b",
+		"terminals.D0000001.merchant": "M00000000000009", "limits.wallet_limit_fen": "900"}
+	require.Equal(t, []string{"keys.terminals.D0000001", "limits.wallet_limit_fen", "terminals.D0000001.merchant"},
+		RestartKeys(Diff(old, new)))
+	old["cardio.enabled"], new["cardio.enabled"] = "false", "false"
+	require.Empty(t, RestartKeys(Diff(old, new)), "without readers all of it reloads")
+}
