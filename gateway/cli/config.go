@@ -141,6 +141,14 @@ func loadChecked(path string) (*config.Config, *config.Keys, error) {
 	if err := cfg.CheckKeys(keys); err != nil {
 		return nil, nil, err
 	}
+	// The upstream TLS files are read as the gateway reads them at start:
+	// a CA file without a certificate or a key that does not match its
+	// certificate stops it there.
+	for name, t := range map[string]config.TLS{"centre.tls": cfg.Centre.TLS, "forward.nats.tls": cfg.Forward.NATS.TLS} {
+		if _, err := t.ClientConfig(); err != nil {
+			return nil, nil, fmt.Errorf("configuration %s: %s: %w", path, name, err)
+		}
+	}
 	return cfg, keys, nil
 }
 

@@ -49,6 +49,18 @@ func TestConfigCheckCatchesBadKeyFile(t *testing.T) {
 	require.Contains(t, errOut, "no TMK in "+keys+" for T0000002")
 }
 
+// TestConfigCheckReadsTLSFiles: a CA file that exists but holds no
+// certificate passes the configuration's own checks and would stop the
+// gateway at start: the check reads it as the gateway does.
+func TestConfigCheckReadsTLSFiles(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(ca, []byte("not a certificate\n"), 0o644))
+	cfg, _ := writeOpsConfigWith(t, "127.0.0.1:0", "centre: {tls: {ca_file: "+ca+"}}\n", "")
+	code, _, errOut := runCLI(t, "config", "check", "--config", cfg, "--admin", freeAddr(t))
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "centre.tls: upstream TLS files: ca file "+ca+" holds no PEM certificate")
+}
+
 // TestConfigCheckShowsDiff: against a running gateway, the check lists
 // what the files would change, which of it a reload applies and which
 // needs a restart; a key shows as changed, never by value.
