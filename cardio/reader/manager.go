@@ -3,6 +3,7 @@ package reader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -311,4 +312,20 @@ func connect(ctx context.Context, sc *scard.Context, name string) (*scard.Card, 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// Probe establishes and releases one PC/SC context: it fails with
+// ErrNoPCSCD when pcscd does not answer (not installed, not running, or its
+// socket elsewhere), so that a command can say so instead of waiting for
+// a service that is not there. Run, in contrast, waits for pcscd to come
+// back, as a daemon should.
+func Probe() error {
+	sc, err := scard.EstablishContext()
+	if err != nil {
+		if serviceLost(err) {
+			return fmt.Errorf("%w (%v)", ErrNoPCSCD, err)
+		}
+		return fmt.Errorf("reader: PC/SC: %w", err)
+	}
+	return sc.Release()
 }

@@ -37,6 +37,7 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	addr := fs.String("addr", vcard.Slot0Addr, "vpcd `ADDRESS` (slot 1 is "+vcard.Slot1Addr+")")
 	balance := fs.Int64("balance", 350, "initial wallet balance in `FEN`")
 	counter := fs.Uint("counter", 0, "initial online (load) counter")
+	keyVersion := fs.Uint("key-version", 1, "the card's load key `VERSION` (DF08, 1 to 255): its master key is the key file's for that version")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,11 +48,16 @@ func run(ctx context.Context, args []string, in io.Reader, out io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if *keyVersion < 1 || *keyVersion > 255 {
+		return fmt.Errorf("--key-version %d: want 1 to 255", *keyVersion)
+	}
+	wk, _ := k.WalletKey(byte(*keyVersion))
 	var master [16]byte
-	if copy(master[:], k.WalletMasterLoadKey) != len(master) {
-		return fmt.Errorf("key file: wallet master load key is not 16 bytes")
+	if copy(master[:], wk) != len(master) {
+		return fmt.Errorf("key file: no 16-byte wallet master load key for key version %d", *keyVersion)
 	}
 	cfg := vcard.DemoConfig(master)
+	cfg.KeyVersion = byte(*keyVersion)
 	cfg.Balance = *balance
 	if *counter > 0xFFFF {
 		return fmt.Errorf("--counter %d: at most 65535", *counter)

@@ -48,3 +48,17 @@ func TestRunNeedsKeys(t *testing.T) {
 	defer cancel()
 	require.Error(t, run(ctx, []string{"--keys", p}, bytes.NewReader(nil), &out))
 }
+
+// TestKeyVersionFlag: --key-version picks the key file's master load key
+// for that version (DF08), and refuses a version the file has no key for
+// before anything connects.
+func TestKeyVersionFlag(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys.yaml")
+	require.NoError(t, os.WriteFile(keys, []byte("wallet_master_load_keys: {2: 0123456789ABCDEFFEDCBA9876543210}\n"+
+		"storage_key: "+string(bytes.Repeat([]byte("ab"), 32))+"\n"), 0o600))
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"--keys", keys, "--key-version", "1"}, &bytes.Buffer{}, &out)
+	require.ErrorContains(t, err, "no 16-byte wallet master load key for key version 1")
+	err = run(context.Background(), []string{"--keys", keys, "--key-version", "0"}, &bytes.Buffer{}, &out)
+	require.ErrorContains(t, err, "--key-version 0: want 1 to 255")
+}

@@ -83,6 +83,9 @@ func watchCards(ctx context.Context, w io.Writer, bindings []reader.Binding) err
 	if err != nil {
 		return err
 	}
+	if err := reader.Probe(); err != nil {
+		return err
+	}
 	fmt.Fprintln(w, "watching card readers; Ctrl-C to stop")
 	return m.Run(ctx)
 }

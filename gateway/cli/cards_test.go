@@ -3,8 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -75,4 +79,27 @@ func TestCardsWatchUsage(t *testing.T) {
 func TestWatchCardsRejectsBadBinding(t *testing.T) {
 	err := watchCards(context.Background(), &strings.Builder{}, []reader.Binding{{Pattern: "[", Role: reader.RoleDesk}})
 	require.ErrorIs(t, err, reader.ErrConfig)
+}
+
+// TestCardsWatchWithoutPcscd: with no pcscd to talk to (its socket named
+// where nothing listens) `cards watch` exits 1 at once with a message that
+// names pcscd and how to start it, instead of "watching card readers" and
+// exit 0. libpcsclite reads the socket name once per process, so the
+// command runs in a child process of this test binary.
+func TestCardsWatchWithoutPcscd(t *testing.T) {
+	if os.Getenv("ECARDGW_TEST_CARDS_CHILD") == "1" {
+		os.Exit(execute(NewRoot(), []string{"cards", "watch", "--for", "30s"}, os.Stdout, os.Stderr))
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCardsWatchWithoutPcscd$")
+	cmd.Env = append(os.Environ(), "ECARDGW_TEST_CARDS_CHILD=1",
+		"PCSCLITE_CSOCK_NAME="+filepath.Join(t.TempDir(), "no-pcscd.comm"))
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, string(out))
+	require.Equal(t, 1, exit.ExitCode(), string(out))
+	require.Less(t, time.Since(start), 20*time.Second, "fails at once, not after --for")
+	require.Contains(t, string(out), "ecardgw: pcscd is not running")
+	require.Contains(t, string(out), "systemctl start pcscd")
+	require.NotContains(t, string(out), "watching card readers")
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -33,4 +34,22 @@ func TestOperationsGuideCommandsExist(t *testing.T) {
 		seen++
 	}
 	require.GreaterOrEqual(t, seen, 8, "the guide names its commands")
+}
+
+// The README's quick start names the packages a build needs (cgo: gcc,
+// pkg-config, the PC/SC headers) — the ones .ci/deps installs for a build —
+// and the one a running gateway needs, before the first command.
+func TestReadmeNamesBuildAndRuntimePackages(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	quick, _, ok := strings.Cut(string(readme), "make run")
+	require.True(t, ok)
+	deps, err := os.ReadFile("../../.ci/deps")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^build_pkgs=\(([^)]*)\)`).FindStringSubmatch(string(deps))
+	require.NotNil(t, m, ".ci/deps lists build_pkgs")
+	for _, pkg := range append(strings.Fields(m[1]), "libpcsclite1") {
+		require.Regexp(t, `(?s)apt-get install[^\n]*\b`+regexp.QuoteMeta(pkg)+`\b`, quick, "the quick start installs %s", pkg)
+	}
+	require.Contains(t, quick, "cgo")
 }

@@ -22,6 +22,12 @@ import (
 // otherwise; `ecardgw demo init` writes it.
 const defaultConfigPath = "./var/ecardgw.yaml"
 
+// systemConfigPath is where the configuration is read from when neither
+// --config nor ECARDGW_CONFIG names one and defaultConfigPath does not
+// exist: the installed gateway's (docs/operations.md). A variable for
+// tests.
+var systemConfigPath = "/etc/ecardgw/ecardgw.yaml"
+
 // commands builds the top-level subcommands, in help order. Each command
 // group adds its constructor here.
 var commands = []func() *cobra.Command{
@@ -36,6 +42,7 @@ var commands = []func() *cobra.Command{
 	newReconcileCmd,
 	newStoreCmd,
 	newDeadLettersCmd,
+	newConfigCmd,
 	newVersionCmd,
 }
 
@@ -83,7 +90,7 @@ func NewRoot() *cobra.Command {
 	if path == "" {
 		path = defaultConfigPath
 	}
-	root.PersistentFlags().String("config", path, "configuration `FILE` (env ECARDGW_CONFIG)")
+	root.PersistentFlags().String("config", path, "configuration `FILE` (env ECARDGW_CONFIG; without either, ./var/ecardgw.yaml if it exists, else /etc/ecardgw/ecardgw.yaml)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, mk := range commands {
 		root.AddCommand(mk())

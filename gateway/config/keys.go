@@ -28,7 +28,7 @@ const (
 // String, GoString, Format and LogValue.
 type Keys struct {
 	Terminals           map[string]Secret // terminal id → TMK
-	WalletMasterLoadKey Secret
+	WalletMasterLoadKey Secret            // serves the key versions (DF08) not in WalletMasterLoadKeys
 	StorageKey          Secret
 	ServiceTokens       []Secret // bearer tokens accepted by the service API
 	Upstream            UpstreamKeys
@@ -36,12 +36,26 @@ type Keys struct {
 	// what returns store data or internals (journal, backup, pprof). They
 	// are separate from ServiceTokens: a token may not be in both lists.
 	AdminTokens []Secret
+	// WalletMasterLoadKeys are the small wallet's master load keys by the
+	// key version (1 to 255) a card reports in DF08, for rotating the load
+	// key. WalletMasterLoadKey or this, or both, must be set.
+	WalletMasterLoadKeys map[byte]Secret
 }
 
 // TMK returns the terminal master key of a terminal.
 func (k *Keys) TMK(id string) (Secret, bool) {
 	t, ok := k.Terminals[id]
 	return t, ok
+}
+
+// WalletKey returns the small wallet's master load key for a card's key
+// version (DF08): the version's own key in wallet_master_load_keys, else
+// wallet_master_load_key.
+func (k *Keys) WalletKey(version byte) (Secret, bool) {
+	if w, ok := k.WalletMasterLoadKeys[version]; ok {
+		return w, true
+	}
+	return k.WalletMasterLoadKey, len(k.WalletMasterLoadKey) > 0
 }
 
 // ValidToken reports whether tok is one of the service tokens. It compares
@@ -129,6 +143,8 @@ func parseKeys(data []byte) (*Keys, error) {
 			p.terminals(val, k)
 		case "wallet_master_load_key":
 			k.WalletMasterLoadKey = p.hexKey(key, val, WalletKeySize)
+		case "wallet_master_load_keys":
+			k.WalletMasterLoadKeys = p.versionedKeys(key, val, WalletKeySize)
 		case "storage_key":
 			k.StorageKey = p.hexKey(key, val, StorageKeySize)
 		case "service_tokens":
@@ -141,8 +157,8 @@ func parseKeys(data []byte) (*Keys, error) {
 			p.bad(key, "unknown key")
 		}
 	}
-	if !seen["wallet_master_load_key"] {
-		p.bad("wallet_master_load_key", "is required")
+	if !seen["wallet_master_load_key"] && !seen["wallet_master_load_keys"] {
+		p.bad("wallet_master_load_key", "is required (or wallet_master_load_keys by key version)")
 	}
 	if !seen["storage_key"] {
 		p.bad("storage_key", "is required")
@@ -197,6 +213,33 @@ func (p *keyParser) terminals(n *yaml.Node, k *Keys) {
 			k.Terminals[idn.Value] = tmk
 		}
 	}
+}
+
+// versionedKeys reads a mapping of key version (1 to 255, as a card
+// reports it in DF08) to key.
+func (p *keyParser) versionedKeys(name string, n *yaml.Node, size int) map[byte]Secret {
+	if n.Kind != yaml.MappingNode {
+		p.bad(name, "want a mapping of key version (1 to 255) to key")
+		return nil
+	}
+	out := map[byte]Secret{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		vn, val := n.Content[i], n.Content[i+1]
+		v, err := strconv.ParseUint(vn.Value, 10, 8)
+		if vn.Kind != yaml.ScalarNode || err != nil || v == 0 {
+			p.bad(fmt.Sprintf("%s (line %d)", name, vn.Line), "key version must be 1 to 255")
+			continue
+		}
+		entry := fmt.Sprintf("%s.%d", name, v)
+		if _, dup := out[byte(v)]; dup {
+			p.bad(entry, "appears twice")
+			continue
+		}
+		if k := p.hexKey(entry, val, size); k != nil {
+			out[byte(v)] = k
+		}
+	}
+	return out
 }
 
 func (p *keyParser) hexKey(entry string, n *yaml.Node, size int) Secret {
@@ -293,7 +336,20 @@ func (k *Keys) Marshal() []byte {
 	for _, id := range ids {
 		fmt.Fprintf(&b, "  %s: %q\n", strconv.Quote(id), hex.EncodeToString(k.Terminals[id]))
 	}
-	fmt.Fprintf(&b, "wallet_master_load_key: %q\n", hex.EncodeToString(k.WalletMasterLoadKey))
+	if len(k.WalletMasterLoadKey) > 0 {
+		fmt.Fprintf(&b, "wallet_master_load_key: %q\n", hex.EncodeToString(k.WalletMasterLoadKey))
+	}
+	if len(k.WalletMasterLoadKeys) > 0 {
+		b.WriteString("wallet_master_load_keys:\n")
+		vers := make([]int, 0, len(k.WalletMasterLoadKeys))
+		for v := range k.WalletMasterLoadKeys {
+			vers = append(vers, int(v))
+		}
+		sort.Ints(vers)
+		for _, v := range vers {
+			fmt.Fprintf(&b, "  %d: %q\n", v, hex.EncodeToString(k.WalletMasterLoadKeys[byte(v)]))
+		}
+	}
 	fmt.Fprintf(&b, "storage_key: %q\n", hex.EncodeToString(k.StorageKey))
 	b.WriteString("service_tokens:\n")
 	for _, t := range k.ServiceTokens {

@@ -220,3 +220,45 @@ func TestDiffKeys(t *testing.T) {
 	n.Terminals["T0000001"][0] ^= 1
 	require.Equal(t, []string{"K 000001", "N0000001", "T0000001"}, DiffKeys(k, n))
 }
+
+// TestWalletKeysByVersion: wallet_master_load_keys maps the key version a
+// card reports (DF08) to its master load key; with it the single
+// wallet_master_load_key becomes optional; both round-trip.
+func TestWalletKeysByVersion(t *testing.T) {
+	file := fmt.Sprintf("terminals: {T0000001: %s}\nwallet_master_load_keys:\n  1: %s\n  2: %s\nstorage_key: %s\n", tmk1, wallet, tmk2, storage)
+	k, err := LoadKeys(writeKeyFile(t, file, 0o600))
+	require.NoError(t, err)
+	require.Empty(t, k.WalletMasterLoadKey)
+	require.Equal(t, wallet, hex.EncodeToString(k.WalletMasterLoadKeys[1]))
+	require.Equal(t, tmk2, hex.EncodeToString(k.WalletMasterLoadKeys[2]))
+	again, err := parseKeys(k.Marshal())
+	require.NoError(t, err)
+	require.Equal(t, k.WalletMasterLoadKeys, again.WalletMasterLoadKeys)
+	require.NotContains(t, fmt.Sprintf("%v %+v %#v", k, k, k), wallet)
+
+	for name, bad := range map[string]string{
+		"version 0":    "wallet_master_load_keys: {0: " + wallet + "}\n",
+		"version 256":  "wallet_master_load_keys: {256: " + wallet + "}\n",
+		"short key":    "wallet_master_load_keys: {1: abcd}\n",
+		"not mapping":  "wallet_master_load_keys: [" + wallet + "]\n",
+		"neither form": "",
+	} {
+		_, err := LoadKeys(writeKeyFile(t, "storage_key: "+storage+"\n"+bad, 0o600))
+		require.ErrorIs(t, err, ErrKeyFile, name)
+		require.Contains(t, err.Error(), "wallet_master_load_key", name)
+		require.NotContains(t, err.Error(), wallet, name)
+	}
+}
+
+func TestWalletKeyForVersion(t *testing.T) {
+	k := &Keys{WalletMasterLoadKey: Secret{1}, WalletMasterLoadKeys: map[byte]Secret{2: {2}}}
+	got, ok := k.WalletKey(2)
+	require.True(t, ok)
+	require.Equal(t, Secret{2}, got, "a listed version has its own key")
+	got, ok = k.WalletKey(1)
+	require.True(t, ok)
+	require.Equal(t, Secret{1}, got, "the others the default")
+	k.WalletMasterLoadKey = nil
+	_, ok = k.WalletKey(1)
+	require.False(t, ok, "no default, version not listed")
+}

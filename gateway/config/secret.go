@@ -24,8 +24,8 @@ func (s Secret) Equal(o Secret) bool        { return subtle.ConstantTimeCompare(
 func (s Secret) isZero() bool               { return subtle.ConstantTimeCompare(s, make([]byte, len(s))) == 1 }
 
 func (k Keys) summary() string {
-	return fmt.Sprintf("config.Keys{terminals: %d, wallet_master_load_key: %s, storage_key: %s, service_tokens: %d, admin_tokens: %d}",
-		len(k.Terminals), set(k.WalletMasterLoadKey), set(k.StorageKey), len(k.ServiceTokens), len(k.AdminTokens))
+	return fmt.Sprintf("config.Keys{terminals: %d, wallet_master_load_key: %s, wallet_master_load_keys: %d, storage_key: %s, service_tokens: %d, admin_tokens: %d}",
+		len(k.Terminals), set(k.WalletMasterLoadKey), len(k.WalletMasterLoadKeys), set(k.StorageKey), len(k.ServiceTokens), len(k.AdminTokens))
 }
 
 func set(s Secret) string {
@@ -43,6 +43,7 @@ func (k Keys) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int("terminals", len(k.Terminals)),
 		slog.Bool("wallet_master_load_key", len(k.WalletMasterLoadKey) > 0),
+		slog.Int("wallet_master_load_keys", len(k.WalletMasterLoadKeys)),
 		slog.Bool("storage_key", len(k.StorageKey) > 0),
 		slog.Int("service_tokens", len(k.ServiceTokens)),
 		slog.Int("admin_tokens", len(k.AdminTokens)),

@@ -50,6 +50,7 @@ type proc struct {
 	admin     string        // admin listener
 	listening time.Duration // from exec to the listeners being up
 	done      chan struct{}
+	logs      logBuf // every line of its log
 }
 
 func startProc(t *testing.T, bin, cfg string) *proc {
@@ -67,6 +68,7 @@ func startProc(t *testing.T, bin, cfg string) *proc {
 		defer close(p.done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			_, _ = p.logs.Write([]byte(sc.Text() + "\n"))
 			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case serving <- m:

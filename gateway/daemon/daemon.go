@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,7 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
-	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"ecardgw/gateway/config"
 	"ecardgw/gateway/forward"
 	"ecardgw/gateway/inspect"
+	"ecardgw/gateway/logging"
 	"ecardgw/gateway/server"
 	"ecardgw/gateway/service"
 	"ecardgw/gateway/txn"
@@ -32,6 +34,9 @@ type Options struct {
 	Version    string       // reported in build info and /status
 	Revision   string       // VCS revision for build info ("" reads the binary's)
 	Logger     *slog.Logger // slog.Default() when nil
+	// LogLevel, when set, is the level variable of Logger: a reload sets
+	// it to log.level.
+	LogLevel *slog.LevelVar
 	// ShutdownTimeout bounds the wait for in-flight requests (default 10 s).
 	ShutdownTimeout time.Duration
 	// StoreMaxSize caps the store file in bytes (store.Options.MaxSize), so
@@ -57,6 +62,7 @@ type Daemon struct {
 	mu   sync.Mutex // guards cfg and keys (Reload)
 	cfg  *config.Config
 	keys *config.Keys
+	env  map[string]string // ECARDGW_* overrides at start (GET /config)
 
 	Metrics *metrics.Metrics
 	DB      *store.DB
@@ -90,7 +96,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
 	}
-	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys}
+	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys, env: config.EnvOverrides()}
 	d.terms = newTermTracker(d.log, cfg.Terminals)
 	d.health = &storeHealth{log: d.log, fatal: make(chan error, 1)}
 	bi := metrics.ReadBuildInfo(opts.Version)
@@ -151,20 +157,20 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		shared = up.shared
 	}
 	eng, err := txn.New(txn.Config{
-		Centre:        up.centre,
-		Payments:      up.payments,
-		SharedReplay:  shared,
-		CentreTimeout: cfg.Centre.Timeout,
-		StandIn:       txn.StandInLimits{PerTxnFen: cfg.StandIn.PerTxnFen, PerAccountFen: cfg.StandIn.PerAccountFen},
-		Poll:          txn.PollPolicy{Limit: cfg.Payments.PollLimit, Interval: cfg.Payments.PollInterval},
-		DB:            db,
-		Terminals:     terms,
-		Limits: txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen,
-			AdviceMaxFen: cfg.Limits.AdviceMaxFen},
+		Centre:               up.centre,
+		Payments:             up.payments,
+		SharedReplay:         shared,
+		CentreTimeout:        cfg.Centre.Timeout,
+		StandIn:              engineStandIn(cfg),
+		Poll:                 txn.PollPolicy{Limit: cfg.Payments.PollLimit, Interval: cfg.Payments.PollInterval},
+		DB:                   db,
+		Terminals:            terms,
+		Limits:               engineLimits(cfg),
 		Logger:               d.log,
 		Observer:             newObserver(d.Metrics, d.terms),
 		Campus:               verifier,
 		WalletMasterKey:      keys.WalletMasterLoadKey,
+		WalletMasterKeys:     walletKeys(keys).ByVersion,
 		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,
 		SessionLifetime:      cfg.Session.KeyLifetime,
 	})
@@ -234,6 +240,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 			// Dead letters: list and show them, put them back in the outbox.
 			"GET /deadletters":          inspect.DeadLetterHandler(db, d.primarySink, d.kickForwarder, d.log),
 			"POST /deadletters/requeue": inspect.DeadLetterHandler(db, d.primarySink, d.kickForwarder, d.log),
+			"GET /config":               http.HandlerFunc(d.serveConfig),
 		},
 		// Read through the daemon so that a SIGHUP key reload applies.
 		Tokens: func(tok string) bool {
@@ -353,7 +360,7 @@ func (d *Daemon) Start() error {
 		d.posUp.Store(false)
 		return err
 	})
-	d.log.Info("ecardgw serving", "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
+	d.log.Info("ecardgw serving", "version", d.opts.Version, "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
 		"admin", d.Admin.Addr(), "service", d.serviceAddr(), "terminals", len(d.cfg.Terminals), "store", d.DB.Path())
 	return nil
 }
@@ -421,10 +428,14 @@ func (d *Daemon) Stop() error {
 	return d.stopErr
 }
 
-// Reload re-reads the configuration and key file and applies the
-// terminal table and keys without dropping connections (SIGHUP). Settings
-// that need a restart (listen addresses, store path) are reported, not
-// applied.
+// Reload re-reads the configuration and key file (SIGHUP) and applies,
+// without dropping connections, everything that can change while the
+// gateway runs: terminals and their keys, limits.*, standin.*,
+// campuscode.* (issuer keys included), log.level, the wallet master load
+// keys and the service and admin tokens (config.Reloadable). When a
+// setting that needs a restart changed too, nothing is applied: the
+// error (a *RestartError) names those settings. A file with an error is
+// not applied either.
 func (d *Daemon) Reload() error {
 	if d.opts.ConfigPath == "" {
 		return errors.New("reload: no configuration file")
@@ -440,7 +451,24 @@ func (d *Daemon) Reload() error {
 	if err := cfg.CheckKeys(keys); err != nil {
 		return err
 	}
+	d.mu.Lock()
+	old, oldKeys := d.cfg, d.keys
+	d.mu.Unlock()
+	changes := config.Diff(config.Flatten(old, oldKeys), config.Flatten(cfg, keys))
+	if need := config.RestartKeys(changes); len(need) > 0 {
+		return &RestartError{Keys: need}
+	}
+	// Everything is built before anything is applied, so that a failure
+	// leaves the running configuration whole.
 	terms, err := engineTerminals(cfg, keys)
+	if err != nil {
+		return err
+	}
+	verifier, err := newVerifier(cfg)
+	if err != nil {
+		return err
+	}
+	level, err := logging.ParseLevel(cfg.Log.Level)
 	if err != nil {
 		return err
 	}
@@ -448,20 +476,68 @@ func (d *Daemon) Reload() error {
 		return err
 	}
 	d.terms.setTerminals(cfg.Terminals)
+	d.Engine.SetLimits(engineLimits(cfg))
+	d.Engine.SetStandIn(engineStandIn(cfg))
+	d.Engine.SetCampus(verifier, cfg.CampusCode.LossBlocksCampusCode)
+	d.Engine.SetWalletKeys(walletKeys(keys))
+	if d.opts.LogLevel != nil {
+		d.opts.LogLevel.Set(level)
+	}
 	d.mu.Lock()
-	old := d.cfg
 	d.cfg, d.keys = cfg, keys
 	d.mu.Unlock()
+	// Working keys were sent under the old TMK: whoever knows it could
+	// read them, so those sessions end and the terminals sign in anew.
+	if rekeyed := config.DiffKeys(oldKeys, keys); len(rekeyed) > 0 {
+		if err := d.Engine.EndSessions(context.Background(), rekeyed); err != nil {
+			d.log.Error("sessions of terminals with a new TMK not all ended", "terminals", rekeyed, "err", err)
+		} else {
+			d.log.Info("TMK changed: sessions ended, the terminals sign in again", "terminals", rekeyed)
+		}
+	}
 	added, removed, changed := config.DiffTerminals(old.Terminals, cfg.Terminals)
 	d.log.Info("reloaded terminals and keys", "added", added, "removed", removed, "changed", changed)
-	if old.Listen != cfg.Listen || old.Store != cfg.Store || old.Admin.TransferTimeout != cfg.Admin.TransferTimeout ||
-		!slices.Equal(old.Admin.AllowedHosts, cfg.Admin.AllowedHosts) {
-		d.log.Warn("listen addresses, the store path and admin.* change only on restart")
-	}
-	if old.Session != cfg.Session {
-		d.log.Warn("session.key_lifetime changes only on restart")
-	}
+	d.log.Info("reloaded configuration", "changed", changedKeys(changes))
 	return nil
+}
+
+// RestartError is a reload refused because settings changed that the
+// running gateway applies only on restart.
+type RestartError struct {
+	Keys []string // the settings, sorted
+}
+
+func (e *RestartError) Error() string {
+	return fmt.Sprintf("reload refused, nothing applied: %s changed, which takes effect only on restart "+
+		"(systemctl restart ecardgw; or put the old value back and reload)", strings.Join(e.Keys, ", "))
+}
+
+// changedKeys lists the keys of changes for the log; key file entries are
+// named, their fingerprints not logged.
+func changedKeys(changes []config.Change) []string {
+	out := make([]string, len(changes))
+	for i, c := range changes {
+		out[i] = c.Key
+	}
+	return out
+}
+
+func engineLimits(cfg *config.Config) txn.Limits {
+	return txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen,
+		AdviceMaxFen: cfg.Limits.AdviceMaxFen}
+}
+
+func engineStandIn(cfg *config.Config) txn.StandInLimits {
+	return txn.StandInLimits{PerTxnFen: cfg.StandIn.PerTxnFen, PerAccountFen: cfg.StandIn.PerAccountFen}
+}
+
+// walletKeys are the key file's wallet master load keys for the engine.
+func walletKeys(k *config.Keys) txn.WalletKeys {
+	w := txn.WalletKeys{Default: k.WalletMasterLoadKey, ByVersion: map[byte][]byte{}}
+	for v, key := range k.WalletMasterLoadKeys {
+		w.ByVersion[v] = key
+	}
+	return w
 }
 
 func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
@@ -513,4 +589,38 @@ func applyRuntime(gogc, limitMB int, log *slog.Logger) {
 	} else if limitMB > 0 {
 		debug.SetMemoryLimit(int64(limitMB) << 20)
 	}
+}
+
+// Alive reports whether the gateway can still do its work: a read of the
+// store completes before ctx ends (the systemd watchdog asks).
+func (d *Daemon) Alive(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- d.DB.View(func(*store.Tx) error { return nil }) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// RunningConfig is what GET /config on the admin listener answers: the
+// configuration and key file the gateway runs with, flattened (keys as
+// fingerprints), for `ecardgw config check`.
+type RunningConfig struct {
+	ConfigFile string      `json:"config_file"`
+	Values     config.Flat `json:"values"`
+	// Env are the ECARDGW_* overrides the gateway started with (a unit's
+	// Environment= lines), which a reload applies again: the check must
+	// load the file with them to compare like with like.
+	Env map[string]string `json:"env"`
+}
+
+func (d *Daemon) serveConfig(w http.ResponseWriter, _ *http.Request) {
+	d.mu.Lock()
+	rc := RunningConfig{ConfigFile: d.opts.ConfigPath, Values: config.Flatten(d.cfg, d.keys), Env: d.env}
+	d.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(rc)
 }

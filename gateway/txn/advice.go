@@ -23,10 +23,10 @@ func (e *Engine) advice(c *call) error {
 		return nil
 	}
 	c.rec.Amount = amt
-	if amt > e.limits.AdviceMaxFen {
+	if amt > e.limits().AdviceMaxFen {
 		c.decline(RCBadAmount)
 		c.rec.Exception = true
-		c.rec.Note = "advice over the offline limit of " + strconv.FormatInt(e.limits.AdviceMaxFen, 10) + " fen: not debited"
+		c.rec.Note = "advice over the offline limit of " + strconv.FormatInt(e.limits().AdviceMaxFen, 10) + " fen: not debited"
 		return nil
 	}
 	a, ok, err := c.cardAccount()

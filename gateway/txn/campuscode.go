@@ -85,19 +85,21 @@ func (c *call) thirdPartyCode() store.Channel {
 type preverified struct {
 	res campuscode.Result
 	err error
+	by  *campuscode.Verifier // the verifier that checked it (a reload may replace the engine's)
 }
 
 // preverify runs the offline verification of a scanned campus code.
 func (e *Engine) preverify(c *call) {
-	if e.campus == nil {
+	v := e.live.Load().campus
+	if v == nil {
 		return
 	}
 	t := c.scanned()
 	if t == nil || !bytes.HasPrefix(t, campusPrefix) {
 		return
 	}
-	res, err := e.campus.Verify(t, c.now)
-	c.code = &preverified{res: res, err: err}
+	res, err := v.Verify(t, c.now)
+	c.code = &preverified{res: res, err: err, by: v}
 }
 
 // SharedReplay is the campus-code replay record shared between the
@@ -142,7 +144,7 @@ func (e *Engine) claimCode(ctx context.Context, c *call) bool {
 			return err
 		}
 		claimed = true
-		return tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, e.campus.Expiry(r))
+		return tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, c.code.by.Expiry(r))
 	})
 	if err != nil {
 		return false
@@ -186,7 +188,7 @@ func (c *call) scannedPayer() (store.Account, bool, error) {
 		return a, false, nil
 	}
 	switch {
-	case a.Status == store.StatusLost && c.e.lossBlocksCode:
+	case a.Status == store.StatusLost && c.e.live.Load().lossBlocksCode:
 		c.decline(RCLost)
 		return a, false, nil
 	case a.Status == store.StatusFrozen || a.Status == store.StatusCancelled:
@@ -220,5 +222,5 @@ func (c *call) consumeCode() error {
 		return nil
 	}
 	r := c.code.res
-	return c.tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, c.e.campus.Expiry(r))
+	return c.tx.PutReplay(r.Account, r.GeneratedAt, r.Counter, c.code.by.Expiry(r))
 }

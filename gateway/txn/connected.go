@@ -289,7 +289,7 @@ func (e *Engine) standIn(c *call) error {
 	if !ok {
 		return nil
 	}
-	if amt > e.standInLim.PerTxnFen {
+	if amt > e.standInLimits().PerTxnFen {
 		c.declineWhy(RCOverLimit, "stand_in.per_txn_fen")
 		return nil
 	}
@@ -302,7 +302,7 @@ func (e *Engine) standIn(c *call) error {
 		return err
 	}
 	c.hasBal, c.bal = true, a.BalanceFen-pending
-	if pending+amt > e.standInLim.PerAccountFen {
+	if pending+amt > e.standInLimits().PerAccountFen {
 		c.declineWhy(RCOverLimit, "stand_in.per_account_fen")
 		return nil
 	}

@@ -35,8 +35,12 @@ type Config struct {
 	// Campus verifies campus codes; nil disables them.
 	Campus *campuscode.Verifier
 	// WalletMasterKey is the small wallet's master load key (16 bytes,
-	// from the key file); nil refuses loads with 96.
+	// from the key file); nil refuses loads with 96. It serves every key
+	// version (DF08) not in WalletMasterKeys.
 	WalletMasterKey []byte
+	// WalletMasterKeys are master load keys by the key version the card
+	// reports in DF08, so that the load key can be rotated.
+	WalletMasterKeys map[byte][]byte
 	// LossBlocksCampusCode makes a reported loss stop campus codes too.
 	LossBlocksCampusCode bool
 	// Payments is the third-party payment interface (the centre's, or
@@ -82,7 +86,6 @@ type Limits struct {
 type Engine struct {
 	db       *store.DB
 	terms    terminals
-	limits   Limits
 	zone     *time.Location
 	now      func() time.Time
 	rand     io.Reader
@@ -94,16 +97,14 @@ type Engine struct {
 	sessions sessionCache
 	work     sync.Pool
 
-	campus         *campuscode.Verifier
-	walletKey      []byte
-	lossBlocksCode bool
 	payments       Payments
 	poll           PollPolicy
 	centre         Centre
 	shared         SharedReplay
 	centreTimeout  time.Duration
-	standInLim     StandInLimits
 	replica        replicaVersions
+	live           atomic.Pointer[live] // what a reload may change: see reload.go
+	liveSettingsMu sync.Mutex           // serialises the setters of live
 
 	blacklistVersion atomic.Uint32
 }
@@ -115,7 +116,6 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		db:       cfg.DB,
-		limits:   cfg.Limits,
 		zone:     cfg.WireZone,
 		now:      cfg.Now,
 		rand:     cfg.Rand,
@@ -124,24 +124,19 @@ func New(cfg Config) (*Engine, error) {
 		maxMACFa: cfg.MaxMACFailures,
 		lifetime: cfg.SessionLifetime,
 
-		campus:         cfg.Campus,
-		walletKey:      cfg.WalletMasterKey,
-		lossBlocksCode: cfg.LossBlocksCampusCode,
-		payments:       cfg.Payments,
-		poll:           cfg.Poll,
-		centre:         cfg.Centre,
-		shared:         cfg.SharedReplay,
-		centreTimeout:  cfg.CentreTimeout,
-		standInLim:     cfg.StandIn,
+		payments:      cfg.Payments,
+		poll:          cfg.Poll,
+		centre:        cfg.Centre,
+		shared:        cfg.SharedReplay,
+		centreTimeout: cfg.CentreTimeout,
 	}
+	e.live.Store(&live{})
+	e.SetLimits(cfg.Limits)
+	e.SetStandIn(cfg.StandIn)
+	e.SetCampus(cfg.Campus, cfg.LossBlocksCampusCode)
+	e.SetWalletKeys(WalletKeys{Default: cfg.WalletMasterKey, ByVersion: cfg.WalletMasterKeys})
 	if e.centreTimeout <= 0 {
 		e.centreTimeout = 1500 * time.Millisecond
-	}
-	if e.standInLim.PerTxnFen <= 0 {
-		e.standInLim.PerTxnFen = 5000
-	}
-	if e.standInLim.PerAccountFen <= 0 {
-		e.standInLim.PerAccountFen = 20000
 	}
 	if e.poll.Limit <= 0 {
 		e.poll.Limit = 30 * time.Second
@@ -169,15 +164,6 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.lifetime <= 0 {
 		e.lifetime = DefaultSessionLifetime
-	}
-	if e.limits.TopUpMaxFen <= 0 {
-		e.limits.TopUpMaxFen = 99900
-	}
-	if e.limits.WalletLimit <= 0 {
-		e.limits.WalletLimit = 1000
-	}
-	if e.limits.AdviceMaxFen <= 0 {
-		e.limits.AdviceMaxFen = 20000
 	}
 	if err := e.SetTerminals(cfg.Terminals); err != nil {
 		return nil, err
@@ -225,32 +211,14 @@ func (e *Engine) SetTerminals(list []Terminal) error {
 		return nil // New: no sessions in use yet
 	}
 	now := e.terms.p.Load()
+	var ended []string
 	for id, t := range old.byID {
-		if n, ok := now.byID[id]; ok && bytes.Equal(n.TMK, t.TMK) {
-			continue
-		}
-		if err := e.endSessionOf(id); err != nil {
-			return fmt.Errorf("txn: ending the session of terminal %s: %w", id, err)
+		if n, ok := now.byID[id]; !ok || !bytes.Equal(n.TMK, t.TMK) {
+			ended = append(ended, id)
 		}
 	}
-	return nil
-}
-
-// endSessionOf signs a terminal out, in the store and in memory, whatever
-// its session.
-func (e *Engine) endSessionOf(id string) error {
-	err := e.db.Update(context.Background(), func(tx *store.Tx) error {
-		_, ok, err := tx.Session(id)
-		if err != nil || !ok {
-			return err
-		}
-		return persistSession(tx, id, nil)
-	})
-	if err != nil {
-		return err
-	}
-	if en := e.sessions.peek([]byte(id)); en != nil {
-		en.st.Store(nil)
+	if err := e.EndSessions(context.Background(), ended); err != nil {
+		return fmt.Errorf("txn: ending the sessions of removed or rekeyed terminals: %w", err)
 	}
 	return nil
 }

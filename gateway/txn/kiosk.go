@@ -13,7 +13,7 @@ import (
 // transaction). If the credit cannot be made the channel payment is marked
 // for refund.
 func (e *Engine) topUp(c *call) error {
-	amt, ok := c.amount(e.limits.TopUpMaxFen)
+	amt, ok := c.amount(e.limits().TopUpMaxFen)
 	if !ok {
 		return nil
 	}
@@ -71,7 +71,7 @@ func (e *Engine) topUpReversal(c *call, ts *store.TxnState, a *store.Account) er
 // (ELEC:<building>-<room>) fee from the campus account; a fee record for the
 // utility is journaled with the target.
 func (e *Engine) fee(c *call) error {
-	amt, ok := c.amount(e.limits.TopUpMaxFen)
+	amt, ok := c.amount(e.limits().TopUpMaxFen)
 	if !ok {
 		return nil
 	}

@@ -97,7 +97,7 @@ func (e *Engine) prepay(ctx context.Context, c *call) ([]byte, bool) {
 			return ans, true
 		}
 		amt, err := c.w.req.Amount()
-		if err != nil || amt <= 0 || (c.proc == PCTopUp && amt > e.limits.TopUpMaxFen) {
+		if err != nil || amt <= 0 || (c.proc == PCTopUp && amt > e.limits().TopUpMaxFen) {
 			return nil, false // the transaction declines it (13)
 		}
 		var acct uint64
@@ -245,7 +245,7 @@ func (e *Engine) undoPayment(ctx context.Context, c *call, orig *store.TxnState)
 // is not touched.
 func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 	c.channel = channel
-	if _, ok := c.amount(c.e.limits.SingleTxnMax); !ok {
+	if _, ok := c.amount(c.e.limits().SingleTxnMax); !ok {
 		return nil
 	}
 	if c.pay == nil {

@@ -11,7 +11,7 @@ func (e *Engine) purchase(c *call) error {
 	if third := c.thirdPartyCode(); third != "" {
 		return e.thirdPartyPurchase(c, third)
 	}
-	amt, ok := c.amount(e.limits.SingleTxnMax)
+	amt, ok := c.amount(e.limits().SingleTxnMax)
 	if !ok {
 		return nil
 	}
@@ -28,7 +28,7 @@ func (e *Engine) purchase(c *call) error {
 		return err
 	}
 	c.hasBal, c.bal = true, a.BalanceFen
-	if c.refused(ledger.Spend(&a, amt, e.limits.DailyFen, c.now)) {
+	if c.refused(ledger.Spend(&a, amt, e.limits().DailyFen, c.now)) {
 		return nil
 	}
 	if err := c.tx.PutAccount(&a); err != nil {

@@ -52,9 +52,9 @@ type loadInput struct {
 // (61), the card (14/41/62), field 55, the online counter (never twice:
 // 12) and MAC1 (A0). ok is false when it declined (c.rc set).
 func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
-	amt, ok := c.amount(e.limits.WalletLimit)
+	amt, ok := c.amount(e.limits().WalletLimit)
 	if !ok {
-		if c.rc == RCBadAmount && c.rec.Amount > e.limits.WalletLimit {
+		if c.rc == RCBadAmount && c.rec.Amount > e.limits().WalletLimit {
 			c.declineWhy(RCOverLimit, "limits.wallet_limit_fen (the load amount)")
 		}
 		return nil, false, nil
@@ -95,7 +95,7 @@ func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
 	in.before = int64(binary.BigEndian.Uint32(balB))
 	in.ctr = binary.BigEndian.Uint16(ctrB)
 	c.hasWal, c.wal = true, in.before
-	if in.before+amt > e.limits.WalletLimit {
+	if in.before+amt > e.limits().WalletLimit {
 		c.declineWhy(RCOverLimit, "limits.wallet_limit_fen (the wallet balance after the load)")
 		return nil, false, nil
 	}
@@ -108,12 +108,12 @@ func (e *Engine) loadCheck(c *call) (*loadInput, bool, error) {
 		c.decline(RCNotAllowed)
 		return nil, false, nil
 	}
-	if len(e.walletKey) != 16 {
+	master, ok := e.walletKey(f55)
+	if !ok {
+		c.rec.Note = "no wallet master load key for the card's key version (DF08)"
 		c.decline(RCSystem)
 		return nil, false, nil
 	}
-	var master [16]byte
-	copy(master[:], e.walletKey)
 	var rnd [4]byte
 	copy(rnd[:], rndB)
 	copy(in.tn[:], tnB)

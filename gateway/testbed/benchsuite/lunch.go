@@ -97,10 +97,14 @@ func (s *Suite) lunchFigure(ctx context.Context) (Figure, error) {
 	}
 	latPNG := filepath.Join(s.BenchDir, "lunch-latency.png")
 	ratePNG := filepath.Join(s.BenchDir, "lunch-rate.png")
-	if err := posim.PlotTimeline(r, "lunch peak: latency per second", latPNG); err == nil {
+	if err := posim.PlotTimeline(r, "lunch peak: latency per second", latPNG, posim.Goal{Label: "goal: p99 ≤ 50 ms", Value: 50}); err == nil {
 		f.Plots = append(f.Plots, Plot{Path: s.rel(latPNG), Alt: "lunch peak: p50 and p99 latency per second"})
 	}
-	if err := posim.PlotRate(r, "lunch peak: answers per second", ratePNG); err == nil {
+	var rateGoals []posim.Goal
+	if r.Offered > 0 {
+		rateGoals = append(rateGoals, posim.Goal{Label: fmt.Sprintf("offered: %.0f/s", r.Offered), Value: r.Offered})
+	}
+	if err := posim.PlotRate(r, "lunch peak: answers per second", ratePNG, rateGoals...); err == nil {
 		f.Plots = append(f.Plots, Plot{Path: s.rel(ratePNG), Alt: "lunch peak: answers per second"})
 	}
 	s.missProfile(ctx, &f, prof)

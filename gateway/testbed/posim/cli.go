@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,6 +37,7 @@ type runFlags struct {
 	think, duration                   time.Duration
 	count, amount                     int64
 	jsonPath, pngPath                 string
+	goalP99                           time.Duration
 	baseline                          bool
 	seed                              uint64
 }
@@ -46,6 +48,8 @@ type RunPlan struct {
 	Runs                              []Options
 	JSON, PNG                         string
 	Baseline                          bool
+	// GoalP99 is drawn as the goal line of the latency plot (0: none).
+	GoalP99 time.Duration
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -62,7 +66,8 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.Int64Var(&f.count, "count", 0, "total requests of each run")
 	fl.Int64Var(&f.amount, "amount", 1, "purchase amount in fen")
 	fl.StringVar(&f.jsonPath, "json", "", "write the results as JSON to `FILE` (- for standard output)")
-	fl.StringVar(&f.pngPath, "png", "", "write latency over time to `FILE`.png (and FILE-scaling.png with several counts)")
+	fl.StringVar(&f.pngPath, "png", "", "write latency over time to `FILE`.png (and FILE-scaling.png with several counts); checked before the run")
+	fl.DurationVar(&f.goalP99, "goal-p99", 50*time.Millisecond, "p99 latency goal drawn on the --png latency plot (docs/BENCHMARKS.md; 0: none)")
 	fl.BoolVar(&f.baseline, "baseline", false, "also run the bare gnet echo baseline in-process and print the ratio")
 	fl.Uint64Var(&f.seed, "seed", 0, "random seed for the mix (0: from the clock)")
 }
@@ -105,8 +110,12 @@ func (f *runFlags) plan() (*RunPlan, error) {
 			return nil, err
 		}
 	}
+	png, err := checkPNGPath(f.pngPath)
+	if err != nil {
+		return nil, err
+	}
 	p := &RunPlan{Config: f.config, Accounts: f.accounts, IssuerKey: f.issuerKey, Addr: f.addr,
-		JSON: f.jsonPath, PNG: f.pngPath, Baseline: f.baseline}
+		JSON: f.jsonPath, PNG: png, Baseline: f.baseline, GoalP99: f.goalP99}
 	// The whole invocation is bounded, not only each run: every terminal
 	// count is a run, and --baseline adds one of the same length.
 	runs := len(counts)
@@ -230,7 +239,7 @@ func writeOutputs(p *RunPlan, results []*Result, out io.Writer) error {
 	if p.PNG != "" {
 		last := results[len(results)-1]
 		title := fmt.Sprintf("posim: %d terminals, %s", last.Terminals, last.modeText())
-		errs = append(errs, PlotTimeline(last, title, p.PNG))
+		errs = append(errs, PlotTimeline(last, title, p.PNG, p.latencyGoals()...))
 		if len(results) > 1 {
 			gw := Series{Name: "gateway"}
 			bl := Series{Name: "bare echo baseline"}
@@ -244,6 +253,41 @@ func writeOutputs(p *RunPlan, results []*Result, out io.Writer) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (p *RunPlan) latencyGoals() []Goal {
+	if p.GoalP99 <= 0 {
+		return nil
+	}
+	ms := float64(p.GoalP99) / float64(time.Millisecond)
+	return []Goal{{Label: "goal: p99 ≤ " + strconv.FormatFloat(ms, 'f', -1, 64) + " ms", Value: ms}}
+}
+
+// checkPNGPath checks --png before the run, so that a run of minutes does
+// not end in a plot that cannot be written: a name without an extension
+// gets .png, another extension is refused, and the directory must take a
+// new file.
+func checkPNGPath(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	switch ext := filepath.Ext(path); {
+	case ext == "":
+		path += ".png"
+	case !strings.EqualFold(ext, ".png"):
+		return "", fmt.Errorf("%w: --png %s: the plots are PNG images: name the file FILE.png", ErrOutput, path)
+	}
+	dir := filepath.Dir(path)
+	probe, err := os.CreateTemp(dir, ".posim-png-*")
+	if err != nil {
+		return "", fmt.Errorf("%w: --png %s: %v", ErrOutput, path, err)
+	}
+	_ = probe.Close()
+	_ = os.Remove(probe.Name())
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return "", fmt.Errorf("%w: --png %s is a directory", ErrOutput, path)
+	}
+	return path, nil
 }
 
 func scalingPath(png string) string {

@@ -1,6 +1,8 @@
 package posim
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -8,6 +10,8 @@ import (
 )
 
 func TestParseRunArgs(t *testing.T) {
+	pngDir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(pngDir, "d.png"), 0o700))
 	cases := []struct {
 		name  string
 		args  []string
@@ -34,7 +38,11 @@ func TestParseRunArgs(t *testing.T) {
 				require.Equal(t, "-", p.JSON)
 				require.Equal(t, "x.png", p.PNG)
 				require.Equal(t, "127.0.0.1:8583", p.Addr)
+				require.Equal(t, []Goal{{Label: "goal: p99 ≤ 50 ms", Value: 50}}, p.latencyGoals())
 			}},
+		{"no goal line", []string{"--count", "1", "--goal-p99", "0"}, nil, func(t *testing.T, p *RunPlan) {
+			require.Empty(t, p.latencyGoals())
+		}},
 		{"closed loop flag", []string{"--closed-loop", "--count", "10", "--terminals", "20000"}, nil, func(t *testing.T, p *RunPlan) {
 			require.Equal(t, MaxTerminals, p.Runs[0].Terminals)
 			require.Equal(t, MaxDuration, p.Runs[0].Duration, "one count-only run may take the whole bound")
@@ -53,6 +61,12 @@ func TestParseRunArgs(t *testing.T) {
 		{"bad mix", []string{"--mix", "card=1,foo=2", "--count", "1"}, ErrMix, nil},
 		{"remote address", []string{"--addr", "10.0.0.5:8583", "--count", "1"}, ErrNotLoopback, nil},
 		{"zero amount", []string{"--amount", "0", "--count", "1"}, ErrLimit, nil},
+		{"png in a missing directory", []string{"--count", "1", "--png", "/nonexistent/dir/lat.png"}, ErrOutput, nil},
+		{"png not png", []string{"--count", "1", "--png", "lat.jpg"}, ErrOutput, nil},
+		{"png without extension", []string{"--count", "1", "--png", pngDir + "/sim"}, nil, func(t *testing.T, p *RunPlan) {
+			require.Equal(t, pngDir+"/sim.png", p.PNG, "the extension is added, as gonum plot needs it")
+		}},
+		{"png is a directory", []string{"--count", "1", "--png", pngDir + "/d.png"}, ErrOutput, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -15,6 +15,9 @@ var (
 	// ErrAnswer: an answer that is not the answer to the request (wrong MTI
 	// or STAN, bad MAC, undecodable).
 	ErrAnswer = errors.New("posim: bad answer")
+	// ErrOutput: an output file (--png) that cannot be written, found
+	// before the run.
+	ErrOutput = errors.New("posim: cannot write the output")
 	// ErrNoTerminal: no terminal got through dial and sign-in.
 	ErrNoTerminal = errors.New("posim: no terminal signed in")
 )

@@ -34,7 +34,7 @@ type Fleet struct {
 	POS        []posclient.Terminal // type pos
 	Settlement []posclient.Terminal // type settlement
 	Cards      []*Card
-	WalletKey  [16]byte // wallet_master_load_key; zero: no wallet loads
+	WalletKey  [16]byte // the master load key of key version 1; zero: no wallet loads
 	HasWallet  bool
 	Issuer     *issuer.Key // nil: no campus codes
 }
@@ -66,8 +66,9 @@ func LoadFleet(configPath, accountsPath, issuerKey string) (*Fleet, error) {
 			f.Settlement = append(f.Settlement, pt)
 		}
 	}
-	if len(keys.WalletMasterLoadKey) == 16 {
-		copy(f.WalletKey[:], keys.WalletMasterLoadKey)
+	// posim's cards report key version 1 (DF08).
+	if wk, ok := keys.WalletKey(1); ok && len(wk) == 16 {
+		copy(f.WalletKey[:], wk)
 		f.HasWallet = true
 	}
 	if accountsPath != "" {

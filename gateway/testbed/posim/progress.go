@@ -39,11 +39,28 @@ func (r *runner) progress(t0 time.Time) (stop func()) {
 }
 
 func (r *runner) printLine(s Sample, answers, errors int64) {
-	line := fmt.Sprintf("%5.0fs  %7.0f/s  answers %9d  errors %6d  p50 %7.2f ms  p99 %8.2f ms",
-		s.At, s.Rate, answers, errors, s.P50, s.P99)
+	line := progressLine(s, answers, errors, r.opts.Duration, r.opts.Count)
 	if r.opts.TTY {
 		fmt.Fprintf(r.opts.Progress, "\r%s\x1b[K", line)
 		return
 	}
 	fmt.Fprintln(r.opts.Progress, line)
+}
+
+// progressLine is the live line: elapsed of total time (and the share
+// done, by time or by count, whichever is further), rate, answers (of the
+// count, with --count), errors, p50 and p99 of the last second.
+func progressLine(s Sample, answers, errors int64, total time.Duration, count int64) string {
+	elapsed := time.Duration(s.At * float64(time.Second)).Round(time.Second)
+	done := 0.0
+	if total > 0 {
+		done = min(1, float64(elapsed)/float64(total))
+	}
+	ans := fmt.Sprintf("answers %9d", answers)
+	if count > 0 {
+		ans = fmt.Sprintf("answers %9d/%d", answers, count)
+		done = max(done, min(1, float64(answers)/float64(count)))
+	}
+	return fmt.Sprintf("%7s/%s %3.0f%%  %7.0f/s  %s  errors %6d  p50 %7.2f ms  p99 %8.2f ms",
+		elapsed, total.Round(time.Second), 100*done, s.Rate, ans, errors, s.P50, s.P99)
 }
