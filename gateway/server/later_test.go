@@ -18,7 +18,9 @@ type laterHandler struct {
 	held    int
 }
 
-func (h *laterHandler) Handle(_ context.Context, _ *ConnInfo, f []byte) ([]byte, bool) { return f, false }
+func (h *laterHandler) Handle(_ context.Context, _ *ConnInfo, f []byte) ([]byte, bool) {
+	return f, false
+}
 
 func (h *laterHandler) HandleLater(_ context.Context, _ *ConnInfo, f []byte, l Later) ([]byte, bool, bool) {
 	if seqOf(f)%2 == 0 {

@@ -42,6 +42,15 @@ type Config struct {
 	Payments Payments
 	// Poll bounds the "user is paying" wait (defaults 30 s and 1 s).
 	Poll PollPolicy
+	// MaxPendingPayments bounds the code payments waiting for their
+	// channel, all terminals together (default 1024), and
+	// MaxPendingPerTerminal those of one terminal (default 2); past
+	// either a new code payment is refused at once with P4.
+	MaxPendingPayments    int
+	MaxPendingPerTerminal int
+	// PayRetryMax caps the backoff between attempts of a queued channel
+	// cancel or refund (default 5 min; the first retry is after 1 s).
+	PayRetryMax time.Duration
 	// Centre makes the engine run in connected mode: the centre authorizes
 	// online and the store is its replica; nil is standalone mode.
 	Centre Centre
@@ -96,6 +105,8 @@ type Engine struct {
 	lossBlocksCode bool
 	payments       Payments
 	poll           PollPolicy
+	pays           payRegistry
+	jobs           jobRunner
 	centre         Centre
 	shared         SharedReplay
 	centreTimeout  time.Duration
@@ -144,6 +155,17 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.poll.Interval <= 0 {
 		e.poll.Interval = time.Second
+	}
+	e.pays.max, e.pays.maxTerm = cfg.MaxPendingPayments, cfg.MaxPendingPerTerminal
+	if e.pays.max <= 0 {
+		e.pays.max = DefaultMaxPendingPayments
+	}
+	if e.pays.maxTerm <= 0 {
+		e.pays.maxTerm = DefaultMaxPendingPerTerminal
+	}
+	e.jobs.maxBackoff = cfg.PayRetryMax
+	if e.jobs.maxBackoff <= 0 {
+		e.jobs.maxBackoff = 5 * time.Minute
 	}
 	if e.zone == nil {
 		e.zone = time.FixedZone("CST", 8*3600)
@@ -227,17 +249,37 @@ type work struct {
 
 // Handle answers one complete frame (LEN included). The returned answer is
 // owned by the caller. A nil answer means the frame cannot be answered: the
-// server closes the connection (promise 5).
+// server closes the connection (promise 5). A request that needs a slow
+// dependency (a payment channel, the centre) is waited for here; a server
+// that can answer later uses HandleAsync instead.
 func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
+	answer, _ = e.handle(ctx, frame, nil)
+	return answer
+}
+
+// HandleAsync is Handle for a caller that can take the answer later: a
+// request that needs the payment channel, the centre or the shared replay
+// record is carried on by timers and the dependency's answers, HandleAsync
+// returns deferred at once, and done is called with the answer (nil:
+// close the connection) from another goroutine. frame must stay valid
+// until then. Every other request is answered at once (deferred false,
+// done never called).
+func (e *Engine) HandleAsync(ctx context.Context, frame []byte, done func(answer []byte)) (answer []byte, deferred bool) {
+	return e.handle(ctx, frame, done)
+}
+
+func (e *Engine) handle(ctx context.Context, frame []byte, done func([]byte)) ([]byte, bool) {
 	start := e.now()
 	w := e.work.Get().(*work)
-	defer e.work.Put(w)
 	w.req.Reset()
 	w.resp.Reset()
 	if err := iso8583.DecodeFrame(&w.req, frame); err != nil {
-		return e.formatError(w, frame, err)
+		answer := e.formatError(w, frame, err)
+		e.work.Put(w)
+		return answer, false
 	}
 	mti := uint16(w.req.MTI)
+	var answer []byte
 	var rc RC
 	retrans := false
 	switch mti {
@@ -246,11 +288,59 @@ func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
 	case mti0820:
 		answer, rc = e.handle0820(ctx, w)
 	case mti0100, mti0200, mti0220, mti0400, mti0500:
-		answer, rc, retrans = e.financial(ctx, w)
+		c, refusal, rc0 := e.accept(w)
+		if c == nil {
+			answer, rc = refusal, rc0
+			break
+		}
+		e.preverify(c)
+		switch {
+		case done != nil && e.slow(c):
+			// The worker goes back to the other terminals; this request
+			// is finished by its dependency's answers.
+			go e.financialLater(ctx, c, start, done)
+			return nil, true
+		case e.isCodePayment(c):
+			ch := make(chan []byte, 1)
+			e.codePayment(ctx, c, start, func(a []byte) { ch <- a })
+			return <-ch, false
+		}
+		answer, rc, retrans = e.financial(ctx, c)
 	default:
 		e.obs.FrameError("unknown_mti")
 		answer, rc = e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
 	e.obs.Request(mti, rc, retrans, e.now().Sub(start))
-	return answer
+	e.work.Put(w)
+	return answer, false
+}
+
+// financialLater finishes a deferred financial request on its own
+// goroutine (a payment code: on the payment's timers and answers).
+func (e *Engine) financialLater(ctx context.Context, c *call, start time.Time, done func([]byte)) {
+	if e.isCodePayment(c) {
+		e.codePayment(ctx, c, start, done)
+		return
+	}
+	answer, rc, retrans := e.financial(ctx, c)
+	e.obs.Request(c.mti, rc, retrans, e.now().Sub(start))
+	e.work.Put(c.w)
+	done(answer)
+}
+
+// slow reports whether a request needs a dependency that may take time:
+// the payment channel, the centre (connected mode) or the shared replay
+// record. Such a request never holds a server worker.
+func (e *Engine) slow(c *call) bool {
+	switch {
+	case e.isCodePayment(c):
+		return true
+	case e.payments != nil && c.mti == mti0200 && c.proc == PCRefund:
+		return true
+	case e.centre != nil && c.centreKind() != "":
+		return true
+	case e.shared != nil && c.code != nil && c.code.err == nil:
+		return true
+	}
+	return false
 }
