@@ -16,6 +16,7 @@ import (
 
 	"ecardgw/gateway/admin"
 	"ecardgw/gateway/campuscode"
+	"ecardgw/gateway/centre"
 	"ecardgw/gateway/config"
 	"ecardgw/gateway/forward"
 	"ecardgw/gateway/inspect"
@@ -137,26 +138,37 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		up.close()
 		return nil
 	})
+	if up.centre != nil {
+		// Stand in at once while the centre is known to be down, instead
+		// of every request waiting out centre.timeout.
+		up.breaker = centre.NewBreaker(up.centre, centre.BreakerOptions{
+			Failures: cfg.Centre.BreakerFailures, OpenFor: cfg.Centre.BreakerOpen, Logger: d.log,
+			OnChange: func(s centre.BreakerState) { d.Metrics.BreakerChanged(metrics.BreakerState(s)) },
+		})
+		up.centre = up.breaker
+	}
 	var shared txn.SharedReplay
 	if up.shared != nil {
 		shared = up.shared
 	}
 	eng, err := txn.New(txn.Config{
-		Centre:               up.centre,
-		Payments:             up.payments,
-		SharedReplay:         shared,
-		CentreTimeout:        cfg.Centre.Timeout,
-		StandIn:              txn.StandInLimits{PerTxnFen: cfg.StandIn.PerTxnFen, PerAccountFen: cfg.StandIn.PerAccountFen},
-		Poll:                 txn.PollPolicy{Limit: cfg.Payments.PollLimit, Interval: cfg.Payments.PollInterval},
-		DB:                   db,
-		Terminals:            terms,
-		Limits:               txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen},
-		Logger:               d.log,
-		Observer:             newObserver(d.Metrics),
-		Campus:               verifier,
-		WalletMasterKey:      keys.WalletMasterLoadKey,
-		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,
-		SessionLifetime:      cfg.Session.KeyLifetime,
+		Centre:                up.centre,
+		Payments:              up.payments,
+		SharedReplay:          shared,
+		CentreTimeout:         cfg.Centre.Timeout,
+		StandIn:               txn.StandInLimits{PerTxnFen: cfg.StandIn.PerTxnFen, PerAccountFen: cfg.StandIn.PerAccountFen},
+		Poll:                  txn.PollPolicy{Limit: cfg.Payments.PollLimit, Interval: cfg.Payments.PollInterval},
+		MaxPendingPayments:    cfg.Payments.MaxPending,
+		MaxPendingPerTerminal: cfg.Payments.MaxPendingPerTerminal,
+		DB:                    db,
+		Terminals:             terms,
+		Limits:                txn.Limits{DailyFen: cfg.Limits.DailyFen, TopUpMaxFen: cfg.Limits.TopupMaxFen, WalletLimit: cfg.Limits.WalletLimitFen},
+		Logger:                d.log,
+		Observer:              newObserver(d.Metrics),
+		Campus:                verifier,
+		WalletMasterKey:       keys.WalletMasterLoadKey,
+		LossBlocksCampusCode:  cfg.CampusCode.LossBlocksCampusCode,
+		SessionLifetime:       cfg.Session.KeyLifetime,
 	})
 	if err != nil {
 		return nil, d.abandon(err)
@@ -232,12 +244,21 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 }
 
 // handler adapts the engine to the server: a frame the engine cannot
-// answer (nil) closes the connection.
+// answer (nil) closes the connection. A request waiting on the payment
+// channel, the centre or the shared replay record is answered later and
+// holds no worker.
 type handler struct{ e *txn.Engine }
+
+var _ server.LaterHandler = handler{}
 
 func (h handler) Handle(ctx context.Context, _ *server.ConnInfo, frame []byte) ([]byte, bool) {
 	answer := h.e.Handle(ctx, frame)
 	return answer, answer == nil
+}
+
+func (h handler) HandleLater(ctx context.Context, _ *server.ConnInfo, frame []byte, later server.Later) ([]byte, bool, bool) {
+	answer, deferred := h.e.HandleAsync(ctx, frame, func(a []byte) { later.Answer(a, a == nil) })
+	return answer, answer == nil, deferred
 }
 
 // engineTerminals joins the configured terminals with their master keys.
@@ -315,6 +336,19 @@ func (d *Daemon) Start() error {
 	d.runBG("housekeeping", d.housekeeping)
 	d.runBG("idle collector", func(ctx context.Context) error {
 		idleCollector(ctx.Done(), d.log)
+		return nil
+	})
+	// What a stop left at the payment channel is ended before terminals
+	// come back (queried, cancelled or refunded, from the retry queue).
+	rctx, rcancel := context.WithTimeout(context.Background(), time.Minute)
+	if n, err := d.Engine.RecoverPayments(rctx); err != nil {
+		d.log.Error("recovering interrupted payments; retried at the next start", "err", err)
+	} else if n > 0 {
+		d.log.Warn("payments interrupted by the last stop were ended at the channel", "count", n)
+	}
+	rcancel()
+	d.cleanup.add("payments close", func(context.Context) error {
+		d.Engine.Close()
 		return nil
 	})
 	if err := d.POS.Start(); err != nil {
@@ -438,7 +472,25 @@ func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
 	d.mu.Unlock()
 	st := admin.Status{Version: d.opts.Version, Mode: mode, StartedAt: d.started,
 		Connections: d.POS.Conns(), Sessions: d.Engine.Sessions(), Centre: d.centreState().String()}
-	err := d.DB.View(func(tx *store.Tx) error {
+	if d.up != nil && d.up.breaker != nil {
+		st.CentreBreaker = d.up.breaker.State().String()
+	}
+	st.Payments.Pending = d.Engine.PendingPayments()
+	jobs, err := d.Engine.PayRetryJobs()
+	if err != nil {
+		return st, err
+	}
+	st.Payments.RetryQueue = len(jobs)
+	for i, j := range jobs {
+		if i == 0 {
+			st.Payments.RetryOldestAgeSeconds = max(0, time.Since(j.Created).Seconds())
+		}
+		if i < admin.MaxRetryJobsShown {
+			st.Payments.RetryJobs = append(st.Payments.RetryJobs, admin.RetryJob{Op: j.Op, Trade: j.Trade,
+				Amount: j.Amount, Reason: j.Reason, Attempts: j.Attempts, NextAt: j.NextAt, LastError: j.LastError})
+		}
+	}
+	err = d.DB.View(func(tx *store.Tx) error {
 		v, err := tx.BlacklistVersion()
 		st.BlacklistVersion = v
 		if err != nil {

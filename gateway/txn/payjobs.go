@@ -15,11 +15,14 @@ import (
 // that owes them and retried with backoff until the channel confirms. They
 // run on their own goroutine, never on a request's.
 
-// PayRetryObserver is an optional part of the Observer: the outcome of
+// PayFlowObserver is an optional part of the Observer: the outcome of
 // each attempt of a queued channel call (op cancel or refund; result done,
-// retry or refused).
-type PayRetryObserver interface {
+// retry or refused), the number of pending code payments when it changes
+// and the retry queue's length after each pass.
+type PayFlowObserver interface {
 	PayRetry(op, result string)
+	PaymentsPending(n int)
+	PayRetryQueue(n int)
 }
 
 // jobRunner runs the queue: one pass at a time, a timer for the next due
@@ -68,6 +71,13 @@ func (e *Engine) Close() {
 func (e *Engine) runJobs() {
 	for {
 		next := e.jobPass()
+		if o, ok := e.obs.(PayFlowObserver); ok {
+			n := 0
+			_ = e.db.View(func(tx *store.Tx) error {
+				return tx.PayJobs(func(store.PayJob) error { n++; return nil })
+			})
+			o.PayRetryQueue(n)
+		}
 		r := &e.jobs
 		r.mu.Lock()
 		if r.again && !r.closed {
@@ -180,7 +190,7 @@ func (e *Engine) runJob(j store.PayJob) time.Time {
 		j.NextAt = at
 		return tx.PutPayJob(&j)
 	})
-	if o, ok := e.obs.(PayRetryObserver); ok {
+	if o, ok := e.obs.(PayFlowObserver); ok {
 		o.PayRetry(j.Op, result)
 	}
 	switch {

@@ -80,6 +80,13 @@ func (r *payRegistry) add(p *payment) bool {
 	return true
 }
 
+// pendingChanged reports the number of pending payments.
+func (e *Engine) pendingChanged() {
+	if o, ok := e.obs.(PayFlowObserver); ok {
+		o.PaymentsPending(e.pays.count())
+	}
+}
+
 // remove drops p and returns the waiters to answer.
 func (r *payRegistry) remove(p *payment) []func([]byte) {
 	r.mu.Lock()
@@ -170,7 +177,9 @@ func (e *Engine) codePayment(ctx context.Context, c *call, start time.Time, done
 		waiters: []func([]byte){done},
 		req: PayRequest{TradeNo: tradeNo(c.key), Channel: ch, AuthCode: string(c.scanned()),
 			Amount: amt, Subject: subjectOf(c.proc), Terminal: c.term.ID, Account: acct}}
-	if !e.pays.add(p) {
+	added := e.pays.add(p)
+	e.pendingChanged()
+	if !added {
 		e.log.Warn("too many payments pending: code payment refused", "terminal", c.term.ID, "pending", e.pays.count())
 		e.obs.Payment(ch, "busy")
 		c.pay = &payOutcome{rc: RCPayBusy, outcome: "busy"}
@@ -203,10 +212,12 @@ func (e *Engine) codePayment(ctx context.Context, c *call, start time.Time, done
 	switch {
 	case err != nil:
 		e.pays.remove(p)
+		e.pendingChanged()
 		answer, rc := e.notCommitted(c, err)
 		finish(answer, rc, false)
 	case answered != nil:
 		e.pays.remove(p)
+		e.pendingChanged()
 		finish(answered, storedRC(c.w, answered), true)
 	case closed:
 		// Recovery already ended this trade at the channel.
@@ -300,6 +311,7 @@ func (p *payment) resolve(out *payOutcome, job *store.PayJob) {
 	e.obs.Payment(p.req.Channel, out.outcome)
 	answer, rc, retrans := e.commit(context.Background(), c)
 	waiters := e.pays.remove(p)
+	e.pendingChanged()
 	e.obs.Request(c.mti, rc, retrans, e.now().Sub(p.start))
 	for _, w := range waiters[min(1, len(waiters)):] {
 		w(append([]byte(nil), answer...))
