@@ -49,10 +49,17 @@ type BreakerOptions struct {
 	Failures int
 	// OpenFor is how long the breaker stays open before one request
 	// probes the centre.
-	OpenFor  time.Duration
-	Logger   *slog.Logger
-	OnChange func(BreakerState) // metrics; called on every change, outside the lock
-	Now      func() time.Time
+	OpenFor time.Duration
+	// Probe, when set, asks the centre something cheap (the blacklist)
+	// in the background when the breaker goes half-open, so that no
+	// terminal's request waits out a dead centre as the probe: requests
+	// keep standing in until the probe answers. Without it the first
+	// request after OpenFor is the probe.
+	Probe        func(context.Context) error
+	ProbeTimeout time.Duration // default 1.5 s
+	Logger       *slog.Logger
+	OnChange     func(BreakerState) // metrics; called on every change, outside the lock
+	Now          func() time.Time
 }
 
 // Breaker is a circuit breaker in front of the centre's authorization:
@@ -82,6 +89,9 @@ func NewBreaker(next txn.Centre, opt BreakerOptions) *Breaker {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.ProbeTimeout <= 0 {
+		opt.ProbeTimeout = 1500 * time.Millisecond
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -122,10 +132,22 @@ func (b *Breaker) allow() bool {
 		b.state = BreakerHalfOpen
 		b.mu.Unlock()
 		b.changed(BreakerHalfOpen)
+		if b.opt.Probe != nil {
+			go b.probe()
+			return false
+		}
 		return true
 	}
 	b.mu.Unlock()
 	return false // half-open: the probe is out
+}
+
+// probe asks the centre in the background while requests stand in.
+func (b *Breaker) probe() {
+	ctx, cancel := context.WithTimeout(context.Background(), b.opt.ProbeTimeout)
+	err := b.opt.Probe(ctx)
+	cancel()
+	b.record(err == nil)
 }
 
 // record counts an authorization's outcome: ok means the centre answered.

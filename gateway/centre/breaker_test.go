@@ -105,3 +105,43 @@ type txnCentreFunc func(context.Context, txn.AuthRequest) (txn.AuthResult, error
 func (f txnCentreFunc) Authorize(ctx context.Context, r txn.AuthRequest) (txn.AuthResult, error) {
 	return f(ctx, r)
 }
+
+// With a background probe no request waits for a dead centre: requests
+// stand in while the probe is out, and its answer closes the breaker.
+func TestBreakerBackgroundProbe(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	probeErr := error(txn.ErrCentreUnreachable)
+	probes := make(chan struct{}, 10)
+	fc := &fakeCentre{err: txn.ErrCentreUnreachable}
+	b := NewBreaker(fc, BreakerOptions{Failures: 1, OpenFor: time.Second, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		Probe: func(context.Context) error {
+			probes <- struct{}{}
+			mu.Lock()
+			defer mu.Unlock()
+			return probeErr
+		}})
+	_, _ = b.Authorize(context.Background(), txn.AuthRequest{})
+	require.Equal(t, BreakerOpen, b.State())
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	_, err := b.Authorize(context.Background(), txn.AuthRequest{})
+	require.ErrorIs(t, err, ErrBreakerOpen, "the request that starts the probe stands in too")
+	<-probes
+	require.Eventually(t, func() bool { return b.State() == BreakerOpen }, 5*time.Second, time.Millisecond, "failed probe: open again")
+	mu.Lock()
+	now = now.Add(time.Second)
+	probeErr = nil
+	mu.Unlock()
+	_, err = b.Authorize(context.Background(), txn.AuthRequest{})
+	require.ErrorIs(t, err, ErrBreakerOpen)
+	<-probes
+	require.Eventually(t, func() bool { return b.State() == BreakerClosed }, 5*time.Second, time.Millisecond)
+	fc.mu.Lock()
+	fc.err = nil
+	fc.mu.Unlock()
+	_, err = b.Authorize(context.Background(), txn.AuthRequest{})
+	require.NoError(t, err)
+	require.Equal(t, 2, fc.calls, "only the failure that opened it and the request after it closed went to the centre")
+}

@@ -143,6 +143,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		// of every request waiting out centre.timeout.
 		up.breaker = centre.NewBreaker(up.centre, centre.BreakerOptions{
 			Failures: cfg.Centre.BreakerFailures, OpenFor: cfg.Centre.BreakerOpen, Logger: d.log,
+			Probe: d.probeCentre, ProbeTimeout: cfg.Centre.Timeout,
 			OnChange: func(s centre.BreakerState) { d.Metrics.BreakerChanged(metrics.BreakerState(s)) },
 		})
 		up.centre = up.breaker
@@ -508,6 +509,17 @@ func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
 		return err
 	})
 	return st, err
+}
+
+// probeCentre asks the centre for the blacklist changes since the
+// replica's version: cheap, and answered only by a centre that works.
+func (d *Daemon) probeCentre(ctx context.Context) error {
+	var since uint64
+	if err := d.DB.View(func(tx *store.Tx) error { since = metaU64(tx, metaBlacklistVersion); return nil }); err != nil {
+		return err
+	}
+	_, _, err := d.up.client.Blacklist(ctx, uint32(since))
+	return err
 }
 
 // centreState is the gateway's view of the card centre.
