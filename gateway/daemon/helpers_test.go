@@ -46,8 +46,8 @@ type gateway struct {
 	sndBuf int
 }
 
-func cardOf(i int) string { return fmt.Sprintf("%012d", 100000000000+i) }
-func termOf(i int) string { return fmt.Sprintf("T%07d", i) }
+func cardOf(i int) string  { return fmt.Sprintf("%012d", 100000000000+i) }
+func termOf(i int) string  { return fmt.Sprintf("T%07d", i) }
 func kioskOf(i int) string { return fmt.Sprintf("K%07d", i) }
 
 // writeGatewayFiles writes a config and key file for a standalone gateway
