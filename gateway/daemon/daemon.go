@@ -361,6 +361,12 @@ func (d *Daemon) Start() error {
 		d.posUp.Store(false)
 		return err
 	})
+	// Runs before the POS shutdown: pending code payments are answered
+	// now (98, their trades cancelled) rather than holding the drain.
+	d.cleanup.add("payments stop", func(context.Context) error {
+		d.Engine.StopPayments()
+		return nil
+	})
 	d.log.Info("ecardgw serving", "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
 		"admin", d.Admin.Addr(), "service", d.serviceAddr(), "terminals", len(d.cfg.Terminals), "store", d.DB.Path())
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"ecardgw/gateway/admin"
 	"ecardgw/gateway/posclient"
 	"ecardgw/gateway/testbed/refcentre"
+	"ecardgw/store"
 )
 
 // hungCode is a WeChat payment code whose payer never finishes typing the
@@ -289,4 +291,49 @@ func fetchStatus(t *testing.T, g *gateway) admin.Status {
 	st, err := admin.FetchStatus(context.Background(), nil, g.d.Admin.Addr())
 	require.NoError(t, err)
 	return st
+}
+
+// TestStopAnswersPendingPayments: a stop does not wait for the poll limit:
+// pending code payments are answered 98 at once and their trades are
+// cancelled (or owed, in the store, for the next start).
+func TestStopAnswersPendingPayments(t *testing.T) {
+	c, addr := startCentre(t, 2, 1000)
+	g := startGateway(t, gwOptions{terminals: 1,
+		extra: "payments: {url: http://" + addr + ", poll_limit: 30s, poll_interval: 100ms}\n"})
+	ctx := context.Background()
+	p, _ := g.dial(1)
+	_, err := p.SignIn(ctx, 1)
+	require.NoError(t, err)
+	m := p.CodePurchase(hungCode(1), 100)
+	stan, _ := m.STAN()
+	done := make(chan string, 1)
+	go func() {
+		resp, _, err := p.Send(ctx, m, true)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- posclient.RC(resp)
+	}()
+	require.Eventually(t, func() bool { return g.d.Engine.PendingPayments() == 1 }, 5*time.Second, 10*time.Millisecond)
+	t0 := time.Now()
+	require.NoError(t, g.d.Stop())
+	require.Less(t, time.Since(t0), 5*time.Second, "the stop does not wait for the poll limit")
+	require.Equal(t, "98", <-done)
+	trade := fmt.Sprintf("%s%06d%06d%04d", p.ID, 1, stan, 200)
+	res, err := c.Query(trade)
+	if err == nil && res.Status == "cancelled" {
+		return
+	}
+	db, err := store.Open(filepath.Join(g.dir, "gw.db"), store.Options{})
+	require.NoError(t, err)
+	defer db.Close()
+	owed := false
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		return tx.PayJobs(func(j store.PayJob) error {
+			owed = owed || (j.Trade == trade && j.Op == store.PayJobCancel)
+			return nil
+		})
+	}))
+	require.True(t, owed, "the cancel is owed in the store for the next start")
 }

@@ -52,6 +52,8 @@ type payment struct {
 	mu       sync.Mutex
 	waiters  []func([]byte) // the request's done, then retransmissions'
 	reversed bool           // a reversal named it: cancel at the next step
+	started  bool           // its intent is written and the channel asked
+	stop     bool           // StopPayments came before it started
 	ended    bool
 }
 
@@ -62,6 +64,7 @@ type payRegistry struct {
 	perTerm map[string]int
 	max     int
 	maxTerm int
+	stopped bool // StopPayments: no new payment starts
 }
 
 // add registers p unless a bound is reached.
@@ -69,7 +72,7 @@ func (r *payRegistry) add(p *payment) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := p.c.term.ID
-	if len(r.byKey) >= r.max || r.perTerm[t] >= r.maxTerm {
+	if r.stopped || len(r.byKey) >= r.max || r.perTerm[t] >= r.maxTerm {
 		return false
 	}
 	if r.byKey == nil {
@@ -136,6 +139,39 @@ func (r *payRegistry) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.byKey)
+}
+
+// StopPayments is the first step of a stop: no new code payment starts
+// (P4), and every pending one is answered 98 now, its trade cancelled
+// from the retry queue (at once, or at the next start), instead of the
+// stop waiting for the poll limit.
+func (e *Engine) StopPayments() {
+	r := &e.pays
+	r.mu.Lock()
+	r.stopped = true
+	list := make([]*payment, 0, len(r.byKey))
+	for _, p := range r.byKey {
+		list = append(list, p)
+	}
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range list {
+		p.mu.Lock()
+		started := p.started
+		p.stop = true
+		p.mu.Unlock()
+		if !started {
+			continue // its own goroutine ends it as soon as its intent is written
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.resolve(&payOutcome{rc: RCPayUnresolved, status: PayCancelled, outcome: "timed_out"},
+				&store.PayJob{Op: store.PayJobCancel, Trade: p.req.TradeNo, Amount: p.req.Amount,
+					Channel: p.req.Channel, Reason: "pending when the gateway stopped"})
+		}()
+	}
+	wg.Wait()
 }
 
 // PendingPayments is the number of code payments waiting for their
@@ -227,7 +263,16 @@ func (e *Engine) codePayment(ctx context.Context, c *call, start time.Time, done
 		// Reversed before it arrived: never charged.
 		p.resolve(&payOutcome{rc: RCNoOriginal, outcome: "reversed"}, nil)
 	default:
-		c.payIntent = true
+		p.mu.Lock()
+		c.payIntent, p.started = true, true
+		stop := p.stop
+		p.mu.Unlock()
+		if stop {
+			p.resolve(&payOutcome{rc: RCPayUnresolved, status: PayCancelled, outcome: "timed_out"},
+				&store.PayJob{Op: store.PayJobCancel, Trade: p.req.TradeNo, Amount: p.req.Amount,
+					Channel: p.req.Channel, Reason: "pending when the gateway stopped"})
+			return
+		}
 		p.call(false)
 	}
 }
