@@ -8,11 +8,14 @@ import (
 	"ecardgw/store"
 )
 
-// Third-party payments (WeChat Pay, Alipay, UnionPay QR): the channel is
-// asked before the store transaction (prepay), the transaction journals
-// what it decided (thirdPartyPurchase, thirdPartyRefund,
-// thirdPartyReversal, and a kiosk's top-up in kiosk.go), and a top-up paid
-// but not credited is refunded after it (refundAfterFailedCredit).
+// Third-party payments (WeChat Pay, Alipay, UnionPay QR): a payment code
+// is a durable intent driven by the channel's answers and timers
+// (paystate.go); a refund reserves its amount and asks the channel before
+// its store transaction (prepay); the transaction journals what was
+// decided (thirdPartyPurchase, thirdPartyRefund, thirdPartyReversal, and a
+// kiosk's top-up in kiosk.go); the channel calls owed (cancels, refunds of
+// a reversal or of a payment that ended refused) go to the retry queue
+// with the answer (payjobs.go).
 
 // Payments is the payment part of the centre interface: the gateway never
 // holds channel credentials, it asks the centre (or, standalone, the
