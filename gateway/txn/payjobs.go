@@ -234,7 +234,20 @@ func (e *Engine) PayRetryJobs() ([]store.PayJob, error) {
 // the retry queue runs. Call it once at start, before terminals connect.
 func (e *Engine) RecoverPayments(ctx context.Context) (int, error) {
 	if e.payments == nil {
-		return 0, nil
+		n := 0
+		err := e.db.View(func(tx *store.Tx) error {
+			return tx.PayIntents(func(p store.PayIntent) error {
+				if !p.Closed {
+					n++
+				}
+				return nil
+			})
+		})
+		if n > 0 {
+			e.log.Error("payments left unanswered at a stop, but no payment service is configured to end them: "+
+				"configure payments.url (or the centre) again, or reconcile them with the channel", "count", n)
+		}
+		return 0, err
 	}
 	var open []store.PayIntent
 	var stale []store.IdemKey
