@@ -91,12 +91,15 @@ const (
 	PaymentTimedOut                          // unresolved in time, cancelled (98)
 	PaymentUnavailable                       // centre or payment service unreachable (91)
 	PaymentError                             // anything else that failed (96)
+	PaymentBusy                              // too many payments pending: refused at once (P4)
+	PaymentReversed                          // reversed while it was being paid
+	PaymentRefunded                          // a third-party refund the channel confirmed
 	PaymentOther
 	numPaymentOutcomes
 )
 
 var paymentOutcomeNames = [numPaymentOutcomes]string{
-	"approved", "declined", "not_bound", "timed_out", "unavailable", "error", "other",
+	"approved", "declined", "not_bound", "timed_out", "unavailable", "error", "busy", "reversed", "refunded", "other",
 }
 
 func (o PaymentOutcome) clamp() PaymentOutcome {

@@ -82,6 +82,7 @@ const (
 	RCP1
 	RCP2
 	RCP3
+	RCP4
 	RCQ1
 	RCQ2
 	RCQ3
@@ -94,7 +95,7 @@ const (
 
 var respCodeNames = [numRespCodes]string{
 	"00", "03", "12", "13", "14", "25", "30", "41", "51", "61", "62", "77",
-	"91", "96", "98", "A0", "P1", "P2", "P3",
+	"91", "96", "98", "A0", "P1", "P2", "P3", "P4",
 	"Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "other",
 }
 
@@ -141,6 +142,8 @@ func ClassifyRespCode(b []byte) RespCode {
 		return RCP2
 	case "P3":
 		return RCP3
+	case "P4":
+		return RCP4
 	case "Q1":
 		return RCQ1
 	case "Q2":

@@ -88,6 +88,8 @@ type Metrics struct {
 
 	readers          [numReaderStates]prometheus.Gauge
 	blacklistVersion prometheus.Gauge
+
+	payFlow payFlow
 }
 
 // New builds the collectors on a fresh registry (with the Go and process
@@ -119,6 +121,7 @@ func New(info BuildInfo) *Metrics {
 	m.newForwarder(f)
 	m.newCentre(f)
 	m.newPayments(f)
+	m.newPayFlow(f)
 
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		// A broken collector must not hide the others from the scrape.

@@ -25,6 +25,33 @@ type Status struct {
 	Centre           string       `json:"centre"` // metrics.CentreState: standalone, reachable, unreachable
 	StandInExposure  int64        `json:"standin_exposure_fen"`
 	BlacklistVersion uint32       `json:"blacklist_version"`
+	// CentreBreaker is the centre circuit breaker's state (closed, open,
+	// half_open); empty in standalone mode.
+	CentreBreaker string         `json:"centre_breaker,omitempty"`
+	Payments      PaymentsStatus `json:"payments"`
+}
+
+// MaxRetryJobsShown bounds the retry jobs listed in the status.
+const MaxRetryJobsShown = 20
+
+// PaymentsStatus is the third-party payments in flight and the channel
+// calls owed.
+type PaymentsStatus struct {
+	Pending               int        `json:"pending"`     // code payments waiting for their channel
+	RetryQueue            int        `json:"retry_queue"` // channel cancels and refunds owed
+	RetryOldestAgeSeconds float64    `json:"retry_oldest_age_seconds"`
+	RetryJobs             []RetryJob `json:"retry_jobs,omitempty"` // the oldest, at most MaxRetryJobsShown
+}
+
+// RetryJob is one channel call owed.
+type RetryJob struct {
+	Op        string    `json:"op"` // cancel or refund
+	Trade     string    `json:"trade"`
+	Amount    int64     `json:"amount_fen"`
+	Reason    string    `json:"reason"`
+	Attempts  int       `json:"attempts"`
+	NextAt    time.Time `json:"next_at"`
+	LastError string    `json:"last_error,omitempty"`
 }
 
 // OutboxStatus is the forwarder's backlog.

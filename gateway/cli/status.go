@@ -175,5 +175,34 @@ stand-in exposure  %d fen
 blacklist version  %d
 `, st.Version, st.Mode, up, st.StartedAt.UTC().Format(time.RFC3339), st.Connections, st.Sessions,
 		outbox, st.Centre, st.StandInExposure, st.BlacklistVersion)
-	return err
+	if err != nil {
+		return err
+	}
+	return printPayments(w, st)
+}
+
+// printPayments adds the centre breaker, the pending payments and the
+// channel calls owed.
+func printPayments(w io.Writer, st admin.Status) error {
+	if st.CentreBreaker != "" {
+		if _, err := fmt.Fprintf(w, "centre breaker     %s\n", st.CentreBreaker); err != nil {
+			return err
+		}
+	}
+	p := st.Payments
+	oldest := time.Duration(p.RetryOldestAgeSeconds * float64(time.Second)).Round(time.Second)
+	if _, err := fmt.Fprintf(w, "payments pending   %d\npayment retries    %d owed, oldest %s\n", p.Pending, p.RetryQueue, oldest); err != nil {
+		return err
+	}
+	for _, j := range p.RetryJobs {
+		line := fmt.Sprintf("  %s %s %d fen: %s; %d attempts, next %s", j.Op, j.Trade, j.Amount, j.Reason,
+			j.Attempts, j.NextAt.UTC().Format(time.RFC3339))
+		if j.LastError != "" {
+			line += "; last error: " + j.LastError
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -258,6 +258,11 @@ type Centre struct {
 	TLS     TLS           `mapstructure:"tls"`
 	// Insecure allows a plain http:// URL to a host that is not loopback.
 	Insecure bool `mapstructure:"insecure"`
+	// BreakerFailures consecutive authorizations without an answer open
+	// the circuit breaker: requests then stand in at once; after
+	// BreakerOpen one request probes the centre.
+	BreakerFailures int           `mapstructure:"breaker_failures"`
+	BreakerOpen     time.Duration `mapstructure:"breaker_open"`
 }
 
 // TLS configures the client side of an upstream link (the centre and the
@@ -282,6 +287,11 @@ type Payments struct {
 	URL          string        `mapstructure:"url"` // "": third-party payments answer 91
 	PollLimit    time.Duration `mapstructure:"poll_limit"`
 	PollInterval time.Duration `mapstructure:"poll_interval"`
+	// MaxPending bounds the code payments waiting for their channel, all
+	// terminals together, MaxPendingPerTerminal those of one terminal;
+	// past either a new code payment is refused at once (P4).
+	MaxPending            int `mapstructure:"max_pending"`
+	MaxPendingPerTerminal int `mapstructure:"max_pending_per_terminal"`
 	// Insecure allows a plain http:// URL to a host that is not loopback.
 	// The payment service is reached with centre.tls and the centre token.
 	Insecure bool `mapstructure:"insecure"`

@@ -52,7 +52,9 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, Limits{DailyFen: 0, TopupMaxFen: 99900, WalletLimitFen: 1000, AdviceMaxFen: 20000}, c.Limits)
 	require.Equal(t, 1500*time.Millisecond, c.Centre.Timeout)
 	require.Equal(t, StandIn{PerTxnFen: 5000, PerAccountFen: 20000}, c.StandIn)
-	require.Equal(t, Payments{PollLimit: 30 * time.Second, PollInterval: time.Second}, c.Payments)
+	require.Equal(t, Payments{PollLimit: 30 * time.Second, PollInterval: time.Second, MaxPending: 1024, MaxPendingPerTerminal: 2}, c.Payments)
+	require.Equal(t, 3, c.Centre.BreakerFailures)
+	require.Equal(t, 5*time.Second, c.Centre.BreakerOpen)
 	require.Equal(t, Log{Level: "info", Format: "text"}, c.Log)
 	require.Equal(t, []Reader{{Match: "Virtual PCD 00 00", Terminal: "D0000001", Role: RoleDesk}}, c.CardIO.Readers)
 	require.Equal(t, NATS{Stream: "ECARDGW", Subject: "ecardgw.records"}, c.Forward.NATS)
@@ -147,6 +149,10 @@ func TestEnvOverrides(t *testing.T) {
 		{"PAYMENTS_URL", "http://127.0.0.1:7000/pay", func(c *Config) any { return c.Payments.URL }, "http://127.0.0.1:7000/pay"},
 		{"PAYMENTS_POLL_LIMIT", "20s", func(c *Config) any { return c.Payments.PollLimit }, 20 * time.Second},
 		{"PAYMENTS_POLL_INTERVAL", "500ms", func(c *Config) any { return c.Payments.PollInterval }, 500 * time.Millisecond},
+		{"PAYMENTS_MAX_PENDING", "64", func(c *Config) any { return c.Payments.MaxPending }, 64},
+		{"PAYMENTS_MAX_PENDING_PER_TERMINAL", "3", func(c *Config) any { return c.Payments.MaxPendingPerTerminal }, 3},
+		{"CENTRE_BREAKER_FAILURES", "5", func(c *Config) any { return c.Centre.BreakerFailures }, 5},
+		{"CENTRE_BREAKER_OPEN", "10s", func(c *Config) any { return c.Centre.BreakerOpen }, 10 * time.Second},
 		{"LOG_LEVEL", "debug", func(c *Config) any { return c.Log.Level }, "debug"},
 		{"LOG_FORMAT", "json", func(c *Config) any { return c.Log.Format }, "json"},
 		{"CARDIO_ENABLED", "true", func(c *Config) any { return c.CardIO.Enabled }, true},

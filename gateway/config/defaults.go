@@ -62,14 +62,18 @@ func defaults() map[string]any {
 		"centre.tls.key_file":             "",
 		"centre.tls.insecure_skip_verify": false,
 		"centre.insecure":                 false,
+		"centre.breaker_failures":         3,
+		"centre.breaker_open":             "5s",
 
 		"standin.per_txn_fen":     int64(5000),
 		"standin.per_account_fen": int64(20000),
 
-		"payments.url":           "",
-		"payments.poll_limit":    "30s",
-		"payments.poll_interval": "1s",
-		"payments.insecure":      false,
+		"payments.url":                      "",
+		"payments.poll_limit":               "30s",
+		"payments.poll_interval":            "1s",
+		"payments.max_pending":              1024,
+		"payments.max_pending_per_terminal": 2,
+		"payments.insecure":                 false,
 
 		"log.level":  "info",
 		"log.format": "text",

@@ -375,6 +375,8 @@ func (c *Config) validateCentre(ck *checker) {
 		ck.bad("centre.url", "is required when mode is connected")
 	}
 	ck.duration("centre.timeout", ce.Timeout, time.Millisecond, 30*time.Second)
+	ck.intRange("centre.breaker_failures", ce.BreakerFailures, 1, 1000)
+	ck.duration("centre.breaker_open", ce.BreakerOpen, 100*time.Millisecond, 10*time.Minute)
 	ck.tlsFiles("centre.tls", ce.TLS)
 }
 
@@ -384,6 +386,8 @@ func (c *Config) validatePayments(ck *checker) {
 	// The POS gives up after 60 s; the gateway must decide before that.
 	ck.duration("payments.poll_limit", p.PollLimit, time.Second, maxPollLimit-time.Second)
 	ck.duration("payments.poll_interval", p.PollInterval, 10*time.Millisecond, max(p.PollLimit, 10*time.Millisecond))
+	ck.intRange("payments.max_pending", p.MaxPending, 1, 1_000_000)
+	ck.intRange("payments.max_pending_per_terminal", p.MaxPendingPerTerminal, 1, 64)
 }
 
 func (c *Config) validateLog(ck *checker) {

@@ -17,6 +17,7 @@ import (
 
 	"ecardgw/gateway/admin"
 	"ecardgw/gateway/campuscode"
+	"ecardgw/gateway/centre"
 	"ecardgw/gateway/config"
 	"ecardgw/gateway/forward"
 	"ecardgw/gateway/inspect"
@@ -152,27 +153,39 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		up.close()
 		return nil
 	})
+	if up.centre != nil {
+		// Stand in at once while the centre is known to be down, instead
+		// of every request waiting out centre.timeout.
+		up.breaker = centre.NewBreaker(up.centre, centre.BreakerOptions{
+			Failures: cfg.Centre.BreakerFailures, OpenFor: cfg.Centre.BreakerOpen, Logger: d.log,
+			Probe: d.probeCentre, ProbeTimeout: cfg.Centre.Timeout,
+			OnChange: func(s centre.BreakerState) { d.Metrics.BreakerChanged(metrics.BreakerState(s)) },
+		})
+		up.centre = up.breaker
+	}
 	var shared txn.SharedReplay
 	if up.shared != nil {
 		shared = up.shared
 	}
 	eng, err := txn.New(txn.Config{
-		Centre:               up.centre,
-		Payments:             up.payments,
-		SharedReplay:         shared,
-		CentreTimeout:        cfg.Centre.Timeout,
-		StandIn:              engineStandIn(cfg),
-		Poll:                 txn.PollPolicy{Limit: cfg.Payments.PollLimit, Interval: cfg.Payments.PollInterval},
-		DB:                   db,
-		Terminals:            terms,
-		Limits:               engineLimits(cfg),
-		Logger:               d.log,
-		Observer:             newObserver(d.Metrics, d.terms),
-		Campus:               verifier,
-		WalletMasterKey:      keys.WalletMasterLoadKey,
-		WalletMasterKeys:     walletKeys(keys).ByVersion,
-		LossBlocksCampusCode: cfg.CampusCode.LossBlocksCampusCode,
-		SessionLifetime:      cfg.Session.KeyLifetime,
+		Centre:                up.centre,
+		Payments:              up.payments,
+		SharedReplay:          shared,
+		CentreTimeout:         cfg.Centre.Timeout,
+		StandIn:               engineStandIn(cfg),
+		Poll:                  txn.PollPolicy{Limit: cfg.Payments.PollLimit, Interval: cfg.Payments.PollInterval},
+		MaxPendingPayments:    cfg.Payments.MaxPending,
+		MaxPendingPerTerminal: cfg.Payments.MaxPendingPerTerminal,
+		DB:                    db,
+		Terminals:             terms,
+		Limits:                engineLimits(cfg),
+		Logger:                d.log,
+		Observer:              newObserver(d.Metrics, d.terms),
+		Campus:                verifier,
+		WalletMasterKey:       keys.WalletMasterLoadKey,
+		WalletMasterKeys:      walletKeys(keys).ByVersion,
+		LossBlocksCampusCode:  cfg.CampusCode.LossBlocksCampusCode,
+		SessionLifetime:       cfg.Session.KeyLifetime,
 	})
 	if err != nil {
 		return nil, d.abandon(err)
@@ -258,8 +271,12 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 }
 
 // handler adapts the engine to the server: a frame the engine cannot
-// answer (nil) closes the connection.
+// answer (nil) closes the connection. A request waiting on the payment
+// channel, the centre or the shared replay record is answered later and
+// holds no worker.
 type handler struct{ e *txn.Engine }
+
+var _ server.LaterHandler = handler{}
 
 func (h handler) Handle(ctx context.Context, c *server.ConnInfo, frame []byte) ([]byte, bool) {
 	var remote net.Addr
@@ -268,6 +285,15 @@ func (h handler) Handle(ctx context.Context, c *server.ConnInfo, frame []byte) (
 	}
 	answer := h.e.HandleFrom(ctx, remote, frame)
 	return answer, answer == nil
+}
+
+func (h handler) HandleLater(ctx context.Context, c *server.ConnInfo, frame []byte, later server.Later) ([]byte, bool, bool) {
+	var remote net.Addr
+	if c != nil {
+		remote = c.Remote
+	}
+	answer, deferred := h.e.HandleAsync(ctx, remote, frame, func(a []byte) { later.Answer(a, a == nil) })
+	return answer, answer == nil, deferred
 }
 
 // engineTerminals joins the configured terminals with their master keys.
@@ -351,6 +377,19 @@ func (d *Daemon) Start() error {
 		idleCollector(ctx.Done(), d.log)
 		return nil
 	})
+	// What a stop left at the payment channel is ended before terminals
+	// come back (queried, cancelled or refunded, from the retry queue).
+	rctx, rcancel := context.WithTimeout(context.Background(), time.Minute)
+	if n, err := d.Engine.RecoverPayments(rctx); err != nil {
+		d.log.Error("recovering interrupted payments; retried at the next start", "err", err)
+	} else if n > 0 {
+		d.log.Warn("payments interrupted by the last stop were ended at the channel", "count", n)
+	}
+	rcancel()
+	d.cleanup.add("payments close", func(context.Context) error {
+		d.Engine.Close()
+		return nil
+	})
 	if err := d.POS.Start(); err != nil {
 		return d.abandon(fmt.Errorf("POS listener %s: %w", d.cfg.Listen.POS, err))
 	}
@@ -359,6 +398,12 @@ func (d *Daemon) Start() error {
 		err := d.POS.Shutdown(ctx)
 		d.posUp.Store(false)
 		return err
+	})
+	// Runs before the POS shutdown: pending code payments are answered
+	// now (98, their trades cancelled) rather than holding the drain.
+	d.cleanup.add("payments stop", func(context.Context) error {
+		d.Engine.StopPayments()
+		return nil
 	})
 	d.log.Info("ecardgw serving", "version", d.opts.Version, "mode", string(d.cfg.Mode), "pos", d.POS.Addr().String(),
 		"admin", d.Admin.Addr(), "service", d.serviceAddr(), "terminals", len(d.cfg.Terminals), "store", d.DB.Path())
@@ -546,7 +591,25 @@ func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
 	d.mu.Unlock()
 	st := admin.Status{Version: d.opts.Version, Mode: mode, StartedAt: d.started,
 		Connections: d.POS.Conns(), Sessions: d.Engine.Sessions(), Centre: d.centreState().String()}
-	err := d.DB.View(func(tx *store.Tx) error {
+	if d.up != nil && d.up.breaker != nil {
+		st.CentreBreaker = d.up.breaker.State().String()
+	}
+	st.Payments.Pending = d.Engine.PendingPayments()
+	jobs, err := d.Engine.PayRetryJobs()
+	if err != nil {
+		return st, err
+	}
+	st.Payments.RetryQueue = len(jobs)
+	for i, j := range jobs {
+		if i == 0 {
+			st.Payments.RetryOldestAgeSeconds = max(0, time.Since(j.Created).Seconds())
+		}
+		if i < admin.MaxRetryJobsShown {
+			st.Payments.RetryJobs = append(st.Payments.RetryJobs, admin.RetryJob{Op: j.Op, Trade: j.Trade,
+				Amount: j.Amount, Reason: j.Reason, Attempts: j.Attempts, NextAt: j.NextAt, LastError: j.LastError})
+		}
+	}
+	err = d.DB.View(func(tx *store.Tx) error {
 		v, err := tx.BlacklistVersion()
 		st.BlacklistVersion = v
 		if err != nil {
@@ -564,6 +627,17 @@ func (d *Daemon) status(ctx context.Context) (admin.Status, error) {
 		return err
 	})
 	return st, err
+}
+
+// probeCentre asks the centre for the blacklist changes since the
+// replica's version: cheap, and answered only by a centre that works.
+func (d *Daemon) probeCentre(ctx context.Context) error {
+	var since uint64
+	if err := d.DB.View(func(tx *store.Tx) error { since = metaU64(tx, metaBlacklistVersion); return nil }); err != nil {
+		return err
+	}
+	_, _, err := d.up.client.Blacklist(ctx, uint32(since))
+	return err
 }
 
 // centreState is the gateway's view of the card centre.

@@ -31,6 +31,10 @@ type gwOptions struct {
 	mode      string // default standalone
 	maxSize   int    // caps the store file (daemon.Options.StoreMaxSize), from the import on
 	sndBuf    int    // daemon.Options.SocketSendBuffer
+	kiosks    int    // top-up kiosks K0000001.. (default none)
+	// defaultServer leaves the server section out: the gateway's
+	// defaults (256 workers), not the tests' usual 4096.
+	defaultServer bool
 }
 
 type gateway struct {
@@ -42,8 +46,9 @@ type gateway struct {
 	sndBuf int
 }
 
-func cardOf(i int) string { return fmt.Sprintf("%012d", 100000000000+i) }
-func termOf(i int) string { return fmt.Sprintf("T%07d", i) }
+func cardOf(i int) string  { return fmt.Sprintf("%012d", 100000000000+i) }
+func termOf(i int) string  { return fmt.Sprintf("T%07d", i) }
+func kioskOf(i int) string { return fmt.Sprintf("K%07d", i) }
 
 // writeGatewayFiles writes a config and key file for a standalone gateway
 // on free loopback ports and returns the config path.
@@ -57,11 +62,18 @@ func writeGatewayFiles(t testing.TB, dir string, o gwOptions) string {
 	}
 	fmt.Fprintf(&cfg, "mode: %s\nlisten: {pos: 127.0.0.1:0, admin: 127.0.0.1:0, service: 127.0.0.1:0}\n", o.mode)
 	fmt.Fprintf(&cfg, "store: {path: %s}\nkeys: {file: %s}\nlog: {level: warn}\n", filepath.Join(dir, "gw.db"), filepath.Join(dir, "keys.yaml"))
-	fmt.Fprintf(&cfg, "server: {max_conns: 20000, idle_timeout: 5m, workers: 4096, max_in_flight: 32}\nterminals:\n")
+	if !o.defaultServer {
+		fmt.Fprintf(&cfg, "server: {max_conns: 20000, idle_timeout: 5m, workers: 4096, max_in_flight: 32}\n")
+	}
+	cfg.WriteString("terminals:\n")
 	keys.WriteString("terminals:\n")
 	for i := 1; i <= o.terminals; i++ {
 		fmt.Fprintf(&cfg, "  - {id: %s, merchant: M00000000000001, type: pos}\n", termOf(i))
 		fmt.Fprintf(&keys, "  %s: %s\n", termOf(i), strings.ToUpper(hex.EncodeToString(tmk)))
+	}
+	for i := 1; i <= o.kiosks; i++ {
+		fmt.Fprintf(&cfg, "  - {id: %s, merchant: M00000000000003, type: kiosk}\n", kioskOf(i))
+		fmt.Fprintf(&keys, "  %s: %s\n", kioskOf(i), strings.ToUpper(hex.EncodeToString(tmk)))
 	}
 	cfg.WriteString(o.extra)
 	keys.WriteString("wallet_master_load_key: 0123456789ABCDEFFEDCBA9876543210\n")

@@ -79,6 +79,8 @@ func respCode(rc txn.RC) metrics.RespCode {
 		return metrics.RCP2
 	case txn.RCUnknownCode:
 		return metrics.RCP3
+	case txn.RCPayBusy:
+		return metrics.RCP4
 	case txn.RCCodeMalformed:
 		return metrics.RCQ1
 	case txn.RCCodeSignature:
@@ -119,3 +121,9 @@ func channel(c store.Channel) metrics.Channel {
 	}
 	return metrics.ChannelOther
 }
+
+var _ txn.PayFlowObserver = (*observer)(nil)
+
+func (o *observer) PayRetry(op, result string) { o.m.PaymentRetry(op, result) }
+func (o *observer) PaymentsPending(n int)      { o.m.SetPaymentsPending(n) }
+func (o *observer) PayRetryQueue(n int)        { o.m.SetPaymentRetryQueue(n) }

@@ -20,7 +20,8 @@ import (
 // the shared campus-code replay record.
 type upstream struct {
 	client   *centre.Client // the centre (connected) or the payment service
-	centre   txn.Centre     // nil in standalone mode
+	centre   txn.Centre     // nil in standalone mode; the breaker in front of the client
+	breaker  *centre.Breaker
 	payments txn.Payments
 	shared   *forward.SharedReplay
 	sinks    []forward.Sink

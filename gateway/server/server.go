@@ -19,9 +19,10 @@ import (
 // Server is the gateway's TCP server. Create it with New, then Start and
 // finally Shutdown.
 type Server struct {
-	h   Handler
-	opt Options
-	log *slog.Logger
+	h     Handler
+	later LaterHandler // h, when it can answer later
+	opt   Options
+	log   *slog.Logger
 
 	ctx    context.Context // passed to Handle; cancelled when Shutdown gives up
 	cancel context.CancelFunc
@@ -85,6 +86,7 @@ func New(h Handler, opt Options) (*Server, error) {
 	}
 	bufCap := o.MaxFrame + 2
 	s.reqPool.New = func() any { return &request{buf: make([]byte, 0, bufCap)} }
+	s.later, _ = h.(LaterHandler)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }

@@ -9,32 +9,51 @@ func (s *Server) worker() {
 		if r == nil {
 			return
 		}
-		s.handle(r)
-		if b := s.budget; b != nil {
-			// An answer larger than the room reserved for it is charged
-			// as it is: it exists already.
-			if extra := int64(len(r.answer)) - b.unit/2; extra > 0 {
-				b.charge(extra)
-				r.charge += extra
-			}
+		if s.handle(r) {
+			continue // answered later through Later.Answer
 		}
-		if !r.conn.finish(r) {
-			s.recycle(r)
+		s.complete(r)
+	}
+}
+
+// complete hands a handled request's answer to its connection.
+func (s *Server) complete(r *request) {
+	if b := s.budget; b != nil {
+		// An answer larger than the room reserved for it is charged
+		// as it is: it exists already.
+		if extra := int64(len(r.answer)) - b.unit/2; extra > 0 {
+			b.charge(extra)
+			r.charge += extra
 		}
+	}
+	if !r.conn.finish(r) {
+		s.recycle(r)
 	}
 }
 
 // handle runs the Handler, turning a panic into a dropped connection: one
-// bad request must not take the gateway down with it.
-func (s *Server) handle(r *request) {
+// bad request must not take the gateway down with it. It reports whether
+// the Handler deferred the answer (LaterHandler).
+func (s *Server) handle(r *request) (deferred bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			r.answer, r.closeAfter, r.panicked = nil, true, true
+			deferred = false
 			// The value may quote request data; log only its type.
 			s.log.Error("handler panic", "conn", r.conn.info.ID, "type", typeName(v))
 		}
 	}()
+	if s.later != nil {
+		// Later.Answer may run before HandleLater returns: r is not
+		// touched here once the answer is deferred.
+		answer, closeAfter, deferred := s.later.HandleLater(s.ctx, &r.conn.info, r.buf, Later{s: s, r: r})
+		if !deferred {
+			r.answer, r.closeAfter = answer, closeAfter
+		}
+		return deferred
+	}
 	r.answer, r.closeAfter = s.h.Handle(s.ctx, &r.conn.info, r.buf)
+	return false
 }
 
 // recycle returns r and its buffers once its answer is written or dropped,

@@ -80,6 +80,8 @@ func knownRC(b []byte) RC {
 		return RCChannelDecline
 	case "P3":
 		return RCUnknownCode
+	case "P4":
+		return RCPayBusy
 	case "Q1":
 		return RCCodeMalformed
 	case "Q2":

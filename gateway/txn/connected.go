@@ -147,7 +147,8 @@ func (e *Engine) authorize(ctx context.Context, c *call) ([]byte, bool) {
 		c.online = &res
 	case errors.Is(err, ErrCentreUnreachable) || errors.Is(err, context.DeadlineExceeded):
 		c.unreachable = true
-		e.log.Warn("card centre did not answer: standing in", "terminal", c.term.ID, "kind", kind)
+		// Logged once per change of the centre's state (breaker, reachability), not per request.
+		e.log.Debug("card centre did not answer: standing in", "terminal", c.term.ID, "kind", kind)
 	default:
 		e.log.Error("card centre refused the request", "terminal", c.term.ID, "kind", kind, "err", err)
 		c.online = &AuthResult{RC: RCSystem}

@@ -48,6 +48,15 @@ type Config struct {
 	Payments Payments
 	// Poll bounds the "user is paying" wait (defaults 30 s and 1 s).
 	Poll PollPolicy
+	// MaxPendingPayments bounds the code payments waiting for their
+	// channel, all terminals together (default 1024), and
+	// MaxPendingPerTerminal those of one terminal (default 2); past
+	// either a new code payment is refused at once with P4.
+	MaxPendingPayments    int
+	MaxPendingPerTerminal int
+	// PayRetryMax caps the backoff between attempts of a queued channel
+	// cancel or refund (default 5 min; the first retry is after 1 s).
+	PayRetryMax time.Duration
 	// Centre makes the engine run in connected mode: the centre authorizes
 	// online and the store is its replica; nil is standalone mode.
 	Centre Centre
@@ -99,6 +108,8 @@ type Engine struct {
 
 	payments       Payments
 	poll           PollPolicy
+	pays           payRegistry
+	jobs           jobRunner
 	centre         Centre
 	shared         SharedReplay
 	centreTimeout  time.Duration
@@ -143,6 +154,17 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.poll.Interval <= 0 {
 		e.poll.Interval = time.Second
+	}
+	e.pays.max, e.pays.maxTerm = cfg.MaxPendingPayments, cfg.MaxPendingPerTerminal
+	if e.pays.max <= 0 {
+		e.pays.max = DefaultMaxPendingPayments
+	}
+	if e.pays.maxTerm <= 0 {
+		e.pays.maxTerm = DefaultMaxPendingPerTerminal
+	}
+	e.jobs.maxBackoff = cfg.PayRetryMax
+	if e.jobs.maxBackoff <= 0 {
+		e.jobs.maxBackoff = 5 * time.Minute
 	}
 	if e.zone == nil {
 		e.zone = time.FixedZone("CST", 8*3600)
@@ -240,24 +262,45 @@ type work struct {
 
 // Handle answers one complete frame (LEN included). The returned answer is
 // owned by the caller. A nil answer means the frame cannot be answered: the
-// server closes the connection (promise 5).
+// server closes the connection (promise 5). A request that needs a slow
+// dependency (a payment channel, the centre) is waited for here; a server
+// that can answer later uses HandleAsync instead.
 func (e *Engine) Handle(ctx context.Context, frame []byte) (answer []byte) {
-	return e.HandleFrom(ctx, nil, frame)
+	answer, _ = e.handle(ctx, nil, frame, nil)
+	return answer
 }
 
 // HandleFrom is Handle for a frame from remote, the terminal's address,
 // which the Outcome reports (observer.go).
 func (e *Engine) HandleFrom(ctx context.Context, remote net.Addr, frame []byte) (answer []byte) {
+	answer, _ = e.handle(ctx, remote, frame, nil)
+	return answer
+}
+
+// HandleAsync is HandleFrom for a caller that can take the answer later: a
+// request that needs the payment channel, the centre or the shared replay
+// record is carried on by timers and the dependency's answers, HandleAsync
+// returns deferred at once, and done is called with the answer (nil:
+// close the connection) from another goroutine. frame must stay valid
+// until then. Every other request is answered at once (deferred false,
+// done never called).
+func (e *Engine) HandleAsync(ctx context.Context, remote net.Addr, frame []byte, done func(answer []byte)) (answer []byte, deferred bool) {
+	return e.handle(ctx, remote, frame, done)
+}
+
+func (e *Engine) handle(ctx context.Context, remote net.Addr, frame []byte, done func([]byte)) ([]byte, bool) {
 	start := e.now()
 	w := e.work.Get().(*work)
-	defer e.work.Put(w)
 	w.req.Reset()
 	w.resp.Reset()
 	w.remote, w.note, w.call.note, w.call.codeReason = remote, "", "", ""
 	if err := iso8583.DecodeFrame(&w.req, frame); err != nil {
-		return e.formatError(w, frame, err)
+		answer := e.formatError(w, frame, err)
+		e.work.Put(w)
+		return answer, false
 	}
 	mti := uint16(w.req.MTI)
+	var answer []byte
 	var rc RC
 	retrans := false
 	switch mti {
@@ -266,20 +309,71 @@ func (e *Engine) HandleFrom(ctx context.Context, remote net.Addr, frame []byte) 
 	case mti0820:
 		answer, rc = e.handle0820(ctx, w)
 	case mti0100, mti0200, mti0220, mti0400, mti0500:
-		answer, rc, retrans = e.financial(ctx, w)
+		c, refusal, rc0 := e.accept(w)
+		if c == nil {
+			answer, rc = refusal, rc0
+			break
+		}
+		e.preverify(c)
+		switch {
+		case done != nil && e.slow(c):
+			// The worker goes back to the other terminals; this request
+			// is finished by its dependency's answers.
+			go e.financialLater(ctx, c, start, done)
+			return nil, true
+		case e.isCodePayment(c):
+			ch := make(chan []byte, 1)
+			e.codePayment(ctx, c, start, func(a []byte) { ch <- a })
+			return <-ch, false
+		}
+		answer, rc, retrans = e.financial(ctx, c)
 	default:
 		e.obs.FrameError("unknown_mti")
 		answer, rc = e.plainAnswer(w, RCFormat, nil), RCFormat
 	}
+	return e.answered(w, mti, rc, retrans, start, answer), false
+}
+
+// answered ends a request: it is counted and reported (observer.go), its
+// work goes back to the pool, and the answer is returned — or none at all
+// when the store can no longer tell what is on disk: a commit failed after
+// it may have reached the file, so what the answer says (approved, or 96)
+// may be untrue once the store is opened again. The terminal then
+// retransmits to the restarted gateway, which answers from the disk.
+func (e *Engine) answered(w *work, mti uint16, rc RC, retrans bool, start time.Time, answer []byte) []byte {
 	if e.db.Broken() {
-		// A commit failed after it may have reached the file: what this
-		// answer says (approved, or 96) may be untrue once the store is
-		// opened again. No answer: the terminal retransmits to the
-		// restarted gateway, which answers from what is on disk.
-		e.obs.Request(mti, RCSystem, retrans, e.now().Sub(start))
-		return nil
+		answer, rc = nil, RCSystem
 	}
 	e.obs.Request(mti, rc, retrans, e.now().Sub(start))
 	e.report(w, mti, rc, retrans)
+	e.work.Put(w)
 	return answer
+}
+
+// financialLater finishes a deferred financial request on its own
+// goroutine (a payment code: on the payment's timers and answers).
+func (e *Engine) financialLater(ctx context.Context, c *call, start time.Time, done func([]byte)) {
+	if e.isCodePayment(c) {
+		e.codePayment(ctx, c, start, done)
+		return
+	}
+	answer, rc, retrans := e.financial(ctx, c)
+	done(e.answered(c.w, c.mti, rc, retrans, start, answer))
+}
+
+// slow reports whether a request needs a dependency that may take time:
+// the payment channel, the centre (connected mode) or the shared replay
+// record. Such a request never holds a server worker.
+func (e *Engine) slow(c *call) bool {
+	switch {
+	case e.isCodePayment(c):
+		return true
+	case e.payments != nil && c.mti == mti0200 && c.proc == PCRefund:
+		return true
+	case e.centre != nil && c.centreKind() != "":
+		return true
+	case e.shared != nil && c.code != nil && c.code.err == nil:
+		return true
+	}
+	return false
 }

@@ -58,6 +58,9 @@ type preTxn struct {
 	code        *preverified      // campus code verified before the transaction
 	codeClaimed bool              // the campus code was claimed before asking the centre
 	pay         *payOutcome       // third-party channel outcome
+	payIntent   bool              // the request has a payment intent, removed with its answer
+	payJob      *store.PayJob     // a channel call owed, queued with the answer
+	reserved    bool              // a third-party refund's amount is reserved in its purchase
 	online      *AuthResult       // the centre's decision (connected mode)
 	unreachable bool              // the centre did not answer: stand in
 	readOnly    bool              // answered from a read transaction: nothing is written
@@ -78,6 +81,7 @@ type decision struct {
 	codeReason string // campus code result label for metrics
 	note       string // why the request was declined, for the Outcome (declineWhy)
 	closeBatch bool
+	jobs       bool // channel calls were queued: run the retry queue after the commit
 }
 
 // reply is what the answer carries besides the decision, and the encoded
@@ -112,26 +116,27 @@ func (c *call) putState(s *store.TxnState) error {
 // decline sets the response code of a refused request.
 func (c *call) decline(rc RC) { c.rc = rc }
 
-// financial answers a financial request with the answer's response code;
-// retrans is true when the answer is the one stored for an earlier copy of
-// the request (promise 2).
-func (e *Engine) financial(ctx context.Context, w *work) (answer []byte, rc RC, retrans bool) {
-	c, refusal, rc := e.accept(w)
-	if c == nil {
-		return refusal, rc, false
-	}
+// financial answers an accepted financial request with the answer's
+// response code; retrans is true when the answer is the one stored for an
+// earlier copy of the request (promise 2).
+func (e *Engine) financial(ctx context.Context, c *call) (answer []byte, rc RC, retrans bool) {
 	if stored, ok := e.beforeStore(ctx, c); ok {
 		if !c.retrans {
-			return stored, storedRC(w, stored), false // 94, or 96 if that did not commit
+			return stored, storedRC(c.w, stored), false // 94, or 96 if that did not commit
 		}
-		return stored, storedRC(w, stored), true
+		return stored, storedRC(c.w, stored), true
 	}
-	if err := e.db.Update(ctx, w.decide); err != nil {
+	return e.commit(ctx, c)
+}
+
+// commit runs the request's store transaction and what follows it.
+func (e *Engine) commit(ctx context.Context, c *call) (answer []byte, rc RC, retrans bool) {
+	if err := e.db.Update(ctx, c.w.decide); err != nil {
 		answer, rc = e.notCommitted(c, err)
 		return answer, rc, false
 	}
 	if c.retrans {
-		return c.answer, storedRC(w, c.answer), true
+		return c.answer, storedRC(c.w, c.answer), true
 	}
 	e.afterCommit(ctx, c)
 	return c.answer, c.rc, false
@@ -256,7 +261,6 @@ func (e *Engine) dropSession(en *sessionEntry, term string) {
 // left in the call for the transaction. It returns the stored answer when
 // the request turns out to be a retransmission.
 func (e *Engine) beforeStore(ctx context.Context, c *call) ([]byte, bool) {
-	e.preverify(c)
 	if ans, ok := e.claimShared(ctx, c); ok {
 		return ans, true
 	}
@@ -285,7 +289,13 @@ func (c *call) decide(tx *store.Tx) error {
 		return nil
 	}
 	c.reset(tx)
+	if err := c.e.reversalPayments(c); err != nil {
+		return err
+	}
 	if err := c.e.execute(c); err != nil {
+		return err
+	}
+	if err := c.e.paymentEffects(c); err != nil {
 		return err
 	}
 	c.answer, err = c.finish()
@@ -503,13 +513,18 @@ func (e *Engine) notCommitted(c *call, err error) ([]byte, RC) {
 }
 
 // afterCommit follows a committed answer: the campus code's metric, the
-// channel refund of a top-up that was paid but not credited, and the
-// session's batch closed by a settlement.
+// session's batch closed by a settlement; it starts the channel calls
+// queued with the answer and stops a pending payment a reversal names.
 func (e *Engine) afterCommit(ctx context.Context, c *call) {
 	if c.codeReason != "" {
 		e.obs.CampusCode(c.codeReason)
 	}
-	e.refundAfterFailedCredit(ctx, c)
+	if c.jobs {
+		e.kickJobs()
+	}
+	if c.mti == mti0400 {
+		e.pays.markReversed(store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200})
+	}
 	if c.closeBatch {
 		ns := *c.st
 		ns.batchOpen = false

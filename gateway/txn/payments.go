@@ -2,18 +2,20 @@ package txn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"ecardgw/store"
 )
 
-// Third-party payments (WeChat Pay, Alipay, UnionPay QR): the channel is
-// asked before the store transaction (prepay), the transaction journals
-// what it decided (thirdPartyPurchase, thirdPartyRefund,
-// thirdPartyReversal, and a kiosk's top-up in kiosk.go), and a top-up paid
-// but not credited is refunded after it (refundAfterFailedCredit).
+// Third-party payments (WeChat Pay, Alipay, UnionPay QR): a payment code
+// is a durable intent driven by the channel's answers and timers
+// (paystate.go); a refund reserves its amount and asks the channel before
+// its store transaction (prepay); the transaction journals what was
+// decided (thirdPartyPurchase, thirdPartyRefund, thirdPartyReversal, and a
+// kiosk's top-up in kiosk.go); the channel calls owed (cancels, refunds of
+// a reversal or of a payment that ended refused) go to the retry queue
+// with the answer (payjobs.go).
 
 // Payments is the payment part of the centre interface: the gateway never
 // holds channel credentials, it asks the centre (or, standalone, the
@@ -77,49 +79,71 @@ func tradeNo(k store.IdemKey) string {
 	return fmt.Sprintf("%s%06d%06d%04d", k.Terminal, k.Batch%1000000, k.STAN%1000000, k.MTI)
 }
 
-// prepay talks to the payment channel for requests that need it, before the
-// store transaction: a payment-code purchase or top-up is paid (polling
-// while the person enters a password, cancelled at the limit), a refund or
-// reversal of a third-party purchase goes back to the channel. The outcome
-// is left in c.pay for the transaction to journal. It returns a stored
-// answer when the request is a retransmission (nothing is paid twice).
+// prepay talks to the payment channel for a third-party refund before
+// the store transaction: the amount is first reserved in the purchase's
+// refundable amount (durably, with an intent), so that two refunds of one
+// purchase can never both be paid out, then the channel is asked; the
+// transaction keeps the reservation on approval and releases it on a
+// refusal. The outcome is left in c.pay. It returns a stored answer when
+// the request is a retransmission (nothing is refunded twice), or a
+// refusal that is not stored while an earlier copy is still at the channel.
+// (Payment codes go through codePayment; reversals queue their channel
+// call with the answer, reversalPayments.)
 func (e *Engine) prepay(ctx context.Context, c *call) ([]byte, bool) {
-	if e.payments == nil {
+	if e.payments == nil || c.mti != mti0200 || c.proc != PCRefund {
 		return nil, false
 	}
-	switch {
-	case c.mti == mti0200 && (c.proc == PCPurchase || c.proc == PCTopUp):
-		ch := c.thirdPartyCode()
-		if ch == "" {
-			return nil, false
-		}
-		if ans, ok := e.storedAnswer(c); ok {
-			return ans, true
-		}
-		amt, err := c.w.req.Amount()
-		if err != nil || amt <= 0 || (c.proc == PCTopUp && amt > e.limits().TopUpMaxFen) {
-			return nil, false // the transaction declines it (13)
-		}
-		var acct uint64
-		if c.proc == PCTopUp {
-			a, ok := e.topUpTarget(c)
-			if !ok {
-				return nil, false // declined in the transaction, nothing charged
-			}
-			acct = a
-		}
-		c.pay = e.pay(ctx, PayRequest{TradeNo: tradeNo(c.key), Channel: ch, AuthCode: string(c.scanned()),
-			Amount: amt, Subject: subjectOf(c.proc), Terminal: c.term.ID, Account: acct})
-	case (c.mti == mti0200 && c.proc == PCRefund) || c.mti == mti0400:
-		orig, ok := e.thirdPartyOriginal(c)
-		if !ok {
-			return nil, false
-		}
-		if ans, ok := e.storedAnswer(c); ok {
-			return ans, true
-		}
-		c.pay = e.undoPayment(ctx, c, &orig)
+	orig, ok := e.thirdPartyOriginal(c)
+	if !ok {
+		return nil, false
 	}
+	if ans, ok := e.storedAnswer(c); ok {
+		return ans, true
+	}
+	amt, err := c.w.req.Amount()
+	if err != nil || amt <= 0 {
+		return nil, false // the transaction declines it (13)
+	}
+	var answered []byte
+	busy := false
+	err = e.db.Update(ctx, func(tx *store.Tx) error {
+		answered, busy, c.reserved = nil, false, false
+		if v, ok, err := tx.Idem(c.key); err != nil || ok {
+			answered = append([]byte(nil), v...)
+			return err
+		}
+		if _, ok, err := tx.PayIntent(c.key); err != nil || ok {
+			busy = ok
+			return err
+		}
+		ts, ok, err := tx.Txn(orig.Key)
+		if err != nil || !ok || ts.Reversed || amt > ts.Amount-ts.Refunded {
+			return err // the transaction declines it (13, 25)
+		}
+		ts.Refunded += amt
+		if err := tx.PutTxn(&ts); err != nil {
+			return err
+		}
+		k := orig.Key
+		c.reserved = true
+		return tx.PutPayIntent(&store.PayIntent{Key: c.key, Kind: store.KindRefund, Trade: tradeNo(orig.Key),
+			RefundNo: tradeNo(c.key), Channel: orig.Channel, Amount: amt, Orig: &k, Created: c.now})
+	})
+	switch {
+	case err != nil:
+		c.reserved = false
+		return nil, false // the transaction fails the same way (96)
+	case answered != nil:
+		return answered, true
+	case busy:
+		// An earlier copy is still at the channel: say so without storing
+		// anything, the terminal asks again.
+		return e.plainAnswer(c.w, RCCentreDown, c.st.macKey), true
+	case !c.reserved:
+		return nil, false
+	}
+	c.payIntent = true
+	c.pay = e.refundAtChannel(ctx, c, &orig, amt)
 	return nil, false
 }
 
@@ -172,65 +196,22 @@ func (e *Engine) thirdPartyOriginal(c *call) (store.TxnState, bool) {
 	return ts, true
 }
 
-// pay asks the channel to take the money and waits, within the poll limit,
-// while the person is still entering a password.
-func (e *Engine) pay(ctx context.Context, r PayRequest) *payOutcome {
-	start := e.now()
-	res, err := e.payments.Pay(ctx, r)
-	for err == nil && res.Status == PayPaying {
-		if e.now().Sub(start) >= e.poll.Limit {
-			// The POS will give up at 60 s: cancel below that and say so.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			cerr := e.payments.Cancel(cctx, r.TradeNo)
-			cancel()
-			if cerr != nil {
-				e.log.Error("cancelling an unresolved payment failed; it must be reconciled", "trade", r.TradeNo, "err", cerr)
-			}
-			e.obs.Payment(r.Channel, "timed_out")
-			return &payOutcome{rc: RCPayUnresolved, status: PayCancelled, channelTxn: res.ChannelTxn, outcome: "timed_out"}
-		}
-		select {
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-time.After(e.poll.Interval):
-			res, err = e.payments.Query(ctx, r.TradeNo)
-		}
-	}
+// refundAtChannel asks the channel to refund a reserved amount. An
+// answer that leaves the outcome unknown keeps the reservation and queues
+// the refund (same refund number: the channel does it once) until the
+// channel confirms or refuses it.
+func (e *Engine) refundAtChannel(ctx context.Context, c *call, orig *store.TxnState, amt int64) *payOutcome {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), payCallTimeout)
+	res, err := e.payments.Refund(cctx, tradeNo(orig.Key), tradeNo(c.key), amt)
+	cancel()
 	out := &payOutcome{status: res.Status, channelTxn: res.ChannelTxn}
 	switch {
 	case err != nil:
 		out.rc, out.outcome = RCCentreDown, "unavailable"
-		if !errors.Is(err, ErrPayUnreachable) && !errors.Is(err, context.DeadlineExceeded) {
-			out.rc, out.outcome = RCSystem, "error"
-		}
-		e.log.Warn("payment channel did not answer", "trade", r.TradeNo, "err", err)
-	case res.Status == PayPaid:
-		out.rc, out.outcome = RCApproved, "approved"
-	case res.Status == PayNotBound:
-		out.rc, out.outcome = RCNotBound, "not_bound"
-	default:
-		out.rc, out.outcome = RCChannelDecline, "declined"
-	}
-	e.obs.Payment(r.Channel, out.outcome)
-	return out
-}
-
-// undoPayment refunds (refund) or cancels (reversal) a third-party purchase
-// at its channel.
-func (e *Engine) undoPayment(ctx context.Context, c *call, orig *store.TxnState) *payOutcome {
-	amt := orig.Amount - orig.Refunded
-	if c.mti == mti0200 {
-		v, err := c.w.req.Amount()
-		if err != nil || v <= 0 || v > amt {
-			return nil // the transaction declines it (13)
-		}
-		amt = v
-	}
-	res, err := e.payments.Refund(ctx, tradeNo(orig.Key), tradeNo(c.key), amt)
-	out := &payOutcome{status: res.Status, channelTxn: res.ChannelTxn}
-	switch {
-	case err != nil:
-		out.rc, out.outcome = RCCentreDown, "unavailable"
+		k := orig.Key
+		c.payJob = &store.PayJob{Op: store.PayJobRefund, Trade: tradeNo(orig.Key), RefundNo: tradeNo(c.key),
+			Amount: amt, Channel: orig.Channel, Orig: &k, Reason: "refund outcome unknown"}
+		e.log.Warn("payment channel did not answer a refund: queued for retry", "trade", tradeNo(orig.Key), "err", err)
 	case res.Status == PayRefunded || res.Status == PayCancelled || res.Status == PayPaid:
 		out.rc, out.outcome = RCApproved, "refunded"
 	default:
@@ -242,7 +223,9 @@ func (e *Engine) undoPayment(ctx context.Context, c *call, orig *store.TxnState)
 
 // thirdPartyPurchase is the in-transaction half of a payment-code purchase:
 // the channel has already decided (c.pay); journal it. The campus account
-// is not touched.
+// is not touched. A purchase reversed while it was being paid is refused
+// (25); if the channel took the money meanwhile it is given back
+// (paymentEffects).
 func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 	c.channel = channel
 	if _, ok := c.amount(c.e.limits().SingleTxnMax); !ok {
@@ -250,6 +233,12 @@ func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 	}
 	if c.pay == nil {
 		c.decline(RCCentreDown)
+		return nil
+	}
+	if dead, err := c.tx.Tombstone(c.key); err != nil {
+		return err
+	} else if dead {
+		c.decline(RCNoOriginal)
 		return nil
 	}
 	c.rc = c.pay.rc
@@ -261,56 +250,45 @@ func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn})
 }
 
-// thirdPartyRefund and thirdPartyReversal go back to the channel; without
-// an outcome from it (no payment service, or unreachable) they are 91.
+// thirdPartyRefund journals a third-party refund the channel answered.
+// Its amount was reserved in the purchase before the channel was asked
+// (prepay): an approval keeps it, a refusal gives it back, an unknown
+// outcome keeps it for the queued retry. Without an outcome (no payment
+// service) it is 91.
 func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) error {
 	c.channel = orig.Channel
+	if c.reserved && c.pay != nil {
+		c.rc = c.pay.rc
+		switch {
+		case c.rc == RCApproved:
+			k := orig.Key
+			return c.putState(&store.TxnState{Key: c.key, Amount: amt, Kind: store.KindRefund, ProcCode: c.proc,
+				Channel: orig.Channel, Time: c.now, Orig: &k, RRN: c.pay.channelTxn})
+		case c.payJob == nil:
+			orig.Refunded -= amt
+			if orig.Refunded < 0 {
+				orig.Refunded = 0
+			}
+			return c.tx.PutTxn(orig)
+		}
+		c.rec.Exception = true
+		c.rec.Note = "refund outcome unknown: retried from the queue"
+		return nil
+	}
 	if amt > orig.Amount-orig.Refunded {
 		c.decline(RCBadAmount)
 		return nil
 	}
-	if c.pay == nil {
-		c.decline(RCCentreDown)
-		return nil
-	}
-	c.rc = c.pay.rc
-	if c.rc != RCApproved {
-		return nil
-	}
-	orig.Refunded += amt
-	if err := c.tx.PutTxn(orig); err != nil {
-		return err
-	}
-	k := orig.Key
-	return c.putState(&store.TxnState{Key: c.key, Amount: amt, Kind: store.KindRefund, ProcCode: c.proc,
-		Channel: orig.Channel, Time: c.now, Orig: &k, RRN: c.pay.channelTxn})
+	c.decline(RCCentreDown)
+	return nil
 }
 
+// thirdPartyReversal undoes a third-party purchase: the channel refund was
+// queued with this answer (reversalPayments), so the reversal is approved
+// at once and the POS stops retrying it.
 func (e *Engine) thirdPartyReversal(c *call, orig *store.TxnState) error {
 	c.channel = orig.Channel
-	if c.pay == nil || c.pay.rc != RCApproved {
-		// The channel payment could not be undone now: the reversal is
-		// still approved to the POS (it must stop retrying) and the record
-		// is an exception for reconciliation.
-		c.rec.Exception = true
-		c.rec.Note += "; channel payment not cancelled yet"
-		return nil
-	}
+	c.rec.Note += "; channel refund queued"
 	orig.Reversed = true
 	return c.tx.PutTxn(orig)
-}
-
-// refundAfterFailedCredit gives a top-up's channel payment back when the
-// account could not be credited after the channel took the money.
-func (e *Engine) refundAfterFailedCredit(ctx context.Context, c *call) {
-	if c.pay == nil || c.pay.rc != RCApproved || c.rc == RCApproved || c.proc != PCTopUp {
-		return
-	}
-	k := tradeNo(c.key)
-	res, err := e.payments.Refund(context.WithoutCancel(ctx), k, k+"R", c.rec.Amount)
-	if err != nil || (res.Status != PayRefunded && res.Status != PayCancelled) {
-		e.log.Error("top-up was paid but not credited, and the channel refund failed: reconcile", "trade", k, "err", err)
-		return
-	}
-	e.log.Warn("top-up could not be credited; the channel payment was refunded", "trade", k, "rc", c.rc)
 }

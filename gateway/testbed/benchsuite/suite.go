@@ -35,6 +35,7 @@ type Suite struct {
 	Conns1000      int
 	LunchTerminals int
 	LunchTime      time.Duration
+	HangPayments   int // code payments that hang while a card terminal is measured
 	IdleTerminals  int
 	JournalRecords int
 
@@ -63,6 +64,7 @@ func (s *Suite) Configure() {
 	if s.Quick {
 		s.LoadTime, s.Conns1000, s.LunchTerminals, s.LunchTime = 2*time.Second, 1000, 1000, 5*time.Second
 		s.IdleTerminals, s.JournalRecords, s.DrainTime = 1000, 100_000, 5*time.Second
+		s.HangPayments = 100
 		if s.Count == 0 {
 			s.Count = 1
 		}
@@ -73,6 +75,7 @@ func (s *Suite) Configure() {
 	}
 	s.LoadTime, s.Conns1000, s.LunchTerminals, s.LunchTime = 10*time.Second, 1000, 5000, 60*time.Second
 	s.IdleTerminals, s.JournalRecords, s.DrainTime = 10_000, 1_000_000, 60*time.Second
+	s.HangPayments = 400
 	if s.Count == 0 {
 		s.Count = 5
 	}
@@ -252,6 +255,7 @@ func (s *Suite) Run(ctx context.Context) error {
 	step("crash recovery", one(s.recoveryFigure), recoveryTitle)
 	step("forwarder", one(s.forwardFigure), "Forwarder drain")
 	step("lunch peak", one(s.lunchFigure), "Lunch peak: the mix at 10× a large campus's peak")
+	step("hung payments", one(s.hangFigure), hangTitle)
 	step("journal", one(s.journalFigure), "Journal append: group commit vs one fsync per approval")
 	step("fingerprint", one(s.fingerprintFigure), fingerprintTitle)
 	if len(s.scaling.Baseline) > 0 {
