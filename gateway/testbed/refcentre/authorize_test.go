@@ -145,3 +145,23 @@ func TestAuthorizeBadRequestIsRejected(t *testing.T) {
 	_, err = f.cl.Authorize(ctx(t), centre.AuthRequest{Key: key(1), Kind: centre.KindRefund, Account: 1, Amount: 1})
 	require.ErrorIs(t, err, centre.ErrRejected, "a refund without its original")
 }
+
+// Purchase, full refund, reversal of the purchase, reversal of the refund:
+// the customer ends where they started (the gateway's rule), not at −1.00.
+func TestReversedRefundAfterReversedPurchaseMovesNothing(t *testing.T) {
+	f := newFixture(t, 1, Options{})
+	c := ctx(t)
+	_, err := f.cl.Authorize(c, purchase(1, cardOf(1), 100))
+	require.NoError(t, err)
+	orig := key(1)
+	_, err = f.cl.Authorize(c, centre.AuthRequest{Key: key(2), Kind: centre.KindRefund, Amount: 100, Orig: &orig})
+	require.NoError(t, err)
+	for _, o := range []store.IdemKey{key(1), key(2)} {
+		o := o
+		rev := store.IdemKey{Terminal: o.Terminal, Batch: o.Batch, STAN: o.STAN, MTI: 400}
+		r, err := f.cl.Authorize(c, centre.AuthRequest{Key: rev, Kind: centre.KindReversal, Orig: &o})
+		require.NoError(t, err)
+		require.Equal(t, txn.RCApproved, r.RC)
+	}
+	require.Equal(t, int64(10000), f.balance(t, 1))
+}

@@ -68,20 +68,30 @@ func (l ledgerTx) undo(key string) (account, bool, error) {
 	if o.Delta < 0 {
 		back -= o.Refunded // a purchase: refunds already returned part of it
 	}
+	var purchase *op
+	if o.Kind == centre.KindRefund && o.Orig != "" {
+		if p, ok, err := l.op(o.Orig); err != nil {
+			return account{}, false, err
+		} else if ok {
+			purchase = &p
+		}
+	}
+	if purchase != nil && purchase.Reversed {
+		// The purchase's reversal gave back only what this refund had not:
+		// the customer is whole, the refund stands (the gateway's rule,
+		// docs/protocol.md 9.2).
+		back = 0
+	}
 	a.BalanceFen += back
 	a.WalletFen -= o.Wallet
 	if a.WalletFen < 0 {
 		a.WalletFen = 0
 	}
-	if o.Kind == centre.KindRefund && o.Orig != "" {
+	if purchase != nil && !purchase.Reversed {
 		// Undoing a refund makes that amount refundable again.
-		if p, ok, err := l.op(o.Orig); err != nil {
+		purchase.Refunded -= o.Amount
+		if err := l.putOp(o.Orig, purchase); err != nil {
 			return account{}, false, err
-		} else if ok {
-			p.Refunded -= o.Amount
-			if err := l.putOp(o.Orig, &p); err != nil {
-				return account{}, false, err
-			}
 		}
 	}
 	o.Reversed = true
