@@ -289,6 +289,7 @@ func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) erro
 func (e *Engine) thirdPartyReversal(c *call, orig *store.TxnState) error {
 	c.channel = orig.Channel
 	c.rec.Note += "; channel refund queued"
+	c.rec.Amount = 0 // the campus account does not move: the channel refunds the payer
 	orig.Reversed = true
 	return c.tx.PutTxn(orig)
 }

@@ -103,8 +103,18 @@ func (e *Engine) reversal(c *call) error {
 		c.rec.Amount = 0
 		return nil
 	}
-	if ts.Kind == store.KindPurchase && ts.Channel != "" && ts.Channel != store.ChannelCampus {
-		return e.thirdPartyReversal(c, &ts)
+	if ts.Channel != "" && ts.Channel != store.ChannelCampus {
+		switch ts.Kind {
+		case store.KindPurchase:
+			return e.thirdPartyReversal(c, &ts)
+		case store.KindRefund:
+			// The money went back to the payer's wallet at the channel,
+			// not to the campus account: nothing here to take back.
+			c.rec.Note += "; a channel refund cannot be taken back: it stands (reconcile with the channel's bill)"
+			c.rec.Exception = true
+			c.rec.Amount = 0
+			return nil
+		}
 	}
 	undo := ts.Amount - ts.Refunded
 	a, ok, err := c.tx.Account(ts.Account)
