@@ -256,7 +256,10 @@ func Reconcile(ctx context.Context, c *Client, db *store.DB, o ReconcileOptions)
 		case op.RC != txn.RCApproved:
 			rep.Differences = append(rep.Differences, Difference{What: "record", Key: k, Account: g.account,
 				Detail: what + "approved at the gateway, " + string(op.RC) + " at the centre"})
-		case op.Amount != g.amount:
+		case op.Amount != g.amount && g.kind != store.KindReversal:
+			// (A reversal's journal amount is the signed change it made,
+			// the centre's op keeps the amount the terminal sent: the
+			// balances below compare what reversals did.)
 			rep.Differences = append(rep.Differences, Difference{What: "record", Key: k, Account: g.account,
 				Detail: what + "the centre has the amount " + Yuan(op.Amount)})
 		case g.account != 0 && op.Account != 0 && op.Account != g.account:

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"context"
+	"ecardgw/gateway/ledger"
 	"errors"
 	"sync"
 	"time"
@@ -328,15 +329,88 @@ func (e *Engine) standIn(c *call) error {
 
 // reverseLocalState marks the local record of a reversed purchase, and
 // gives back stand-in exposure that the reversal cancels.
+//
+// The reversal's journal record carries, as in standalone mode, the signed
+// change the centre made (docs/protocol.md 9.2: a purchase gives back what
+// was not refunded, a refund is taken back unless its purchase was
+// reversed, a load is given back): what the centre's own ledger did,
+// worked out from the same state.
 func (e *Engine) reverseLocalState(c *call) error {
 	orig := store.IdemKey{Terminal: c.term.ID, Batch: c.key.Batch, STAN: c.key.STAN, MTI: mti0200}
 	c.rec.Orig = &orig
 	ts, found, err := c.tx.Txn(orig)
 	if err != nil || !found || ts.Reversed {
+		if err == nil {
+			c.rec.Amount = 0
+		}
 		return err
+	}
+	campus := ts.Channel == "" || ts.Channel == store.ChannelCampus
+	switch {
+	case !campus:
+		c.rec.Amount = 0
+	case ts.Kind == store.KindPurchase || ts.Kind == store.KindFee:
+		c.rec.Amount = ts.Amount - ts.Refunded
+	case ts.Kind == store.KindTopUp:
+		c.rec.Amount = -ts.Amount
+	case ts.Kind == store.KindRefund:
+		c.rec.Amount = -ts.Amount
+		if ts.Orig != nil {
+			p, ok, err := c.tx.Txn(*ts.Orig)
+			if err != nil {
+				return err
+			}
+			switch {
+			case ok && p.Reversed:
+				c.rec.Amount = 0
+			case ok:
+				p.Refunded = max(0, p.Refunded-ts.Amount)
+				if err := c.tx.PutTxn(&p); err != nil {
+					return err
+				}
+			}
+		}
+	case ts.Kind == store.KindLoad:
+		c.rec.Amount = ts.Amount
+		if err := e.reverseLoadOnline(c, &ts); err != nil {
+			return err
+		}
+	default:
+		c.rec.Amount = 0
 	}
 	ts.Reversed = true
 	return c.tx.PutTxn(&ts)
+}
+
+// reverseLoadOnline keeps the card's wallet state after the centre gave a
+// load back: as in standalone mode, the card's next load tells whether it
+// took it (Wallet.Reversed, settled by settleReversedLoad). A load that is
+// no longer the card's last was taken (a later load came at a higher
+// counter): the centre, which gave it back, is told to debit it again by
+// a record of its own.
+func (e *Engine) reverseLoadOnline(c *call, ts *store.TxnState) error {
+	a, ok, err := c.tx.Account(ts.Account)
+	if err != nil || !ok {
+		return err
+	}
+	if a.Wallet.LastLoad != (store.IdemKey{}) && a.Wallet.LastLoad != ts.Key {
+		if _, err := ledger.TakeBack(&a, ts.Amount, c.now); err != nil {
+			return nil // past the floor: left to reconciliation (the record is an exception)
+		}
+		orig := ts.Key
+		c.settled = &store.Record{Key: ts.Key.Settled(), Kind: store.KindLoad, ProcCode: PCLoad, Account: a.No,
+			Amount: ts.Amount, Resp: string(RCApproved), BalanceAfter: a.BalanceFen, Orig: &orig, Exception: true,
+			Note: "reversed load debited again: the card took it (a later load followed it)"}
+		c.rec.Exception = true
+		return c.tx.PutAccount(&a)
+	}
+	if a.Wallet.Loaded && a.Wallet.Counter > 0 {
+		a.Wallet.Reversed = &store.ReversedLoad{Key: ts.Key, Counter: a.Wallet.Counter - 1, Amount: ts.Amount}
+		a.Wallet.Balance = max(0, a.Wallet.Balance-ts.Amount)
+		a.Wallet.LastLoadBalance = a.Wallet.Balance
+		return c.tx.PutAccount(&a)
+	}
+	return nil
 }
 
 // ConfirmStandIn is called when the centre has accepted a forwarded
@@ -425,7 +499,15 @@ func (e *Engine) walletLoadOnline(c *call) error {
 		c.rec.Note = "online load declined locally after the centre debited: reverse at the centre"
 		return nil
 	}
-	return e.applyLoad(c, in, c.online.BalanceFen)
+	settled, err := e.settleReversedLoad(c, in)
+	if err != nil {
+		return err
+	}
+	bal := c.online.BalanceFen
+	if settled && c.settled != nil {
+		bal -= c.settled.Amount // the centre applies the settling record once it is delivered
+	}
+	return e.applyLoad(c, in, bal)
 }
 
 // replicaVersions is, per account, the centre's version of the account
