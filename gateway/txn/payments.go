@@ -53,6 +53,12 @@ type PayResult struct {
 	Status     PayStatus
 	ChannelTxn string // the channel's trade number
 	Reason     string
+	// Payer is the channel's id of who paid (WeChat openid, Alipay user
+	// id), when the channel says.
+	Payer string
+	// Account is the campus account bound to Payer (0: none known); a
+	// paid purchase is journalled on it so it shows in that history.
+	Account uint64
 }
 
 // payOutcome is the result of talking to the channel before the store
