@@ -68,6 +68,17 @@ func defaults() map[string]any {
 		"payments.poll_interval": "1s",
 		"payments.insecure":      false,
 
+		"payments.wechat.url":       "",
+		"payments.wechat.app_id":    "",
+		"payments.wechat.mch_id":    "",
+		"payments.wechat.client_ip": "",
+		"payments.wechat.ca_file":   "",
+		"payments.wechat.insecure":  false,
+		"payments.alipay.url":       "",
+		"payments.alipay.app_id":    "",
+		"payments.alipay.ca_file":   "",
+		"payments.alipay.insecure":  false,
+
 		"log.level":  "info",
 		"log.format": "text",
 
