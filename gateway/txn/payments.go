@@ -69,6 +69,7 @@ type payOutcome struct {
 	status     PayStatus
 	channelTxn string
 	outcome    string // metrics label
+	account    uint64 // the campus account bound to the payer (0: none)
 }
 
 // PollPolicy bounds the "user is paying" wait.
@@ -202,7 +203,7 @@ func (e *Engine) pay(ctx context.Context, r PayRequest) *payOutcome {
 			res, err = e.payments.Query(ctx, r.TradeNo)
 		}
 	}
-	out := &payOutcome{status: res.Status, channelTxn: res.ChannelTxn}
+	out := &payOutcome{status: res.Status, channelTxn: res.ChannelTxn, account: res.Account}
 	switch {
 	case err != nil:
 		out.rc, out.outcome = RCCentreDown, "unavailable"
@@ -263,8 +264,19 @@ func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 	if c.rc != RCApproved {
 		return nil
 	}
+	// A payer bound to a campus account: the purchase (and its refund)
+	// shows in that person's history. The account's balance is untouched.
+	if c.pay.account != 0 {
+		a, ok, err := c.tx.Account(c.pay.account)
+		if err != nil {
+			return err
+		}
+		if ok {
+			c.rec.Account, c.rec.BalanceAfter = a.No, a.BalanceFen
+		}
+	}
 	return c.putState(&store.TxnState{Key: c.key, Amount: c.rec.Amount, Kind: store.KindPurchase,
-		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn})
+		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn, Account: c.rec.Account})
 }
 
 // thirdPartyRefund and thirdPartyReversal go back to the channel; without

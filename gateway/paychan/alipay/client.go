@@ -135,8 +135,12 @@ func (a *answer) unknown() bool {
 // does not know either the trade stays PayPaying so the engine keeps
 // querying and cancels it at the poll limit.
 func (c *Client) Pay(ctx context.Context, r txn.PayRequest) (txn.PayResult, error) {
+	subject := r.Subject
+	if subject == "" {
+		subject = "campus payment"
+	}
 	biz := map[string]string{"out_trade_no": r.TradeNo, "scene": "bar_code", "auth_code": r.AuthCode,
-		"subject": truncate(r.Subject, 256), "total_amount": Yuan(r.Amount), "terminal_id": r.Terminal}
+		"subject": truncate(subject, 256), "total_amount": Yuan(r.Amount), "terminal_id": r.Terminal}
 	a, err := c.call(ctx, MethodPay, biz)
 	if err != nil {
 		return txn.PayResult{}, err

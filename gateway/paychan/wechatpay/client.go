@@ -100,8 +100,12 @@ var _ txn.Payments = (*Client)(nil)
 // query, and while that does not know either the trade stays PayPaying so
 // the engine keeps querying and reverses it at the poll limit.
 func (c *Client) Pay(ctx context.Context, r txn.PayRequest) (txn.PayResult, error) {
+	subject := r.Subject
+	if subject == "" {
+		subject = "campus payment"
+	}
 	p := Params{
-		"body":             truncate(r.Subject, 128),
+		"body":             truncate(subject, 128),
 		"out_trade_no":     r.TradeNo,
 		"total_fee":        strconv.FormatInt(r.Amount, 10),
 		"spbill_create_ip": c.o.ClientIP,
