@@ -5,6 +5,7 @@ import (
 
 	"ecardgw/gateway/config"
 	"ecardgw/gateway/paychan"
+	"ecardgw/gateway/service"
 	"ecardgw/gateway/txn"
 	"ecardgw/store"
 )
@@ -22,4 +23,26 @@ func channelPayments(cfg *config.Config, keys *config.Keys, db *store.DB, fallba
 		log.Info("payment channel direct", "channel", ch)
 	}
 	return paychan.New(db, direct, fallback, log), nil
+}
+
+// channelNotify serves the channels' top-up notifications on the service
+// listener (standalone mode): WeChat's when payments.wechat has its app_id
+// and mch_id and the key file its API key, Alipay's when payments.alipay
+// has its app_id and the key file the Alipay public key.
+func (d *Daemon) channelNotify(o *service.Options) error {
+	if d.cfg.Mode == config.ModeConnected {
+		return nil
+	}
+	ck := d.keys.Channels
+	if w := d.cfg.Payments.WeChat; w.AppID != "" && w.MchID != "" && len(ck.WeChatAPIKey) > 0 {
+		o.WeChatNotify = &service.WeChatNotify{AppID: w.AppID, MchID: w.MchID, APIKey: ck.WeChatAPIKey}
+	}
+	if a := d.cfg.Payments.Alipay; a.AppID != "" && len(ck.AlipayPublicKey) > 0 {
+		_, pub, err := paychan.AlipayKeys(d.keys)
+		if err != nil {
+			return err
+		}
+		o.AlipayNotify = &service.AlipayNotify{AppID: a.AppID, Key: pub}
+	}
+	return nil
 }
