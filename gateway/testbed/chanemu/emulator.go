@@ -50,6 +50,10 @@ type Options struct {
 	// a verified TLS client certificate (the real host does).
 	RequireClientCert bool
 	Now               func() time.Time
+	// WeChatPayer and AlipayPayer, when set, pay every code not given to
+	// SetPayer (demos: one payer, bound once, pays whatever code posim
+	// makes up).
+	WeChatPayer, AlipayPayer string
 }
 
 // Script tells a channel how to behave until changed.
@@ -158,6 +162,12 @@ func (e *Emulator) PayerOf(channel, authCode string) string {
 func (e *Emulator) payerLocked(channel, code string) string {
 	if p, ok := e.payers[code]; ok {
 		return p
+	}
+	if channel == WeChat && e.o.WeChatPayer != "" {
+		return e.o.WeChatPayer
+	}
+	if channel == Alipay && e.o.AlipayPayer != "" {
+		return e.o.AlipayPayer
 	}
 	if channel == WeChat {
 		return "oEmu" + lastDigits(code, 10)
