@@ -70,3 +70,15 @@ func TestDemoMakesTheGatewaysChannelsTheEmulator(t *testing.T) {
 		require.NotZero(t, res.Account, "the demo payer is bound")
 	}
 }
+
+// TestMakefileUsesTheDemoMerchant: make run CHANNELS=emulator gives the
+// gateway the demo merchant's ids through the environment.
+func TestMakefileUsesTheDemoMerchant(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "Makefile"))
+	require.NoError(t, err)
+	for _, want := range []string{"ECARDGW_PAYMENTS_WECHAT_APP_ID=" + chanemu.DemoWeChatAppID,
+		"ECARDGW_PAYMENTS_WECHAT_MCH_ID=" + chanemu.DemoWeChatMchID, "ECARDGW_PAYMENTS_ALIPAY_APP_ID=" + chanemu.DemoAlipayAppID,
+		"chanemu demo --config", "--demo-payers"} {
+		require.Contains(t, string(b), want)
+	}
+}
