@@ -102,7 +102,8 @@ func TestChannelsEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 
 	// 1. A bound payer's WeChat code at the canteen POS.
-	resp, _, err := pos.Send(ctx, pos.CodePurchase(boundCode, 1200), true)
+	purchase := pos.CodePurchase(boundCode, 1200)
+	resp, _, err := pos.Send(ctx, purchase, true)
 	require.NoError(t, err)
 	require.Equal(t, "00", posclient.RC(resp))
 	require.EqualValues(t, 10000, g.balance(1), "the campus balance is not touched")
@@ -163,6 +164,32 @@ func TestChannelsEndToEnd(t *testing.T) {
 	}))
 	require.Subset(t, journal, []string{"1/purchase/WECHAT/00", "1/topup/ALIPAY/00", "1/topup/WECHAT/00"})
 	require.Contains(t, strings.Join(journal, " "), "/purchase/WECHAT/P1")
+
+	// The POS reverses the bound purchase: given back at WeChat.
+	resp, _, err = pos.Send(ctx, pos.Reversal(purchase, "98"), true)
+	require.NoError(t, err)
+	require.Equal(t, "00", posclient.RC(resp))
+	var refunded int64
+	for _, no := range emuTrades(t, emu, pos.ID) {
+		if tr, ok := emu.Trade(chanemu.WeChat, no); ok && tr.Payer == emu.PayerOf(chanemu.WeChat, boundCode) {
+			refunded = tr.RefundedFen
+		}
+	}
+	require.EqualValues(t, 1200, refunded)
+
+	// Someone still typing a password at payments.poll_limit: the gateway
+	// gives up (98) and Alipay shows the trade closed.
+	emu.SetScript(chanemu.Alipay, chanemu.Script{UserPaying: -1})
+	resp, _, err = pos.Send(ctx, pos.CodePurchase(alipayCode, 700), true)
+	require.NoError(t, err)
+	require.Equal(t, "98", posclient.RC(resp))
+	var closed bool
+	for _, no := range emuTrades(t, emu, pos.ID) {
+		if tr, ok := emu.Trade(chanemu.Alipay, no); ok {
+			closed = tr.State == chanemu.StateClosed && tr.TotalFen == 700
+		}
+	}
+	require.True(t, closed, "cancelled at the channel")
 }
 
 // emuTrades lists the trade numbers the gateway could have used for a
