@@ -3,6 +3,7 @@ package chanemu_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -70,4 +71,35 @@ func TestControlEndpoints(t *testing.T) {
 	res, err = lc.Query(ctx, "C2")
 	require.NoError(t, err)
 	require.Equal(t, txn.PayCancelled, res.Status)
+}
+
+// TestRequiredFieldsAreChecked: a request missing a documented required
+// field is refused before anything happens, even when correctly signed.
+func TestRequiredFieldsAreChecked(t *testing.T) {
+	const key = "8934e7d15453e97507ef794cf7b0519d"
+	emu := chanemu.New(chanemu.Options{WeChatAppID: "wx2421b1c4370ec43b", WeChatMchID: "10000100", WeChatAPIKey: []byte(key)})
+	srv := httptest.NewServer(emu.Handler())
+	t.Cleanup(srv.Close)
+	full := wechatpay.Params{"appid": "wx2421b1c4370ec43b", "mch_id": "10000100", "nonce_str": "abc123", "body": "x",
+		"out_trade_no": "R1", "total_fee": "1", "spbill_create_ip": "127.0.0.1", "auth_code": "134567890123456789",
+		"sign_type": wechatpay.SignTypeHMAC}
+	for _, drop := range []string{"appid", "mch_id", "nonce_str", "body", "out_trade_no", "total_fee", "spbill_create_ip", "auth_code"} {
+		p := wechatpay.Params{}
+		for k, v := range full {
+			if k != drop {
+				p[k] = v
+			}
+		}
+		p["sign"] = wechatpay.Sign(p, []byte(key))
+		resp, err := http.Post(srv.URL+wechatpay.PathMicropay, "text/xml", strings.NewReader(string(wechatpay.Encode(p))))
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		a, err := wechatpay.Decode(b)
+		require.NoError(t, err)
+		require.Equal(t, "FAIL", a["return_code"], drop)
+	}
+	require.Zero(t, emu.Calls(wechatpay.PathMicropay))
+	_, ok := emu.Trade(chanemu.WeChat, "R1")
+	require.False(t, ok)
 }

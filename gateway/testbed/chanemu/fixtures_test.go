@@ -3,6 +3,7 @@ package chanemu_test
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -131,4 +132,45 @@ func TestAlipayDocumentExamples(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, alipay.Notify{TradeNo: "20150320010101001", ChannelTxn: "2013112011001004330000121536",
 		BuyerID: "208827005434****", AmountFen: 8888, Status: "TRADE_SUCCESS"}, n)
+}
+
+// TestAlipayRequiredFieldsAreChecked: a signed request missing a common
+// or business field is refused (40001/40002, unsigned) and nothing is paid.
+func TestAlipayRequiredFieldsAreChecked(t *testing.T) {
+	appKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	aliKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	emu := chanemu.New(chanemu.Options{AlipayAppID: "2014072300007148", AppPublicKey: &appKey.PublicKey, AlipayKey: aliKey})
+	srv := httptest.NewServer(emu.Handler())
+	defer srv.Close()
+	biz := map[string]string{"out_trade_no": "R1", "scene": "bar_code", "auth_code": "28763443825664394",
+		"subject": "x", "total_amount": "1.00"}
+	common := []string{"app_id", "method", "charset", "sign_type", "timestamp", "version"}
+	drops := append(append([]string{}, common...), "out_trade_no", "scene", "auth_code", "subject", "total_amount")
+	for _, drop := range drops {
+		b := map[string]string{}
+		for k, v := range biz {
+			if k != drop {
+				b[k] = v
+			}
+		}
+		bc, _ := json.Marshal(b)
+		form := url.Values{"app_id": {"2014072300007148"}, "method": {alipay.MethodPay}, "format": {"JSON"},
+			"charset": {"utf-8"}, "sign_type": {"RSA2"}, "timestamp": {time.Now().In(alipay.China).Format(alipay.TimeLayout)},
+			"version": {"1.0"}, "biz_content": {string(bc)}}
+		form.Del(drop)
+		sig, err := alipay.SignRSA2(alipay.SignContent(form, "sign"), appKey)
+		require.NoError(t, err)
+		form.Set("sign", sig)
+		resp, err := http.PostForm(srv.URL+"/gateway.do", form)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		_, err = alipay.ParseAnswer(body, alipay.MethodPay, &aliKey.PublicKey)
+		require.ErrorIs(t, err, alipay.ErrRefused, drop)
+	}
+	require.Zero(t, emu.Calls(alipay.MethodPay))
+	_, ok := emu.Trade(chanemu.Alipay, "R1")
+	require.False(t, ok)
 }
