@@ -266,23 +266,36 @@ func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 	}
 	// A payer bound to a campus account: the purchase (and its refund)
 	// shows in that person's history. The account's balance is untouched.
-	if c.pay.account != 0 {
-		a, ok, err := c.tx.Account(c.pay.account)
-		if err != nil {
-			return err
-		}
-		if ok {
-			c.rec.Account, c.rec.BalanceAfter = a.No, a.BalanceFen
-		}
+	c.rec.Account = c.pay.account
+	if err := c.showBalance(); err != nil {
+		return err
 	}
 	return c.putState(&store.TxnState{Key: c.key, Amount: c.rec.Amount, Kind: store.KindPurchase,
 		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn, Account: c.rec.Account})
+}
+
+// showBalance: a third-party record journalled on a bound payer's account
+// shows that account's (unchanged) balance, like every other record of it.
+func (c *call) showBalance() error {
+	if c.rec.Account == 0 {
+		return nil
+	}
+	a, ok, err := c.tx.Account(c.rec.Account)
+	if err != nil || !ok {
+		c.rec.Account = 0
+		return err
+	}
+	c.rec.BalanceAfter = a.BalanceFen
+	return nil
 }
 
 // thirdPartyRefund and thirdPartyReversal go back to the channel; without
 // an outcome from it (no payment service, or unreachable) they are 91.
 func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) error {
 	c.channel = orig.Channel
+	if err := c.showBalance(); err != nil {
+		return err
+	}
 	if amt > orig.Amount-orig.Refunded {
 		c.decline(RCBadAmount)
 		return nil
@@ -306,6 +319,9 @@ func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) erro
 
 func (e *Engine) thirdPartyReversal(c *call, orig *store.TxnState) error {
 	c.channel = orig.Channel
+	if err := c.showBalance(); err != nil {
+		return err
+	}
 	if c.pay == nil || c.pay.rc != RCApproved {
 		// The channel payment could not be undone now: the reversal is
 		// still approved to the POS (it must stop retrying) and the record
