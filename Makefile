@@ -30,11 +30,26 @@ build: deps
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 # Set up demo keys, terminals and accounts under ./var (once) and run the
-# gateway in standalone mode on loopback.
+# gateway in standalone mode on loopback. make run CHANNELS=emulator also
+# starts the payment channel emulator (chanemu) on $(CHANEMU) as WeChat Pay
+# and Alipay, with the demo payers bound to the first demo account
+# (docs/payments.md), so posim's wechat and alipay kinds are paid there.
+CHANNELS ?=
+CHANEMU  ?= 127.0.0.1:8490
+EMUENV   := ECARDGW_PAYMENTS_WECHAT_URL=http://$(CHANEMU) ECARDGW_PAYMENTS_WECHAT_APP_ID=wx0000000000000001 \
+	ECARDGW_PAYMENTS_WECHAT_MCH_ID=1900000001 ECARDGW_PAYMENTS_ALIPAY_URL=http://$(CHANEMU)/gateway.do \
+	ECARDGW_PAYMENTS_ALIPAY_APP_ID=2021000000000001
 run: build
 	$(BIN)/ecardgw demo init --dir $(VAR)
 	$(BIN)/ecardgw accounts import --config $(CONFIG) $(VAR)/accounts.csv
+ifeq ($(CHANNELS),emulator)
+	$(BIN)/chanemu demo --config $(CONFIG)
+	$(BIN)/chanemu serve --keys $(VAR)/chanemu.yaml --listen $(CHANEMU) --demo-payers & emu=$$!; \
+	trap 'kill $$emu 2>/dev/null' EXIT INT TERM; \
+	$(EMUENV) $(BIN)/ecardgw serve --config $(CONFIG)
+else
 	$(BIN)/ecardgw serve --config $(CONFIG)
+endif
 
 # The whole suite with the race detector. The tests start nats-server and
 # prometheus themselves; .ci/pcscd keeps one pcscd with the vpcd readers up

@@ -295,6 +295,10 @@ type Payments struct {
 	// Insecure allows a plain http:// URL to a host that is not loopback.
 	// The payment service is reached with centre.tls and the centre token.
 	Insecure bool `mapstructure:"insecure"`
+	// WeChat and Alipay, when their url is set, are reached directly by
+	// the channel adapters instead of through payments.url (channels.go).
+	WeChat WeChatPay `mapstructure:"wechat"`
+	Alipay AlipayPay `mapstructure:"alipay"`
 }
 
 // Log configures slog.

@@ -166,6 +166,14 @@ func TestEnvOverrides(t *testing.T) {
 		{"FORWARD_NATS_INSECURE", "true", func(c *Config) any { return c.Forward.NATS.Insecure }, true},
 		{"CENTRE_INSECURE", "true", func(c *Config) any { return c.Centre.Insecure }, true},
 		{"PAYMENTS_INSECURE", "true", func(c *Config) any { return c.Payments.Insecure }, true},
+		{"PAYMENTS_WECHAT_APP_ID", "wx2421b1c4370ec43b", func(c *Config) any { return c.Payments.WeChat.AppID }, "wx2421b1c4370ec43b"},
+		{"PAYMENTS_WECHAT_MCH_ID", "10000100", func(c *Config) any { return c.Payments.WeChat.MchID }, "10000100"},
+		{"PAYMENTS_WECHAT_CLIENT_IP", "10.0.0.5", func(c *Config) any { return c.Payments.WeChat.ClientIP }, "10.0.0.5"},
+		{"PAYMENTS_WECHAT_CA_FILE", "example.yaml", func(c *Config) any { return c.Payments.WeChat.CAFile }, "example.yaml"},
+		{"PAYMENTS_WECHAT_INSECURE", "true", func(c *Config) any { return c.Payments.WeChat.Insecure }, true},
+		{"PAYMENTS_ALIPAY_APP_ID", "2014072300007148", func(c *Config) any { return c.Payments.Alipay.AppID }, "2014072300007148"},
+		{"PAYMENTS_ALIPAY_CA_FILE", "example.yaml", func(c *Config) any { return c.Payments.Alipay.CAFile }, "example.yaml"},
+		{"PAYMENTS_ALIPAY_INSECURE", "true", func(c *Config) any { return c.Payments.Alipay.Insecure }, true},
 		{"ADMIN_TRANSFER_TIMEOUT", "30m", func(c *Config) any { return c.Admin.TransferTimeout }, 30 * time.Minute},
 		{"ADMIN_ALLOWED_HOSTS", "gw1.mgmt.example", func(c *Config) any { return c.Admin.AllowedHosts }, []string{"gw1.mgmt.example"}},
 		{"RETENTION_JOURNAL", "8760h", func(c *Config) any { return c.Retention.Journal }, 8760 * time.Hour},
@@ -181,6 +189,8 @@ func TestEnvOverrides(t *testing.T) {
 		"CENTRE_TLS_CERT_FILE": true, "CENTRE_TLS_KEY_FILE": true,
 		// Files that must exist, some owner-only: TestUpstreamPrivateFilesMustBeOwnerOnly.
 		"FORWARD_NATS_TLS_CERT_FILE": true, "FORWARD_NATS_TLS_KEY_FILE": true, "FORWARD_NATS_NKEY_FILE": true,
+		// A channel url needs its app_id with it: TestChannelConfig.
+		"PAYMENTS_WECHAT_URL": true, "PAYMENTS_ALIPAY_URL": true,
 	}
 	for _, tc := range cases {
 		have[tc.env] = true

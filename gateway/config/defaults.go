@@ -75,6 +75,17 @@ func defaults() map[string]any {
 		"payments.max_pending_per_terminal": 2,
 		"payments.insecure":                 false,
 
+		"payments.wechat.url":       "",
+		"payments.wechat.app_id":    "",
+		"payments.wechat.mch_id":    "",
+		"payments.wechat.client_ip": "",
+		"payments.wechat.ca_file":   "",
+		"payments.wechat.insecure":  false,
+		"payments.alipay.url":       "",
+		"payments.alipay.app_id":    "",
+		"payments.alipay.ca_file":   "",
+		"payments.alipay.insecure":  false,
+
 		"log.level":  "info",
 		"log.format": "text",
 

@@ -32,6 +32,7 @@ type Keys struct {
 	StorageKey          Secret
 	ServiceTokens       []Secret // bearer tokens accepted by the service API
 	Upstream            UpstreamKeys
+	Channels            ChannelKeys // the payment channels' merchant credentials
 	// AdminTokens are the bearer tokens the admin listener accepts for
 	// what returns store data or internals (journal, backup, pprof). They
 	// are separate from ServiceTokens: a token may not be in both lists.
@@ -153,6 +154,8 @@ func parseKeys(data []byte) (*Keys, error) {
 			k.AdminTokens = p.tokens(key, val)
 		case "upstream":
 			p.upstream(val, &k.Upstream)
+		case "channels":
+			p.channels(val, &k.Channels)
 		default:
 			p.bad(key, "unknown key")
 		}
@@ -356,6 +359,7 @@ func (k *Keys) Marshal() []byte {
 		fmt.Fprintf(&b, "  - %q\n", string(t))
 	}
 	k.Upstream.marshal(&b)
+	k.Channels.marshal(&b)
 	b.WriteString("admin_tokens:\n")
 	for _, t := range k.AdminTokens {
 		fmt.Fprintf(&b, "  - %q\n", string(t))

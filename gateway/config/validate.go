@@ -50,6 +50,7 @@ func (c *Config) validate() error {
 	c.validateMoney(&ck)
 	c.validateCentre(&ck)
 	c.validatePayments(&ck)
+	c.validateChannels(&ck)
 	c.validateLog(&ck)
 	c.validateCardIO(&ck)
 	c.Forward.NATS.validate(&ck)

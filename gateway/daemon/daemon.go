@@ -163,13 +163,17 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		})
 		up.centre = up.breaker
 	}
+	payments, err := channelPayments(cfg, keys, db, up.payments, d.log)
+	if err != nil {
+		return nil, d.abandon(err)
+	}
 	var shared txn.SharedReplay
 	if up.shared != nil {
 		shared = up.shared
 	}
 	eng, err := txn.New(txn.Config{
 		Centre:                up.centre,
-		Payments:              up.payments,
+		Payments:              payments,
 		SharedReplay:          shared,
 		CentreTimeout:         cfg.Centre.Timeout,
 		StandIn:               engineStandIn(cfg),

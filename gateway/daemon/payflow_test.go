@@ -265,6 +265,16 @@ func TestPaymentStatusAndMetrics(t *testing.T) {
 	require.Eventually(t, func() bool { return metric(g.scrape(), "ecardgw_payment_pending") == 1 }, 5*time.Second, 20*time.Millisecond)
 	st := fetchStatus(t, g)
 	require.Equal(t, 1, st.Payments.Pending)
+	// The channel has the trade (the pay call was made): only the polls
+	// and the cancel meet it down.
+	require.Eventually(t, func() bool {
+		for stan := 1; stan <= 10; stan++ {
+			if _, err := c.Query(fmt.Sprintf("%s%06d%06d%04d", p.ID, 1, stan, 200)); err == nil {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 20*time.Millisecond)
 
 	// The channel goes down: the cancel at the poll limit is queued.
 	c.SetFaults(refcentre.Faults{Down: true})

@@ -15,7 +15,7 @@ func (d *Daemon) startService() error {
 		d.log.Warn("service API not started: the key file has no service_tokens")
 		return nil
 	}
-	d.Service = service.New(service.Options{
+	opts := service.Options{
 		Addr: d.cfg.Listen.Service,
 		DB:   d.DB,
 		Tokens: func(tok string) bool {
@@ -29,7 +29,11 @@ func (d *Daemon) startService() error {
 		Logger:      d.log,
 		TopUpMaxFen: d.cfg.Limits.TopupMaxFen,
 		GatewayID:   d.cfg.Gateway.ID,
-	})
+	}
+	if err := d.channelNotify(&opts); err != nil {
+		return err
+	}
+	d.Service = service.New(opts)
 	if err := d.Service.Start(); err != nil {
 		return fmt.Errorf("service listener %s: %w", d.cfg.Listen.Service, err)
 	}

@@ -147,7 +147,7 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 			require.Equal(t, http.StatusOK, r.status, rt.method+" "+rt.path)
 		}
 	}
-	require.Equal(t, 5, writes)
+	require.Equal(t, 7, writes)
 	require.Equal(t, "active", f.account(1001).Status.String())
 	require.Empty(t, f.journal())
 	require.Empty(t, f.blacklistCalls())

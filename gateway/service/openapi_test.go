@@ -77,6 +77,9 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ImportResult":   importResponse{},
 		"BlacklistEntry": blacklistEntry{},
 		"Blacklist":      blacklistResponse{},
+		"Binding":        bindResponse{},
+		"BindingsList":   bindingsResponse{},
+		"BindingView":    bindingView{},
 	} {
 		s, ok := schemas[name].(map[string]any)
 		require.True(t, ok, "schema %s", name)

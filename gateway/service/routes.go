@@ -27,6 +27,9 @@ var apiRoutes = []route{
 	{http.MethodPost, "/v1/topups", true, (*Server).topUp},
 	{http.MethodPost, "/v1/fees", true, (*Server).payFee},
 	{http.MethodGet, "/v1/blacklist", false, (*Server).blacklist},
+	{http.MethodGet, "/v1/accounts/{account}/bindings", false, (*Server).bindings},
+	{http.MethodPut, "/v1/accounts/{account}/bindings/{channel}", true, (*Server).bind},
+	{http.MethodDelete, "/v1/accounts/{account}/bindings/{channel}", true, (*Server).unbind},
 }
 
 // reply is a successful (or stored) answer: status and JSON body.
@@ -71,6 +74,10 @@ func (s *Server) routes() *http.ServeMux {
 // paths and methods get a JSON error like everything else.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	// The channels' notifications carry their signature, not a token.
+	if s.notify(w, r) {
+		return
+	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ecardgw"`)
 		s.writeError(w, r, errUnauthorized)

@@ -45,6 +45,10 @@ type Options struct {
 	// MaxBodyBytes bounds a JSON body, MaxImportBytes an accounts file.
 	MaxBodyBytes   int64
 	MaxImportBytes int64
+	// WeChatNotify and AlipayNotify, when set, serve the channels'
+	// top-up notifications (notify.go) at /notify/wechat and /notify/alipay.
+	WeChatNotify *WeChatNotify
+	AlipayNotify *AlipayNotify
 }
 
 // Server is the service API listener.

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -117,6 +118,13 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 	if err := s.decodeJSON(w, r, &q); err != nil {
 		return nil, err
 	}
+	return s.applyTopUp(r.Context(), &q)
+}
+
+// applyTopUp credits a validated-here top-up request once by trade_no: the
+// service API's POST /v1/topups and the channels' notifications
+// (notify.go) both come here.
+func (s *Server) applyTopUp(ctx context.Context, q *topUpRequest) (*reply, error) {
 	p, err := q.validate(s.opts.TopUpMaxFen)
 	if err != nil {
 		return nil, err
@@ -128,7 +136,7 @@ func (s *Server) topUp(w http.ResponseWriter, r *http.Request) (*reply, error) {
 		fail *apiError
 		acct uint64
 	)
-	err = s.db.Update(r.Context(), func(tx *store.Tx) error {
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
 		rep, fail, acct = nil, nil, 0
 		var err error
 		if rep, err = recall(tx, kindTopUp, q.TradeNo, dig); err != nil || rep != nil {

@@ -55,6 +55,12 @@ type PayResult struct {
 	Status     PayStatus
 	ChannelTxn string // the channel's trade number
 	Reason     string
+	// Payer is the channel's id of who paid (WeChat openid, Alipay user
+	// id), when the channel says.
+	Payer string
+	// Account is the campus account bound to Payer (0: none known); a
+	// paid purchase is journalled on it so it shows in that history.
+	Account uint64
 }
 
 // payOutcome is the result of talking to the channel before the store
@@ -65,6 +71,7 @@ type payOutcome struct {
 	status     PayStatus
 	channelTxn string
 	outcome    string // metrics label
+	account    uint64 // the campus account bound to the payer (0: none)
 }
 
 // PollPolicy bounds the "user is paying" wait.
@@ -246,8 +253,29 @@ func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 	if c.rc != RCApproved {
 		return nil
 	}
+	// A payer bound to a campus account: the purchase (and its refund)
+	// shows in that person's history. The account's balance is untouched.
+	c.rec.Account = c.pay.account
+	if err := c.showBalance(); err != nil {
+		return err
+	}
 	return c.putState(&store.TxnState{Key: c.key, Amount: c.rec.Amount, Kind: store.KindPurchase,
-		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn})
+		ProcCode: c.proc, Channel: channel, Time: c.now, RRN: c.pay.channelTxn, Account: c.rec.Account})
+}
+
+// showBalance: a third-party record journalled on a bound payer's account
+// shows that account's (unchanged) balance, like every other record of it.
+func (c *call) showBalance() error {
+	if c.rec.Account == 0 {
+		return nil
+	}
+	a, ok, err := c.tx.Account(c.rec.Account)
+	if err != nil || !ok {
+		c.rec.Account = 0
+		return err
+	}
+	c.rec.BalanceAfter = a.BalanceFen
+	return nil
 }
 
 // thirdPartyRefund journals a third-party refund the channel answered.
@@ -257,6 +285,9 @@ func (e *Engine) thirdPartyPurchase(c *call, channel store.Channel) error {
 // service) it is 91.
 func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) error {
 	c.channel = orig.Channel
+	if err := c.showBalance(); err != nil {
+		return err
+	}
 	if c.reserved && c.pay != nil {
 		c.rc = c.pay.rc
 		switch {
@@ -288,6 +319,9 @@ func (e *Engine) thirdPartyRefund(c *call, orig *store.TxnState, amt int64) erro
 // at once and the POS stops retrying it.
 func (e *Engine) thirdPartyReversal(c *call, orig *store.TxnState) error {
 	c.channel = orig.Channel
+	if err := c.showBalance(); err != nil {
+		return err
+	}
 	c.rec.Note += "; channel refund queued"
 	c.rec.Amount = 0 // the campus account does not move: the channel refunds the payer
 	orig.Reversed = true

@@ -333,7 +333,8 @@ func (p *payment) step(res PayResult, err error, query bool) {
 		e.log.Warn("payment channel did not answer: the trade is cancelled", "trade", p.req.TradeNo, "err", err)
 		p.resolve(out, cancelJob("pay outcome unknown"))
 	case err == nil && res.Status == PayPaid:
-		p.resolve(&payOutcome{rc: RCApproved, status: res.Status, channelTxn: res.ChannelTxn, outcome: "approved"}, nil)
+		p.resolve(&payOutcome{rc: RCApproved, status: res.Status, channelTxn: res.ChannelTxn, outcome: "approved",
+			account: res.Account}, nil)
 	case err == nil && res.Status == PayNotBound:
 		p.resolve(&payOutcome{rc: RCNotBound, status: res.Status, channelTxn: res.ChannelTxn, outcome: "not_bound"}, nil)
 	case err == nil && res.Status != PayPaying:
