@@ -45,6 +45,9 @@ type DB struct {
 	lastGroup int
 	mem       *idemMem  // the idempotency logs as committed; committer goroutine only
 	merge     idemMerge // the idempotency merge in progress; committer goroutine only
+	// mergeWanted asks for merges below idemMergeAt until the logs are
+	// empty (MergeIdemLogs).
+	mergeWanted atomic.Bool
 
 	// broken is set for good by a commit whose outcome is uncertain
 	// (ErrCommitUncertain): no write is taken after it.

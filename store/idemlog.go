@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -76,6 +77,7 @@ type idemMem struct {
 	n       int                // values in all ranges
 	applied uint64             // txid of the last commit applied
 	cleared [idemRanges]uint64 // txid of the commit that last merged each range
+	merged  uint64             // merges ended since Open
 }
 
 func newIdemMem() *idemMem {
@@ -302,7 +304,10 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	m := db.mem
 	st := mergeStep{idemMerge: db.merge}
 	if st.r < 0 {
-		if m.n < db.opt.mergeAt {
+		if m.n == 0 {
+			db.mergeWanted.Store(false)
+		}
+		if m.n < db.opt.mergeAt && (m.n == 0 || !db.mergeWanted.Load()) {
 			return st, nil
 		}
 		for c := range idemRanges {
@@ -417,6 +422,7 @@ func (db *DB) committedIdem(tx *Tx, id uint64, st mergeStep) {
 		m.n -= len(m.ranges[st.r])
 		clear(m.ranges[st.r])
 		m.cleared[st.r] = id
+		m.merged++
 		db.merge = idemMerge{r: -1}
 	default:
 		for i, k := range st.keys[st.from:st.next] {
@@ -467,4 +473,29 @@ func (db *DB) loadIdemMem() error {
 	db.mem = m
 	db.merge = idemMerge{r: -1}
 	return nil
+}
+
+// MergeIdemLogs merges the idempotency logs into the idem bucket now,
+// commit by commit alongside the others' work, however few values they
+// hold (they are otherwise merged once they hold idemMergeAt):
+// PruneIdem works on the bucket. It returns once the logs are empty or as
+// many merges as there are logs (and the one in progress) have ended —
+// under load new values keep arriving — or ctx is done.
+func (db *DB) MergeIdemLogs(ctx context.Context) error {
+	db.mergeWanted.Store(true)
+	db.mem.mu.RLock()
+	target := db.mem.merged + idemRanges + 1
+	db.mem.mu.RUnlock()
+	for {
+		db.mem.mu.RLock()
+		n, merged := db.mem.n, db.mem.merged
+		db.mem.mu.RUnlock()
+		if n == 0 || merged >= target {
+			return nil
+		}
+		// An empty function: its commit carries the next merge step.
+		if err := db.Update(ctx, func(*Tx) error { return nil }); err != nil {
+			return err
+		}
+	}
 }

@@ -88,3 +88,87 @@ func (tx *Tx) firstOutbox() (uint64, bool, error) {
 	}
 	return binary.BigEndian.Uint64(k), true, nil
 }
+
+// Idempotency retention: the idempotency records of requests whose
+// journal records are old enough may be deleted, oldest first, following
+// the journal with a cursor of their own. A request whose record is gone
+// is a new request again: a retransmission of it would be decided anew,
+// a refund of it is answered 25, and its terminal may reuse its batch and
+// STAN. The journal records stay (until journal retention), so nothing a
+// reconciliation needs is lost.
+
+// metaIdemPruned is the settings key of the last journal sequence number
+// whose request's idempotency record was pruned (u64; absent: 0).
+const metaIdemPruned = "idem.pruned"
+
+// IdemPruned is the last journal sequence number up to which idempotency
+// records were pruned (0: none).
+func (tx *Tx) IdemPruned() (uint64, error) {
+	v, err := tx.Meta(metaIdemPruned)
+	if err != nil || v == nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: %s", ErrCorruptValue, metaIdemPruned)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// PruneIdem deletes the idempotency records of the requests journaled
+// after IdemPruned up to sequence number to, visiting at most max records
+// (max <= 0: no limit), and moves IdemPruned to the last one done, which
+// it returns with how many records it deleted. It stops before a request
+// whose newest value is still in the idempotency log (idemlog.go: not
+// merged into the bucket yet), so that a later call deletes it once it
+// is merged; records the journal no longer holds are passed over.
+func (tx *Tx) PruneIdem(to uint64, max int) (n int, last uint64, err error) {
+	if last, err = tx.IdemPruned(); err != nil {
+		return 0, 0, err
+	}
+	if to <= last {
+		return 0, last, nil
+	}
+	b, err := tx.bucket(bktIdem)
+	if err != nil {
+		return 0, 0, err
+	}
+	visited, stopped := 0, false
+	var kb [IdemKeySize]byte
+	err = tx.JournalSince(last, func(r *Record) error {
+		if r.Seq > to {
+			return errStopWalk
+		}
+		if max > 0 && visited == max {
+			stopped = true
+			return errStopWalk
+		}
+		key, err := r.Key.appendKey(kb[:0])
+		if err == nil {
+			_, pending := tx.pending[string(key)]
+			_, logged := tx.db.mem.ranges[idemRange(key)][string(key)]
+			if pending || logged {
+				stopped = true
+				return errStopWalk
+			}
+			if b.Get(key) != nil {
+				if err := b.Delete(key); err != nil {
+					return err
+				}
+				n++
+			}
+		} // else: not a terminal's request (its key names no terminal)
+		visited++
+		last = r.Seq
+		return nil
+	})
+	if err != nil && err != errStopWalk {
+		return n, last, err
+	}
+	if !stopped {
+		last = to // nothing else in the range
+	}
+	return n, last, tx.PutMeta(metaIdemPruned, u64key(last))
+}
+
+// errStopWalk ends a journal walk early.
+var errStopWalk = fmt.Errorf("store: stop")

@@ -62,3 +62,73 @@ func TestPruneJournal(t *testing.T) {
 		return nil
 	})
 }
+
+// PruneIdem deletes the idempotency records of old requests, following
+// the journal with its own cursor; the journal records stay, and a value
+// still in the idempotency log (not merged yet) stops it there, to be
+// pruned once merged.
+func TestPruneIdem(t *testing.T) {
+	for _, merged := range []bool{true, false} {
+		o := Options{mergeAt: 1}
+		if !merged {
+			o = Options{} // every value stays in the log
+		}
+		db, _ := openTest(t, o)
+		key := func(i int) IdemKey { return IdemKey{Terminal: "T0000001", Batch: 1, STAN: uint32(i), MTI: 200} }
+		for i := 1; i <= 10; i++ {
+			update(t, db, func(tx *Tx) error {
+				r := sampleRecord(0, uint32(i))
+				if _, err := tx.AppendJournal(&r); err != nil {
+					return err
+				}
+				return tx.PutIdemTxn(key(i), Fingerprint{}, []byte("answer"), &TxnState{Key: key(i), Amount: 1, Kind: "purchase", Time: t0})
+			})
+		}
+		// More commits, so that merges carry the values into the bucket.
+		for i := 0; i < 40; i++ {
+			update(t, db, func(tx *Tx) error { return tx.PutMeta("x", []byte{byte(i)}) })
+		}
+		prune := func(to uint64, max int) (int, uint64) {
+			var n int
+			var last uint64
+			update(t, db, func(tx *Tx) error {
+				var err error
+				n, last, err = tx.PruneIdem(to, max)
+				return err
+			})
+			return n, last
+		}
+		n1, last := prune(6, 4)
+		n2, last2 := prune(6, 0)
+		if merged {
+			require.Equal(t, uint64(4), last)
+			require.Equal(t, uint64(6), last2)
+			require.Equal(t, 6, n1+n2)
+		} else {
+			require.Zero(t, n1+n2, "values in the log are kept")
+			require.Zero(t, last2, "and the cursor waits before them")
+			// Merged on request, however few they are, they go.
+			require.NoError(t, db.MergeIdemLogs(t.Context()))
+			n, last := prune(6, 0)
+			require.Equal(t, 6, n)
+			require.Equal(t, uint64(6), last)
+		}
+		view(t, db, func(tx *Tx) error {
+			for i := 1; i <= 10; i++ {
+				_, ok, err := tx.Idem(key(i))
+				require.NoError(t, err)
+				require.Equal(t, i > 6, ok, "key %d", i)
+				_, ok, err = tx.JournalRecord(uint64(i))
+				require.NoError(t, err)
+				require.True(t, ok, "the journal keeps record %d", i)
+			}
+			p, err := tx.IdemPruned()
+			require.NoError(t, err)
+			require.Equal(t, uint64(6), p)
+			return nil
+		})
+		n, last := prune(3, 0)
+		require.Zero(t, n, "behind the cursor: nothing")
+		require.Equal(t, uint64(6), last)
+	}
+}
