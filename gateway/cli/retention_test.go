@@ -105,3 +105,46 @@ func TestRetentionInTheGateway(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, `"records": 0`)
 }
+
+// TestStorePruneIdempotency: retention.idempotency deletes the idempotency
+// records of requests older than it (a retransmission of one would be a
+// new request; its batch and STAN may be used again) and keeps the
+// journal; recent requests keep theirs.
+func TestStorePruneIdempotency(t *testing.T) {
+	keep := (time.Since(opsT0) - 24*time.Hour).Round(time.Hour)
+	cfg, dbPath := writeOpsConfigWith(t, freeAddr(t), "retention: {idempotency: "+keep.String()+"}\n", "")
+	db, err := store.Open(dbPath, store.Options{})
+	require.NoError(t, err)
+	now := time.Now().UTC()
+	for i := 1; i <= 6; i++ {
+		r := opsRecord(i)
+		if i > 4 {
+			r.Time = now
+		}
+		require.NoError(t, db.Update(t.Context(), func(tx *store.Tx) error {
+			if _, err := tx.AppendJournal(r); err != nil {
+				return err
+			}
+			return tx.PutIdemTxn(r.Key, store.Fingerprint{}, []byte("answer"), &store.TxnState{Key: r.Key, Account: 1, Amount: r.Amount,
+				Kind: store.KindPurchase, Time: r.Time})
+		}))
+	}
+	require.NoError(t, db.Close())
+
+	code, out, errOut := runCLI(t, "--config", cfg, "store", "prune")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "pruned 4 idempotency records\n")
+
+	db, err = store.Open(dbPath, store.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		for i := 1; i <= 6; i++ {
+			_, ok, err := tx.Idem(opsRecord(i).Key)
+			require.NoError(t, err)
+			require.Equal(t, i > 4, ok, "request %d", i)
+		}
+		return nil
+	}))
+	require.Equal(t, []uint64{1, 2, 3, 4, 5, 6}, journalOf(t, db), "the journal keeps every record")
+}

@@ -178,13 +178,16 @@ the store: this command is for a stopped gateway.`,
 			if err != nil {
 				return err
 			}
-			p, err := inspect.Prune(cmd.Context(), db, inspect.Retention{Journal: r.Journal, Outbox: r.Outbox, Dir: r.ArchiveDir,
+			p, err := inspect.Prune(cmd.Context(), db, inspect.Retention{Journal: r.Journal, Outbox: r.Outbox, Idempotency: r.Idempotency, Dir: r.ArchiveDir,
 				KeepFrom: daemon.RetentionKeepFrom(cfg)}, time.Now().UTC())
 			if cerr := db.Close(); err == nil {
 				err = cerr
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "archived and pruned %d journal records and %d outbox entries\n", p.Journal, p.Outbox)
+			if r.Idempotency > 0 {
+				fmt.Fprintf(out, "pruned %d idempotency records\n", p.Idem)
+			}
 			for _, f := range p.Files {
 				fmt.Fprintf(out, "archive %s\n", f)
 			}

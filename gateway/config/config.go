@@ -128,14 +128,17 @@ func (t Terminal) DoubleMAK() bool { return t.MAK == MAK3DES }
 // entries; older ones are exported to a file in ArchiveDir first, then
 // removed. Zero keeps them for ever (the default).
 type Retention struct {
-	Journal    time.Duration `mapstructure:"journal"`     // journal records older than this
-	Outbox     time.Duration `mapstructure:"outbox"`      // undelivered outbox entries older than this
-	ArchiveDir string        `mapstructure:"archive_dir"` // where the archive files go
-	Interval   time.Duration `mapstructure:"interval"`    // how often the running gateway prunes
+	Journal time.Duration `mapstructure:"journal"` // journal records older than this
+	Outbox  time.Duration `mapstructure:"outbox"`  // undelivered outbox entries older than this
+	// Idempotency prunes the idempotency records (retransmission answers,
+	// refundable amounts) of requests older than this; at most Journal.
+	Idempotency time.Duration `mapstructure:"idempotency"`
+	ArchiveDir  string        `mapstructure:"archive_dir"` // where the archive files go
+	Interval    time.Duration `mapstructure:"interval"`    // how often the running gateway prunes
 }
 
 // Enabled reports whether anything is pruned.
-func (r Retention) Enabled() bool { return r.Journal > 0 || r.Outbox > 0 }
+func (r Retention) Enabled() bool { return r.Journal > 0 || r.Outbox > 0 || r.Idempotency > 0 }
 
 // Session configures terminal sessions.
 type Session struct {

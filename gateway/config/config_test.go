@@ -178,6 +178,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"ADMIN_ALLOWED_HOSTS", "gw1.mgmt.example", func(c *Config) any { return c.Admin.AllowedHosts }, []string{"gw1.mgmt.example"}},
 		{"RETENTION_JOURNAL", "8760h", func(c *Config) any { return c.Retention.Journal }, 8760 * time.Hour},
 		{"RETENTION_OUTBOX", "720h", func(c *Config) any { return c.Retention.Outbox }, 720 * time.Hour},
+		{"RETENTION_IDEMPOTENCY", "2160h", func(c *Config) any { return c.Retention.Idempotency }, 2160 * time.Hour},
 		{"RETENTION_ARCHIVE_DIR", "/srv/archive", func(c *Config) any { return c.Retention.ArchiveDir }, "/srv/archive"},
 		{"RETENTION_INTERVAL", "10m", func(c *Config) any { return c.Retention.Interval }, 10 * time.Minute},
 	}
@@ -439,4 +440,22 @@ func TestGatewayID(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "north-1", c.Gateway.ID)
 	require.NotContains(t, strings.Join(c.Warnings, "\n"), "gateway.id")
+}
+
+// retention.idempotency needs no archive (the journal keeps the records),
+// is at least a day, and no longer than retention.journal.
+func TestRetentionIdempotency(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	load := func(body string) (*Config, error) {
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		return Load(path)
+	}
+	c, err := load("retention: {idempotency: 2160h}\n")
+	require.NoError(t, err)
+	require.Equal(t, 2160*time.Hour, c.Retention.Idempotency)
+	require.True(t, c.Retention.Enabled())
+	_, err = load("retention: {idempotency: 1h}\n")
+	require.ErrorContains(t, err, "retention.idempotency")
+	_, err = load("retention: {idempotency: 9000h, journal: 8760h, archive_dir: /srv/archive}\n")
+	require.ErrorContains(t, err, "longer than retention.journal")
 }

@@ -109,6 +109,7 @@ func defaults() map[string]any {
 
 		"retention.journal":     "0s",
 		"retention.outbox":      "0s",
+		"retention.idempotency": "0s",
 		"retention.archive_dir": "",
 		"retention.interval":    "1h",
 	}

@@ -499,7 +499,14 @@ func (r Retention) validate(ck *checker) {
 	ck.duration("retention.journal", r.Journal, 0, century)
 	ck.duration("retention.outbox", r.Outbox, 0, century)
 	ck.duration("retention.interval", r.Interval, time.Second, 7*24*time.Hour)
-	if r.Enabled() {
+	ck.duration("retention.idempotency", r.Idempotency, 0, century)
+	if r.Idempotency > 0 && r.Idempotency < 24*time.Hour {
+		ck.bad("retention.idempotency", "%v is less than a day: a terminal's retransmissions, reversals and refunds need their originals", r.Idempotency)
+	}
+	if r.Idempotency > 0 && r.Journal > 0 && r.Idempotency > r.Journal {
+		ck.bad("retention.idempotency", "%v is longer than retention.journal (%v): the records are found through the journal", r.Idempotency, r.Journal)
+	}
+	if r.Journal > 0 || r.Outbox > 0 {
 		if r.ArchiveDir == "" {
 			ck.bad("retention.archive_dir", "is required when retention.journal or retention.outbox is set: records are archived there before they are pruned")
 		} else {

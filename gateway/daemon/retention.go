@@ -40,10 +40,10 @@ func (d *Daemon) prune(ctx context.Context) {
 	if !r.Enabled() {
 		return
 	}
-	p, err := inspect.Prune(ctx, d.DB, inspect.Retention{Journal: r.Journal, Outbox: r.Outbox, Dir: r.ArchiveDir, KeepFrom: d.keepFrom},
+	p, err := inspect.Prune(ctx, d.DB, inspect.Retention{Journal: r.Journal, Outbox: r.Outbox, Idempotency: r.Idempotency, Dir: r.ArchiveDir, KeepFrom: d.keepFrom},
 		time.Now().UTC())
-	if p.Journal+p.Outbox > 0 {
-		d.log.Info("retention: archived and pruned", "journal", p.Journal, "outbox", p.Outbox, "files", p.Files)
+	if p.Journal+p.Outbox+p.Idem > 0 {
+		d.log.Info("retention: archived and pruned", "journal", p.Journal, "outbox", p.Outbox, "idempotency", p.Idem, "files", p.Files)
 	}
 	if err != nil && ctx.Err() == nil {
 		d.log.Error("retention: pruning stopped", "err", err)

@@ -26,7 +26,11 @@ var ErrArchive = errors.New("archive")
 type Retention struct {
 	Journal time.Duration // journal records older than this
 	Outbox  time.Duration // undelivered outbox entries older than this (they stay in the journal)
-	Dir     string        // the archive directory (required when an age is set)
+	// Idempotency: the idempotency records of requests journaled longer
+	// ago than this (at most Journal, when that is set: the journal
+	// records they belong to stay, so nothing is archived for them).
+	Idempotency time.Duration
+	Dir         string // the archive directory (required when an age is set)
 	// KeepFrom, when set, returns the lowest sequence number something
 	// else still needs (a second sink's position + 1); 0 for none.
 	KeepFrom func(tx *store.Tx) (uint64, error)
@@ -38,6 +42,7 @@ type Retention struct {
 type Pruned struct {
 	Journal int      // journal records archived and deleted
 	Outbox  int      // outbox entries archived and deleted
+	Idem    int      // idempotency records deleted
 	Files   []string // the archive files written
 }
 
@@ -50,6 +55,14 @@ const pruneChunk = 5000
 // archived again next time (the file is rewritten whole).
 func Prune(ctx context.Context, db *store.DB, r Retention, now time.Time) (Pruned, error) {
 	var p Pruned
+	if r.Idempotency > 0 {
+		// First, while the journal still holds the requests' records.
+		n, err := pruneIdem(ctx, db, now.Add(-r.Idempotency))
+		p.Idem = n
+		if err != nil {
+			return p, err
+		}
+	}
 	if r.Journal <= 0 && r.Outbox <= 0 {
 		return p, nil
 	}
@@ -235,4 +248,54 @@ func archive(name string, want int, fill func(*Writer) error) error {
 		err = fmt.Errorf("%w: %w", ErrArchive, err)
 	}
 	return err
+}
+
+// pruneIdem deletes the idempotency records of the requests journaled
+// before cutoff (store.Tx.PruneIdem), pruneChunk records a commit.
+func pruneIdem(ctx context.Context, db *store.DB, cutoff time.Time) (int, error) {
+	var to uint64
+	err := db.View(func(tx *store.Tx) error {
+		from, err := tx.IdemPruned()
+		if err != nil {
+			return err
+		}
+		return tx.JournalSince(from, func(rec *store.Record) error {
+			if !rec.Time.Before(cutoff) {
+				return errFirst
+			}
+			to = rec.Seq
+			return nil
+		})
+	})
+	if errors.Is(err, errFirst) {
+		err = nil
+	}
+	if err != nil || to == 0 {
+		return 0, err
+	}
+	// The records to prune may still be in the idempotency logs, which a
+	// quiet gateway merges only rarely: merge them now.
+	if err := db.MergeIdemLogs(ctx); err != nil {
+		return 0, err
+	}
+	total := 0
+	for ctx.Err() == nil {
+		var n int
+		var last, before uint64
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			if before, err = tx.IdemPruned(); err != nil {
+				return err
+			}
+			n, last, err = tx.PruneIdem(to, pruneChunk)
+			return err
+		}); err != nil {
+			return total, err
+		}
+		total += n
+		if last >= to || last == before {
+			break // done, or waiting for values still in the idempotency log
+		}
+	}
+	return total, ctx.Err()
 }
