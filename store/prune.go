@@ -17,13 +17,17 @@ const metaJournalStart = "journal.start"
 
 // JournalStart is the first sequence number the journal may still hold:
 // everything below it was pruned.
-func (tx *Tx) JournalStart() (uint64, error) {
-	v, err := tx.Meta(metaJournalStart)
+func (tx *Tx) JournalStart() (uint64, error) { return tx.metaSeq(metaJournalStart, 1) }
+
+// metaSeq reads a sequence number kept in the settings bucket (dflt when
+// absent).
+func (tx *Tx) metaSeq(key string, dflt uint64) (uint64, error) {
+	v, err := tx.Meta(key)
 	if err != nil || v == nil {
-		return 1, err
+		return dflt, err
 	}
 	if len(v) != 8 {
-		return 0, fmt.Errorf("%w: %s", ErrCorruptValue, metaJournalStart)
+		return 0, fmt.Errorf("%w: %s", ErrCorruptValue, key)
 	}
 	return binary.BigEndian.Uint64(v), nil
 }
@@ -103,16 +107,7 @@ const metaIdemPruned = "idem.pruned"
 
 // IdemPruned is the last journal sequence number up to which idempotency
 // records were pruned (0: none).
-func (tx *Tx) IdemPruned() (uint64, error) {
-	v, err := tx.Meta(metaIdemPruned)
-	if err != nil || v == nil {
-		return 0, err
-	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("%w: %s", ErrCorruptValue, metaIdemPruned)
-	}
-	return binary.BigEndian.Uint64(v), nil
-}
+func (tx *Tx) IdemPruned() (uint64, error) { return tx.metaSeq(metaIdemPruned, 0) }
 
 // PruneIdem deletes the idempotency records of the requests journaled
 // after IdemPruned up to sequence number to, visiting at most max records
