@@ -118,5 +118,12 @@ func TestOutcomesDoNotAllocate(t *testing.T) {
 		ctx := context.Background()
 		return testing.AllocsPerRun(200, func() { _ = f.eng.HandleFrom(ctx, peer, req) })
 	}
-	require.Equal(t, allocs(&recorder{}), allocs(&nopOutcomes{}))
+	got, base := allocs(&recorder{}), allocs(&nopOutcomes{})
+	if raceEnabled {
+		// sync.Pool drops a share of the pooled work at random under the
+		// race detector: the counts move by the work's own allocations.
+		require.InDelta(t, base, got, 1.5)
+		return
+	}
+	require.Equal(t, base, got)
 }
