@@ -26,6 +26,11 @@ const VPCDReader = "Virtual PCD"
 // here, the margin is for a loaded CI machine.
 const (
 	readyTimeout = 10 * time.Second
+	// portsTimeout bounds the wait for the vpcd ports of a pcscd that
+	// stopped: a connection a virtual card still held open keeps its port
+	// in FIN_WAIT_2 until the kernel gives up on it (tcp_fin_timeout, 60 s
+	// by default).
+	portsTimeout = 75 * time.Second
 	stopTimeout  = 5 * time.Second
 	lockTimeout  = 3 * time.Minute
 )
@@ -66,7 +71,7 @@ var vpcdPorts = []string{"127.0.0.1:35963", "127.0.0.1:35964"}
 // that is still shutting down (another test binary's, or one stopped by
 // hand) keeps them, and a new pcscd would then come up without readers.
 func waitPortsFree() error {
-	deadline := time.Now().Add(readyTimeout)
+	deadline := time.Now().Add(portsTimeout)
 	for {
 		busy := ""
 		for _, a := range vpcdPorts {
