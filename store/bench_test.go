@@ -15,7 +15,7 @@ func benchDB(b *testing.B, onCommit func(int, time.Duration, error)) *DB {
 	db, _ := openTest(b, Options{SkipCheck: true, OnCommit: onCommit})
 	update(b, db, func(tx *Tx) error {
 		for i := range benchAccounts {
-			a := Account{No: uint64(i + 1), Name: "bench", BalanceFen: 1 << 40}
+			a := Account{No: uint64(i + 1), Name: "bench", BalanceFen: 500_000_000_000}
 			if err := tx.PutAccount(&a); err != nil {
 				return err
 			}
