@@ -203,7 +203,6 @@ func (s *Suite) echoFigure(ctx context.Context) (Figure, error) {
 	s.scaling.Baseline = append(s.scaling.Baseline, point(base))
 	s.scaling.Echo = append(s.scaling.Echo, point(r))
 	ratioV := r.Throughput / base.Throughput
-	s.purchaseRate = r.Throughput
 	f.Tables = []Table{loadTable(loadRow("bare echo", base), loadRow("gateway echo", r))}
 	f.Result = fmt.Sprintf("%s answers/s vs %s: **%.2f** of bare echo", num(r.Throughput), num(base.Throughput), ratioV)
 	f.Status, f.Margin = margin(ratioV, 0.60, true)
@@ -256,6 +255,7 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 		return f, lat, disk, err
 	}
 	s.scaling.Purchases = append(s.scaling.Purchases, point(r))
+	s.purchaseRate = r.Throughput
 	ratioV := r.Throughput / base.Throughput
 	f.Tables = []Table{loadTable(loadRow("bare echo", base), loadRow("gateway purchases", r))}
 	if note := c1.since(c0, r.Duration); note != "" {
