@@ -393,24 +393,18 @@ func (e *Engine) reverseLoadOnline(c *call, ts *store.TxnState) error {
 	if err != nil || !ok {
 		return err
 	}
-	if a.Wallet.LastLoad != (store.IdemKey{}) && a.Wallet.LastLoad != ts.Key {
+	if loadTakenSince(&a, ts.Key) {
 		if _, err := ledger.TakeBack(&a, ts.Amount, c.now); err != nil {
 			return nil // past the floor: left to reconciliation (the record is an exception)
 		}
-		orig := ts.Key
-		c.settled = &store.Record{Key: ts.Key.Settled(), Kind: store.KindLoad, ProcCode: PCLoad, Account: a.No,
-			Amount: ts.Amount, Resp: string(RCApproved), BalanceAfter: a.BalanceFen, Orig: &orig, Exception: true,
-			Note: "reversed load debited again: the card took it (a later load followed it)"}
+		c.debitedAgain(ts.Key, &a, ts.Amount, "a later load followed it")
 		c.rec.Exception = true
 		return c.tx.PutAccount(&a)
 	}
-	if a.Wallet.Loaded && a.Wallet.Counter > 0 {
-		a.Wallet.Reversed = &store.ReversedLoad{Key: ts.Key, Counter: a.Wallet.Counter - 1, Amount: ts.Amount}
-		a.Wallet.Balance = max(0, a.Wallet.Balance-ts.Amount)
-		a.Wallet.LastLoadBalance = a.Wallet.Balance
-		return c.tx.PutAccount(&a)
+	if !awaitNextLoad(&a, ts) {
+		return nil
 	}
-	return nil
+	return c.tx.PutAccount(&a)
 }
 
 // ConfirmStandIn is called when the centre has accepted a forwarded

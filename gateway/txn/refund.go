@@ -131,7 +131,7 @@ func (e *Engine) reversal(c *call) error {
 			return nil
 		}
 	case store.KindLoad:
-		if a.Wallet.LastLoad != (store.IdemKey{}) && a.Wallet.LastLoad != ts.Key {
+		if loadTakenSince(&a, ts.Key) {
 			// A later load came since, at a higher online counter: the card
 			// took this one. The reversal is answered but gives nothing
 			// back.
@@ -144,18 +144,9 @@ func (e *Engine) reversal(c *call) error {
 			return nil
 		}
 		undo = ts.Amount
-		if a.Wallet.Loaded && a.Wallet.Counter > 0 {
-			// The card says nothing yet: the next load tells whether it took
-			// this one (settleReversedLoad). The online counter stays where
-			// the load's MAC1 put it; the wallet's balance as last seen is
-			// the one before this load.
-			a.Wallet.Reversed = &store.ReversedLoad{Key: ts.Key, Counter: a.Wallet.Counter - 1, Amount: ts.Amount}
-			a.Wallet.Balance -= ts.Amount
-			if a.Wallet.Balance < 0 {
-				a.Wallet.Balance = 0
-			}
-			a.Wallet.LastLoadBalance = a.Wallet.Balance
-		}
+		// The card says nothing yet: its next load tells whether it took
+		// this one.
+		awaitNextLoad(&a, &ts)
 	case store.KindRefund:
 		undone, err := e.unrefund(c, &ts)
 		if err != nil {

@@ -199,12 +199,40 @@ func (e *Engine) settleReversedLoad(c *call, in *loadInput) (settled bool, err e
 			return false, err
 		}
 	}
-	orig := r.Key
-	c.settled = &store.Record{Key: r.Key.Settled(), Kind: store.KindLoad, ProcCode: c.proc, Account: in.a.No,
-		CardMasked: c.rec.CardMasked, Amount: r.Amount, Resp: string(RCApproved), BalanceAfter: in.a.BalanceFen,
-		Orig: &orig, Exception: true,
-		Note: "reversed load debited again: the card took it (online counter " +
-			strconv.Itoa(int(r.Counter)) + ", this load came at " + strconv.Itoa(int(in.ctr)) + ")"}
+	c.debitedAgain(r.Key, &in.a, r.Amount, "online counter "+strconv.Itoa(int(r.Counter))+
+		", this load came at "+strconv.Itoa(int(in.ctr)))
+	c.settled.CardMasked = c.rec.CardMasked
 	c.hasBal, c.bal = true, in.a.BalanceFen
 	return true, nil
+}
+
+// loadTakenSince reports whether a load after the one keyed k reached
+// the account's card: then the card took k's load (the online counter
+// moves only on a completed load).
+func loadTakenSince(a *store.Account, k store.IdemKey) bool {
+	return a.Wallet.LastLoad != (store.IdemKey{}) && a.Wallet.LastLoad != k
+}
+
+// awaitNextLoad records a reversed load, the card's last, for its next
+// load to settle (settleReversedLoad). The online counter stays where the
+// load's MAC1 put it; the wallet's balance as last seen is the one before
+// the load. It reports whether it changed a.
+func awaitNextLoad(a *store.Account, ts *store.TxnState) bool {
+	if !a.Wallet.Loaded || a.Wallet.Counter == 0 {
+		return false
+	}
+	a.Wallet.Reversed = &store.ReversedLoad{Key: ts.Key, Counter: a.Wallet.Counter - 1, Amount: ts.Amount}
+	a.Wallet.Balance = max(0, a.Wallet.Balance-ts.Amount)
+	a.Wallet.LastLoadBalance = a.Wallet.Balance
+	return true
+}
+
+// debitedAgain journals a reversed load of amount the card took after all,
+// taken back from a (already debited): a record of its own, keyed by the
+// load it settles, flagged for the settlement report.
+func (c *call) debitedAgain(load store.IdemKey, a *store.Account, amount int64, why string) {
+	orig := load
+	c.settled = &store.Record{Key: load.Settled(), Kind: store.KindLoad, ProcCode: PCLoad, Account: a.No,
+		Amount: amount, Resp: string(RCApproved), BalanceAfter: a.BalanceFen, Orig: &orig, Exception: true,
+		Note: "reversed load debited again: the card took it (" + why + ")"}
 }
