@@ -354,21 +354,13 @@ func (e *Engine) reverseLocalState(c *call) error {
 	case ts.Kind == store.KindTopUp:
 		c.rec.Amount = -ts.Amount
 	case ts.Kind == store.KindRefund:
+		undone, err := e.unrefund(c, &ts)
+		if err != nil {
+			return err
+		}
 		c.rec.Amount = -ts.Amount
-		if ts.Orig != nil {
-			p, ok, err := c.tx.Txn(*ts.Orig)
-			if err != nil {
-				return err
-			}
-			switch {
-			case ok && p.Reversed:
-				c.rec.Amount = 0
-			case ok:
-				p.Refunded = max(0, p.Refunded-ts.Amount)
-				if err := c.tx.PutTxn(&p); err != nil {
-					return err
-				}
-			}
+		if !undone {
+			c.rec.Amount = 0
 		}
 	case ts.Kind == store.KindLoad:
 		c.rec.Amount = ts.Amount
