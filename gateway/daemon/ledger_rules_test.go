@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,16 +46,7 @@ func TestTerminalAndServiceAPIObeyOneLedger(t *testing.T) {
 		}))
 		return resp
 	}
-	post := func(path, body string) int {
-		req, err := http.NewRequest(http.MethodPost, "http://"+g.d.Service.Addr()+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+strings.Repeat("t", 40))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		_ = resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(path, body string) int { return servicePost(t, g.d.Service.Addr(), path, body) }
 	n := 0
 	for _, tc := range []struct {
 		name string

@@ -355,12 +355,20 @@ func (w *moneyWorld) charged() map[uint64]int64 {
 }
 
 func (w *moneyWorld) post(path, body string) int {
-	req, err := http.NewRequest(http.MethodPost, "http://"+w.service+path, strings.NewReader(body))
-	require.NoError(w.t, err)
+	w.t.Helper()
+	return servicePost(w.t, w.service, path, body)
+}
+
+// servicePost posts a JSON body to the service API at addr with the test
+// gateways' service token and returns the HTTP status.
+func servicePost(t *testing.T, addr, path, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(body))
+	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+strings.Repeat("t", 40))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
-	require.NoError(w.t, err, "seed %d op %d: %s", w.seed, w.op, path)
+	require.NoError(t, err, path)
 	_ = resp.Body.Close()
 	return resp.StatusCode
 }
