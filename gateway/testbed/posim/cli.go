@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,6 +41,7 @@ type runFlags struct {
 	goalP99                           time.Duration
 	baseline                          bool
 	seed                              uint64
+	cpuProfile                        string
 }
 
 // RunPlan is a validated posim run: one Options per terminal count.
@@ -50,6 +52,9 @@ type RunPlan struct {
 	Baseline                          bool
 	// GoalP99 is drawn as the goal line of the latency plot (0: none).
 	GoalP99 time.Duration
+	// CPUProfile, if set, receives a CPU profile of this process over
+	// the whole invocation (go tool pprof FILE).
+	CPUProfile string
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -70,6 +75,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.goalP99, "goal-p99", 50*time.Millisecond, "p99 latency goal drawn on the --png latency plot (docs/BENCHMARKS.md; 0: none)")
 	fl.BoolVar(&f.baseline, "baseline", false, "also run the bare gnet echo baseline in-process and print the ratio")
 	fl.Uint64Var(&f.seed, "seed", 0, "random seed for the mix (0: from the clock)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of posim itself to `FILE` (go tool pprof FILE)")
 }
 
 // ParseTerminals reads "100,1000,5000".
@@ -115,7 +121,7 @@ func (f *runFlags) plan() (*RunPlan, error) {
 		return nil, err
 	}
 	p := &RunPlan{Config: f.config, Accounts: f.accounts, IssuerKey: f.issuerKey, Addr: f.addr,
-		JSON: f.jsonPath, PNG: png, Baseline: f.baseline, GoalP99: f.goalP99}
+		JSON: f.jsonPath, PNG: png, Baseline: f.baseline, GoalP99: f.goalP99, CPUProfile: f.cpuProfile}
 	// The whole invocation is bounded, not only each run: every terminal
 	// count is a run, and --baseline adds one of the same length.
 	runs := len(counts)
@@ -165,6 +171,13 @@ func newRunCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if p.CPUProfile != "" {
+				stopProfile, err := startCPUProfile(p.CPUProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			_, err = Execute(ctx, p, cmd.OutOrStdout(), cmd.ErrOrStderr(), isTTY(cmd.ErrOrStderr()))
 			return err
 		},
@@ -288,6 +301,23 @@ func checkPNGPath(path string) (string, error) {
 		return "", fmt.Errorf("%w: --png %s is a directory", ErrOutput, path)
 	}
 	return path, nil
+}
+
+// startCPUProfile starts the CPU profile of --cpuprofile; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	fh, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --cpuprofile: %v", ErrOutput, err)
+	}
+	if err := pprof.StartCPUProfile(fh); err != nil {
+		_ = fh.Close()
+		return nil, fmt.Errorf("%w: --cpuprofile: %v", ErrOutput, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = fh.Close()
+	}, nil
 }
 
 func scalingPath(png string) string {

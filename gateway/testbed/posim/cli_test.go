@@ -1,6 +1,7 @@
 package posim
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,6 +67,9 @@ func TestParseRunArgs(t *testing.T) {
 		{"png without extension", []string{"--count", "1", "--png", pngDir + "/sim"}, nil, func(t *testing.T, p *RunPlan) {
 			require.Equal(t, pngDir+"/sim.png", p.PNG, "the extension is added, as gonum plot needs it")
 		}},
+		{"cpu profile", []string{"--count", "1", "--cpuprofile", "/tmp/p.pprof"}, nil, func(t *testing.T, p *RunPlan) {
+			require.Equal(t, "/tmp/p.pprof", p.CPUProfile)
+		}},
 		{"png is a directory", []string{"--count", "1", "--png", pngDir + "/d.png"}, ErrOutput, nil},
 	}
 	for _, c := range cases {
@@ -95,4 +99,38 @@ func TestCheckLoopback(t *testing.T) {
 			require.ErrorIs(t, err, ErrNotLoopback, addr)
 		}
 	}
+}
+
+// TestRunCommandCPUProfile runs "posim run --cpuprofile" against a gateway
+// and wants a profile (gzipped protocol buffers) and the process CPU of
+// the timed phase in the JSON.
+func TestRunCommandCPUProfile(t *testing.T) {
+	dir := t.TempDir()
+	env, err := WriteEnv(EnvSpec{Dir: dir, POS: 2, Accounts: 2})
+	require.NoError(t, err)
+	d, err := env.Start()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Stop() })
+
+	prof, out := filepath.Join(dir, "posim.pprof"), filepath.Join(dir, "out.json")
+	cmd := NewCommand()
+	cmd.SetArgs([]string{"run", "--config", env.Config, "--accounts", env.Accounts,
+		"--addr", d.POSAddr().String(), "--terminals", "2", "--mix", "card=1", "--closed-loop",
+		"--duration", "300ms", "--json", out, "--cpuprofile", prof})
+	var stdout, stderr lockedBuffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	require.NoError(t, cmd.Execute())
+
+	b, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	require.Greater(t, len(b), 2)
+	require.Equal(t, []byte{0x1f, 0x8b}, b[:2], "a pprof profile is gzipped")
+	var got Result
+	b, err = os.ReadFile(out)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &got))
+	require.Positive(t, got.Approved)
+	require.Positive(t, got.ProcessCPU, "the timed phase's CPU of this process")
+	require.Contains(t, stdout.String(), "process CPU")
 }

@@ -21,7 +21,7 @@ func Combine(rs ...*Result) *Result {
 	out.Histogram = nil
 	out.Timeline = nil
 	out.Count, out.Answers, out.Approved, out.Declined, out.Errors, out.Late = 0, 0, 0, 0, 0, 0
-	out.Duration, out.Setup = 0, 0
+	out.Duration, out.Setup, out.ProcessCPU = 0, 0, 0
 	out.hist = new(loadgen.Histogram)
 	for _, r := range rs {
 		for _, s := range r.Timeline {
@@ -30,6 +30,7 @@ func Combine(rs ...*Result) *Result {
 		}
 		out.Duration += r.Duration
 		out.Setup += r.Setup
+		out.ProcessCPU += r.ProcessCPU
 		out.Count += r.Count
 		out.Answers += r.Answers
 		out.Approved += r.Approved

@@ -27,6 +27,7 @@ func TestCombineEqualsOneRun(t *testing.T) {
 	ra, rb := a.result(time.Second), b.result(3*time.Second)
 	ra.Timeline = []Sample{{At: 1, Answers: 5}}
 	rb.Timeline = []Sample{{At: 1, Answers: 7}}
+	ra.ProcessCPU, rb.ProcessCPU = 0.5, 1.25
 	got := Combine(ra, rb)
 	want := all.result(4 * time.Second)
 
@@ -39,5 +40,6 @@ func TestCombineEqualsOneRun(t *testing.T) {
 	require.InDelta(t, want.Throughput, got.Throughput, 1e-9)
 	require.Equal(t, want.Kinds["card"].RCs, got.Kinds["card"].RCs)
 	require.Equal(t, []Sample{{At: 1, Answers: 5}, {At: 2, Answers: 7}}, got.Timeline)
+	require.InDelta(t, 1.75, got.ProcessCPU, 1e-9, "the halves' CPU adds up")
 	require.Nil(t, Combine())
 }

@@ -50,23 +50,27 @@ type Bin struct {
 
 // Result is what one run produced; it is also the JSON document.
 type Result struct {
-	Addr       string                `json:"addr"`
-	Started    time.Time             `json:"started"`
-	Terminals  int                   `json:"terminals"`   // signed in and driven
-	ConnErrors int                   `json:"conn_errors"` // did not get through dial and sign-in
-	Setup      float64               `json:"setup_s"`
-	Mix        map[string]int        `json:"mix"`
-	Mode       string                `json:"mode"` // "closed-loop" or "think"
-	Think      float64               `json:"think_s,omitempty"`
-	Offered    float64               `json:"offered_rate,omitempty"` // req/s the pacing offers
-	Duration   float64               `json:"duration_s"`
-	Count      int64                 `json:"count"`    // requests with an answer or an error
-	Answers    int64                 `json:"answers"`  // proper answers, any response code
-	Approved   int64                 `json:"approved"` // answers with 00
-	Declined   int64                 `json:"declined"` // answers with another code
-	Errors     int64                 `json:"errors"`   // no proper answer (I/O, timeout, MAC, wrong answer)
-	Late       int64                 `json:"late_sends"`
-	Throughput float64               `json:"throughput"` // answers per second
+	Addr       string         `json:"addr"`
+	Started    time.Time      `json:"started"`
+	Terminals  int            `json:"terminals"`   // signed in and driven
+	ConnErrors int            `json:"conn_errors"` // did not get through dial and sign-in
+	Setup      float64        `json:"setup_s"`
+	Mix        map[string]int `json:"mix"`
+	Mode       string         `json:"mode"` // "closed-loop" or "think"
+	Think      float64        `json:"think_s,omitempty"`
+	Offered    float64        `json:"offered_rate,omitempty"` // req/s the pacing offers
+	Duration   float64        `json:"duration_s"`
+	Count      int64          `json:"count"`    // requests with an answer or an error
+	Answers    int64          `json:"answers"`  // proper answers, any response code
+	Approved   int64          `json:"approved"` // answers with 00
+	Declined   int64          `json:"declined"` // answers with another code
+	Errors     int64          `json:"errors"`   // no proper answer (I/O, timeout, MAC, wrong answer)
+	Late       int64          `json:"late_sends"`
+	Throughput float64        `json:"throughput"` // answers per second
+	// ProcessCPU is the CPU time (user and system) this process used
+	// during the timed phase: the simulated terminals' own cost when the
+	// gateway runs in another process, both together when in-process.
+	ProcessCPU float64               `json:"process_cpu_s"`
 	Latency    Latency               `json:"latency"`
 	Kinds      map[string]KindResult `json:"kinds"`
 	Histogram  []Bin                 `json:"histogram"`
@@ -148,6 +152,9 @@ func (r *Result) Summary(w io.Writer) {
 	fmt.Fprintf(w, "  throughput %.0f answers/s", r.Throughput)
 	if r.Offered > 0 {
 		fmt.Fprintf(w, " (offered %.0f/s)", r.Offered)
+	}
+	if r.ProcessCPU > 0 {
+		fmt.Fprintf(w, "  process CPU %.1fs", r.ProcessCPU)
 	}
 	fmt.Fprintln(w)
 	l := r.Latency

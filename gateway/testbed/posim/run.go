@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"ecardgw/gateway/posclient"
@@ -112,6 +113,7 @@ func Run(ctx context.Context, fleet *Fleet, opts Options) (*Result, error) {
 	if o.OnStart != nil {
 		o.OnStart()
 	}
+	cpu0 := processCPU()
 	t0 = time.Now()
 	end = t0.Add(o.Duration)
 	r.col.begin(t0)
@@ -120,10 +122,12 @@ func Run(ctx context.Context, fleet *Fleet, opts Options) (*Result, error) {
 	stopProgress := r.progress(t0)
 	done.Wait()
 	elapsed := time.Since(t0)
+	cpu := processCPU() - cpu0
 	stopProgress()
 
 	res := r.col.result(elapsed)
 	res.Addr, res.Started = fleet.Addr, t0.UTC()
+	res.ProcessCPU = cpu.Seconds()
 	res.Terminals = len(terms) - int(connErrs.Load())
 	res.ConnErrors = int(connErrs.Load())
 	res.Setup = setup.Seconds()
@@ -137,6 +141,16 @@ func Run(ctx context.Context, fleet *Fleet, opts Options) (*Result, error) {
 		res.FirstError = firstErr.Error()
 	}
 	return res, nil
+}
+
+// processCPU is the user and system CPU time this process has used so far
+// (0 where the system does not tell).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // runSeq numbers the runs of this process.
