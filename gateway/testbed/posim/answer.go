@@ -10,15 +10,10 @@ import (
 // roundTrip sends st.req and returns the response code, or an error
 // when no proper answer came.
 func (st *simTerm) roundTrip(p *pending) (string, error) {
-	var mak []byte
-	if p.macd {
-		mak = st.term.MAK
-	}
-	req, err := iso8583.AppendFrame(st.wbuf[:0], &st.req, mak)
+	req, err := st.encode(p)
 	if err != nil {
 		return "", err
 	}
-	st.wbuf = req
 	ans, err := st.exchange(req)
 	if err != nil {
 		return "", err
@@ -26,6 +21,27 @@ func (st *simTerm) roundTrip(p *pending) (string, error) {
 	if st.raw {
 		return rcApproved, nil
 	}
+	return st.check(p, ans)
+}
+
+// encode frames st.req into st.wbuf, with its MAC when p is MACed.
+func (st *simTerm) encode(p *pending) ([]byte, error) {
+	var mak []byte
+	if p.macd {
+		mak = st.term.MAK
+	}
+	req, err := iso8583.AppendFrame(st.wbuf[:0], &st.req, mak)
+	if err != nil {
+		return nil, err
+	}
+	st.wbuf = req
+	return req, nil
+}
+
+// check decodes the answer ans to st.req and returns its response code:
+// an error when it is not a proper answer (not a message, not the
+// response MTI, another STAN, a MAC that does not verify).
+func (st *simTerm) check(p *pending, ans []byte) (string, error) {
 	resp := &st.resp
 	if err := iso8583.DecodeFrame(resp, ans); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrAnswer, err)
