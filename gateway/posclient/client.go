@@ -158,6 +158,12 @@ func (t *Terminal) New(mti iso8583.MTI, proc int, network uint16) *iso8583.Messa
 
 // Fill is New into a caller's (reused) message.
 func (t *Terminal) Fill(m *iso8583.Message, mti iso8583.MTI, proc int, network uint16) {
+	t.FillAt(m, mti, proc, network, t.now())
+}
+
+// FillAt is Fill with the terminal's local time (fields 12 and 13) given,
+// for a caller that already read the clock.
+func (t *Terminal) FillAt(m *iso8583.Message, mti iso8583.MTI, proc int, network uint16, now time.Time) {
 	m.Reset()
 	m.Header = t.Header
 	if m.Header == (frame.Header{}) {
@@ -168,7 +174,6 @@ func (t *Terminal) Fill(m *iso8583.Message, mti iso8583.MTI, proc int, network u
 		_ = m.SetUint(3, uint64(proc))
 	}
 	_ = m.SetUint(11, uint64(t.NextSTAN()))
-	now := t.now()
 	h, mi, s := now.Clock()
 	_ = m.SetUint(12, uint64(h*10000+mi*100+s))
 	_ = m.SetUint(13, uint64(int(now.Month())*100+now.Day()))

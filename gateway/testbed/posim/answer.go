@@ -2,19 +2,20 @@ package posim
 
 import (
 	"fmt"
+	"time"
 
 	"ecardgw/codec/iso8583"
 	"ecardgw/codec/mac"
 )
 
-// roundTrip sends st.req and returns the response code, or an error
-// when no proper answer came.
-func (st *simTerm) roundTrip(p *pending) (string, error) {
+// roundTrip sends st.req at now and returns the response code, or an
+// error when no proper answer came.
+func (st *simTerm) roundTrip(p *pending, now time.Time) (string, error) {
 	req, err := st.encode(p)
 	if err != nil {
 		return "", err
 	}
-	ans, err := st.exchange(req)
+	ans, err := st.exchange(req, now)
 	if err != nil {
 		return "", err
 	}
@@ -26,11 +27,14 @@ func (st *simTerm) roundTrip(p *pending) (string, error) {
 
 // encode frames st.req into st.wbuf, with its MAC when p is MACed.
 func (st *simTerm) encode(p *pending) ([]byte, error) {
-	var mak []byte
+	var key *mac.Key
 	if p.macd {
-		mak = st.term.MAK
+		var err error
+		if key, err = st.macKey(); err != nil {
+			return nil, err
+		}
 	}
-	req, err := iso8583.AppendFrame(st.wbuf[:0], &st.req, mak)
+	req, err := iso8583.AppendFrameKey(st.wbuf[:0], &st.req, key)
 	if err != nil {
 		return nil, err
 	}
@@ -55,16 +59,11 @@ func (st *simTerm) check(p *pending, ans []byte) (string, error) {
 		}
 	}
 	if p.macd && resp.Has(64) {
-		var want [8]byte
-		if len(st.term.MAK) == 8 {
-			want = mac.ECB(st.term.MAK, resp.MAB()) // the common case, without a key schedule
-		} else {
-			var err error
-			if want, err = mac.Sum(st.term.MAK, resp.MAB()); err != nil {
-				return "", fmt.Errorf("%w: answer MAC: %v", ErrAnswer, err)
-			}
+		key, err := st.macKey()
+		if err != nil {
+			return "", fmt.Errorf("%w: answer MAC: %v", ErrAnswer, err)
 		}
-		if !mac.Equal(want[:], resp.Raw(64)) {
+		if want := key.Sum(resp.MAB()); !mac.Equal(want[:], resp.Raw(64)) {
 			return "", fmt.Errorf("%w: answer MAC", ErrAnswer)
 		}
 	}
@@ -78,6 +77,17 @@ func (st *simTerm) check(p *pending, ans []byte) (string, error) {
 		p.skipCounter()
 	}
 	return rc, nil
+}
+
+// macKey is the session MAK with its cipher schedule, made again only
+// when a sign-in brought another MAK: deriving the DES (or 3DES) key
+// schedule for every request and answer was a large share of a
+// terminal's own CPU.
+func (st *simTerm) macKey() (*mac.Key, error) {
+	if err := st.mak.ResetMAK(st.term.MAK); err != nil { // no-op for the same MAK
+		return nil, err
+	}
+	return &st.mak, nil
 }
 
 const rcApproved = "00"

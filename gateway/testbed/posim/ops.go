@@ -91,9 +91,9 @@ type pending struct {
 // request: with thousands of terminals in the same process as the
 // gateway, the simulator's own CPU is taken from the gateway's.
 
-func (st *simTerm) purchase(amount int64, entry string) *iso8583.Message {
+func (st *simTerm) purchase(amount int64, entry string, now time.Time) *iso8583.Message {
 	m := &st.req
-	st.term.Fill(m, 200, 0, 0)
+	st.term.FillAt(m, 200, 0, 0, now)
 	_ = m.SetUint(4, uint64(amount))
 	_ = m.SetDigits(22, []byte(entry))
 	_ = m.SetUint(25, 0)
@@ -101,26 +101,27 @@ func (st *simTerm) purchase(amount int64, entry string) *iso8583.Message {
 	return m
 }
 
-// build puts the next request of kind k into st.req.
+// build puts the next request of kind k into st.req; now is the
+// terminal's clock (fields 12 and 13, campus codes, wallet loads).
 func (st *simTerm) build(k Kind, now time.Time) (pending, error) {
 	t := &st.term
 	p := pending{kind: k, macd: true}
 	switch k {
 	case KindEcho:
-		t.Fill(&st.req, 820, -1, 301)
+		t.FillAt(&st.req, 820, -1, 301, now)
 		p.macd = false
 	case KindCard:
 		p.card = st.nextCard()
-		m := st.purchase(st.amount(), "071")
+		m := st.purchase(st.amount(), "071", now)
 		_ = m.SetDigits(2, []byte(p.card.Number))
 		_ = m.SetBytes(55, uidTLV)
 	case KindInquiry:
 		p.card = st.nextCard()
 		m := &st.req
-		t.Fill(m, 100, 310000, 0)
+		t.FillAt(m, 100, 310000, 0, now)
 		posclient.SetCard(m, p.card.Number)
 	case KindWeChat, KindAlipay:
-		_ = st.purchase(st.amount(), "031").SetString(62, paymentCode(st.rng, k))
+		_ = st.purchase(st.amount(), "031", now).SetString(62, paymentCode(st.rng, k))
 	case KindCode:
 		c := st.nextCard()
 		c.mu.Lock()
@@ -134,7 +135,7 @@ func (st *simTerm) build(k Kind, now time.Time) (pending, error) {
 			return p, err
 		}
 		p.card = c
-		_ = st.purchase(st.amount(), "031").SetString(62, code)
+		_ = st.purchase(st.amount(), "031", now).SetString(62, code)
 	case KindWallet:
 		return st.walletLoad(now)
 	default:

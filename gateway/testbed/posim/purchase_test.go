@@ -2,6 +2,7 @@ package posim
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -52,8 +53,9 @@ func TestCardPurchaseIsAMACed0200(t *testing.T) {
 	for name, mak := range map[string][]byte{"single MAK": testMAK8, "double MAK": testMAK16} {
 		t.Run(name, func(t *testing.T) {
 			st := testTerm(mak)
+			at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 			for i, card := range []string{CardNumber(1), CardNumber(2), CardNumber(1)} {
-				p, err := st.build(KindCard, time.Now())
+				p, err := st.build(KindCard, at.Add(time.Duration(i)*time.Second))
 				require.NoError(t, err)
 				req, err := st.encode(&p)
 				require.NoError(t, err)
@@ -71,6 +73,8 @@ func TestCardPurchaseIsAMACed0200(t *testing.T) {
 				amt, err := m.Amount()
 				require.NoError(t, err)
 				require.Equal(t, int64(250), amt)
+				require.Equal(t, fmt.Sprintf("05060%d", 7+i), m.Digits(12), "local time of the given clock")
+				require.Equal(t, "0304", m.Digits(13))
 				require.Equal(t, "071", m.Digits(22))
 				require.Equal(t, "156", string(m.Bytes(49)))
 				require.Equal(t, "T0000001", string(m.TerminalID()))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ecardgw/codec/iso8583"
+	"ecardgw/codec/mac"
 	"ecardgw/gateway/posclient"
 )
 
@@ -32,6 +33,7 @@ type simTerm struct {
 	rng         *rand.Rand
 
 	req, resp  iso8583.Message
+	mak        mac.Key // the session MAK's schedule (macKey)
 	wbuf, rbuf []byte
 	refreshAt  time.Time // when to push the I/O deadline forward again
 }
@@ -52,10 +54,10 @@ func (st *simTerm) timeout() time.Duration {
 }
 
 // exchange writes one request frame and reads one answer frame into
-// st.rbuf. The I/O deadline moves forward only every half timeout: a
-// deadline per request would cost a timer update per request.
-func (st *simTerm) exchange(req []byte) ([]byte, error) {
-	now := time.Now()
+// st.rbuf; now is the clock at the send. The I/O deadline moves forward
+// only every half timeout: a deadline per request would cost a timer
+// update per request.
+func (st *simTerm) exchange(req []byte, now time.Time) ([]byte, error) {
 	if now.After(st.refreshAt) {
 		to := st.timeout()
 		if err := st.conn.SetDeadline(now.Add(to)); err != nil {
@@ -96,7 +98,7 @@ func (st *simTerm) RoundTrip(ctx context.Context, req []byte) ([]byte, error) {
 		_ = st.conn.SetDeadline(dl)
 		st.refreshAt = time.Time{}
 	}
-	ans, err := st.exchange(req)
+	ans, err := st.exchange(req, time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -150,37 +152,40 @@ func (st *simTerm) connect(ctx context.Context, syncs []*Card) error {
 }
 
 // loop sends until the end of the run. start is the common start of the
-// timed phase; end is its end.
+// timed phase; end is its end. The clock is read twice per request: when
+// it is due (or sent) and when its answer is in.
 func (st *simTerm) loop(start, end time.Time) {
 	r := st.run
 	think := r.opts.Think
 	var k int64
 	for {
-		due := time.Now()
+		now := time.Now()
+		due := now
 		if think > 0 {
 			due = SendAt(start, st.idx, r.opts.Terminals, think, k)
 			k++
-			if wait := time.Until(due); wait > 0 {
+			if wait := due.Sub(now); wait > 0 {
 				if !due.Before(end) {
 					return
 				}
 				if !r.sleep(wait) {
 					return
 				}
+				now = time.Now()
 			} else if -wait > think/2 {
 				r.col.lateSend()
 			}
 		}
-		if !time.Now().Before(end) || r.ctx.Err() != nil || !r.take() {
+		if !now.Before(end) || r.ctx.Err() != nil || !r.take() {
 			return
 		}
 		kind := st.mix.Pick(st.rng.IntN(st.total))
-		p, err := st.build(kind, time.Now())
+		p, err := st.build(kind, now)
 		if err != nil {
 			r.col.record(kind, 0, "", err)
 			continue
 		}
-		rc, err := st.roundTrip(&p)
+		rc, err := st.roundTrip(&p, now)
 		r.col.record(kind, time.Since(due), rc, err)
 		if err != nil && !st.reconnect(end) {
 			return

@@ -63,7 +63,7 @@ func (st *simTerm) walletLoad(now time.Time) (pending, error) {
 	li := posclient.LoadInit{Serial: sb, Balance: w.balance, Counter: w.counter, Random: rnd, MAC1: mac1,
 		KeyVersion: 0x01, AlgID: 0x00, DateTime: dt, TermNo: termNo}
 	m := &st.req
-	st.term.Fill(m, 200, 190000, 0)
+	st.term.FillAt(m, 200, 190000, 0, now)
 	posclient.FillWalletLoad(m, c.Number, int64(amt), li.AppendF55(nil))
 	return pending{kind: KindWallet, macd: true, card: c, sk: sk, amt: amt}, nil
 }
