@@ -1,6 +1,7 @@
 package posim
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -53,10 +54,11 @@ func (st *simTerm) check(p *pending, ans []byte) (string, error) {
 	if resp.MTI != st.req.MTI+10 {
 		return "", fmt.Errorf("%w: MTI %v answers %v", ErrAnswer, resp.MTI, st.req.MTI)
 	}
-	if s0, _ := st.req.STAN(); resp.Has(11) {
-		if s1, _ := resp.STAN(); s1 != s0 {
-			return "", fmt.Errorf("%w: STAN %d answers %d", ErrAnswer, s1, s0)
-		}
+	// Both STANs are six packed BCD digits: equal bytes, equal numbers.
+	if resp.Has(11) && !bytes.Equal(resp.Raw(11), st.req.Raw(11)) {
+		s0, _ := st.req.STAN()
+		s1, _ := resp.STAN()
+		return "", fmt.Errorf("%w: STAN %d answers %d", ErrAnswer, s1, s0)
 	}
 	if p.macd && resp.Has(64) {
 		key, err := st.macKey()

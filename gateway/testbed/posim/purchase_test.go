@@ -2,6 +2,7 @@ package posim
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -205,4 +206,27 @@ func BenchmarkCardPurchaseClient(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestTerminalSleepReusesItsTimer: a paced terminal sleeps before nearly
+// every request, on its one timer (no allocation), and a cancelled run
+// cuts a sleep short.
+func TestTerminalSleepReusesItsTimer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := &simTerm{run: &runner{ctx: ctx}}
+	t0 := time.Now()
+	require.True(t, st.sleep(20*time.Millisecond))
+	require.GreaterOrEqual(t, time.Since(t0), 20*time.Millisecond)
+	allocs := testing.AllocsPerRun(20, func() {
+		if !st.sleep(10 * time.Microsecond) {
+			t.Error("sleep cut short")
+		}
+	})
+	require.Zero(t, allocs)
+
+	time.AfterFunc(20*time.Millisecond, cancel)
+	t0 = time.Now()
+	require.False(t, st.sleep(time.Minute))
+	require.Less(t, time.Since(t0), 30*time.Second)
 }

@@ -31,17 +31,6 @@ type runner struct {
 
 func (r *runner) take() bool { return r.budget == nil || r.budget.Add(-1) >= 0 }
 
-func (r *runner) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.ctx.Done():
-		return false
-	}
-}
-
 // Run drives opts.Terminals terminals against fleet.Addr and returns the
 // result. The context stops it early (the result is still returned).
 func Run(ctx context.Context, fleet *Fleet, opts Options) (*Result, error) {

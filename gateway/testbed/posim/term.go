@@ -35,7 +35,25 @@ type simTerm struct {
 	req, resp  iso8583.Message
 	mak        mac.Key // the session MAK's schedule (macKey)
 	wbuf, rbuf []byte
-	refreshAt  time.Time // when to push the I/O deadline forward again
+	refreshAt  time.Time   // when to push the I/O deadline forward again
+	timer      *time.Timer // sleep's, reused
+}
+
+// sleep waits d, or until the run is cancelled (false). The terminal
+// keeps one timer: a paced terminal waits before nearly every request.
+func (st *simTerm) sleep(d time.Duration) bool {
+	if st.timer == nil {
+		st.timer = time.NewTimer(d)
+	} else {
+		st.timer.Reset(d) // no stale tick can be pending (Go 1.23 timers)
+	}
+	select {
+	case <-st.timer.C:
+		return true
+	case <-st.run.ctx.Done():
+		st.timer.Stop()
+		return false
+	}
 }
 
 func (st *simTerm) nextCard() *Card {
@@ -168,7 +186,7 @@ func (st *simTerm) loop(start, end time.Time) {
 				if !due.Before(end) {
 					return
 				}
-				if !r.sleep(wait) {
+				if !st.sleep(wait) {
 					return
 				}
 				now = time.Now()
@@ -201,7 +219,7 @@ func (st *simTerm) reconnect(end time.Time) bool {
 		if err := st.connect(st.run.ctx, nil); err == nil {
 			return true
 		}
-		if !st.run.sleep(time.Second) {
+		if !st.sleep(time.Second) {
 			return false
 		}
 	}
