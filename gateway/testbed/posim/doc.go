@@ -20,6 +20,18 @@
 // actual send. The simulated terminals' goroutines carry the pprof label
 // posim=terminals, so an in-process profile can leave them out.
 //
+// A load generator must cost far less than what it measures, so a
+// terminal's own work per request is kept small: nothing is allocated
+// per request (the request and answer messages and buffers are reused),
+// the session MAK's DES schedule is derived once per sign-in, not per
+// MAC, and the clock is read twice per request. Every purchase is still
+// a real 0200 with its MAC and every answer is still decoded and checked
+// (MTI, STAN, MAC, response code). BenchmarkCardPurchaseClient measures
+// that work without the network; "posim run --cpuprofile FILE" profiles
+// a run, and a result's process_cpu_s is this process's CPU during the
+// timed phase (the terminals' alone when the gateway runs in another
+// process).
+//
 // It is not a POS implementation to ship (see gateway/posclient for the
 // message building it uses), and it refuses non-loopback addresses: it is a
 // load tool for the machine it runs on, never for somebody else's gateway.
