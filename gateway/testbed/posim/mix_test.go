@@ -58,10 +58,10 @@ func TestMixPick(t *testing.T) {
 func TestPaymentCodes(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for range 200 {
-		w := paymentCode(r, KindWeChat)
+		w := string(appendPaymentCode(nil, r, KindWeChat))
 		require.Len(t, w, 18)
 		require.Contains(t, []string{"10", "11", "12", "13", "14", "15"}, w[:2])
-		a := paymentCode(r, KindAlipay)
+		a := string(appendPaymentCode(nil, r, KindAlipay))
 		require.Len(t, a, 18)
 		require.Contains(t, []string{"25", "26", "27", "28", "29", "30"}, a[:2])
 		for _, code := range []string{w, a} {

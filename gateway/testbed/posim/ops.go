@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"ecardgw/codec/iso8583"
@@ -63,17 +64,26 @@ func (c *Card) deviceFor(key *issuer.Key, now time.Time) (*issuer.Device, error)
 	return c.device, nil
 }
 
-// paymentCode is a WeChat (18 digits, 10–15) or Alipay (18 digits here,
-// 25–30) payment code as pos-protocol.md tells them apart. The last digit
-// is 0–4: the reference centre's payment simulator pays those at once
-// (5–9 would simulate password entry, a decline, an unbound wallet or a
-// slow channel, which a lunch-peak mix does not want by default).
-func paymentCode(r *rand.Rand, k Kind) string {
+// appendPaymentCode appends a WeChat (18 digits, 10–15) or Alipay (18
+// digits here, 25–30) payment code as pos-protocol.md tells them apart.
+// The last digit is 0–4: the reference centre's payment simulator pays
+// those at once (5–9 would simulate password entry, a decline, an unbound
+// wallet or a slow channel, which a lunch-peak mix does not want by
+// default).
+func appendPaymentCode(dst []byte, r *rand.Rand, k Kind) []byte {
 	prefix := 10 + r.IntN(6)
 	if k == KindAlipay {
 		prefix = 25 + r.IntN(6)
 	}
-	return fmt.Sprintf("%d%015d%d", prefix, r.Uint64N(1e15), r.IntN(5))
+	dst = strconv.AppendInt(dst, int64(prefix), 10)
+	var mid [15]byte // 15 digits, zero-filled
+	v := r.Uint64N(1e15)
+	for i := len(mid) - 1; i >= 0; i-- {
+		mid[i] = byte('0' + v%10)
+		v /= 10
+	}
+	dst = append(dst, mid[:]...)
+	return append(dst, byte('0'+r.IntN(5)))
 }
 
 // pending is a request on its way (in st.req) and what checking its
@@ -121,7 +131,8 @@ func (st *simTerm) build(k Kind, now time.Time) (pending, error) {
 		t.FillAt(m, 100, 310000, 0, now)
 		posclient.SetCard(m, p.card.Number)
 	case KindWeChat, KindAlipay:
-		_ = st.purchase(st.amount(), "031", now).SetString(62, paymentCode(st.rng, k))
+		st.code = appendPaymentCode(st.code[:0], st.rng, k)
+		_ = st.purchase(st.amount(), "031", now).SetBytes(62, st.code)
 	case KindCode:
 		c := st.nextCard()
 		c.mu.Lock()

@@ -230,3 +230,26 @@ func TestTerminalSleepReusesItsTimer(t *testing.T) {
 	require.False(t, st.sleep(time.Minute))
 	require.Less(t, time.Since(t0), 30*time.Second)
 }
+
+// TestBuildAllocatesNothing: building any request that needs no new
+// device (card, inquiry, payment codes, echo) allocates nothing once the
+// terminal's messages have grown.
+func TestBuildAllocatesNothing(t *testing.T) {
+	st := testTerm(testMAK8)
+	for _, k := range []Kind{KindCard, KindInquiry, KindWeChat, KindAlipay, KindEcho} {
+		p, err := st.build(k, time.Now())
+		require.NoError(t, err)
+		_, err = st.encode(&p)
+		require.NoError(t, err)
+		allocs := testing.AllocsPerRun(50, func() {
+			p, err := st.build(k, time.Now())
+			if err == nil {
+				_, err = st.encode(&p)
+			}
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		require.Zero(t, allocs, "kind %v", k)
+	}
+}

@@ -35,6 +35,7 @@ type simTerm struct {
 	req, resp  iso8583.Message
 	mak        mac.Key // the session MAK's schedule (macKey)
 	wbuf, rbuf []byte
+	code       []byte      // the payment code being sent (reused)
 	refreshAt  time.Time   // when to push the I/O deadline forward again
 	timer      *time.Timer // sleep's, reused
 }
