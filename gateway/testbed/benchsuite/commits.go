@@ -32,7 +32,7 @@ func (s *Suite) workersProbe(ctx context.Context, conns int) ([]string, float64,
 
 // slowBounds are the commit duration histogram's bounds, in ms, that the
 // notes count slow commits against.
-var slowBounds = []int{50, 100, 500}
+var slowBounds = []int{25, 50, 100, 500}
 
 // commits is the gateway's group-commit counters from its /metrics.
 type commits struct {

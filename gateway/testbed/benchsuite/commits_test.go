@@ -12,7 +12,8 @@ import (
 // A group-commit metric missing from /metrics (renamed) is an error that
 // names it, not a figure quietly without its notes.
 func TestScrapeCommitsNamesMissingMetric(t *testing.T) {
-	page := "ecardgw_store_commit_duration_seconds_bucket{le=\"0.05\"} 9\n" +
+	page := "ecardgw_store_commit_duration_seconds_bucket{le=\"0.025\"} 8\n" +
+		"ecardgw_store_commit_duration_seconds_bucket{le=\"0.05\"} 9\n" +
 		"ecardgw_store_commit_duration_seconds_bucket{le=\"0.1\"} 9\n" +
 		"ecardgw_store_commit_duration_seconds_bucket{le=\"0.5\"} 10\n" +
 		"ecardgw_store_commit_duration_seconds_sum 0.5\n" +
@@ -29,7 +30,7 @@ func TestScrapeCommitsNamesMissingMetric(t *testing.T) {
 	c := scrapeCommits(serve(page + group))
 	require.NoError(t, c.err)
 	require.True(t, c.ok)
-	require.Equal(t, commits{n: 10, seconds: 0.5, group: 120, upTo: map[int]float64{50: 9, 100: 9, 500: 10}, ok: true}, c)
+	require.Equal(t, commits{n: 10, seconds: 0.5, group: 120, upTo: map[int]float64{25: 8, 50: 9, 100: 9, 500: 10}, ok: true}, c)
 
 	c = scrapeCommits(serve(page))
 	require.False(t, c.ok)

@@ -134,17 +134,18 @@ func diskFigure(r diskRun, paced string) Figure {
 			commas(int64(r.over(100 * time.Millisecond)))}},
 		Right: []bool{true, true, true, true, true, true, true, true, true},
 	}}
-	f.Result = fmt.Sprintf("p99 %s, max **%s**; %d of %s commits over 50 ms", ms(r.quantile(0.99)), ms(r.max()),
-		r.over(50*time.Millisecond), commas(int64(len(r.lat))))
+	goal := time.Duration(p99GoalMs * float64(time.Millisecond))
+	f.Result = fmt.Sprintf("p99 %s, max **%s**; %d of %s commits over %g ms", ms(r.quantile(0.99)), ms(r.max()),
+		r.over(goal), commas(int64(len(r.lat))), p99GoalMs)
 	// A stall holds every request arriving during it: those arriving in
-	// its first (stall - 50 ms) wait over 50 ms. 1 % of a paced run's
-	// requests arrive within 1 % of its length, so one stall of 50 ms +
-	// 1 % of the run puts 1 % of the run over 50 ms on its own.
-	decisive := 50*time.Millisecond + r.elapsed/100
+	// its first (stall - goal) wait over the goal. 1 % of a paced run's
+	// requests arrive within 1 % of its length, so one stall of the goal
+	// + 1 % of the run puts 1 % of the run over the goal on its own.
+	decisive := goal + r.elapsed/100
 	f.Notes = append(f.Notes, fmt.Sprintf("%d of the probe's commits took %s or more. In a paced run as long "+
 		"as this one, 1%% of the requests arrive within any %s, so one such stall on its own holds 1%% of them "+
-		"past 50 ms — the p99 — whatever the gateway does; shorter stalls add up with the queue each leaves "+
-		"behind.", r.over(decisive-1), ms(decisive.Round(time.Millisecond)), ms((r.elapsed/100).Round(time.Millisecond))))
+		"past %g ms — the p99 goal — whatever the gateway does; shorter stalls add up with the queue each leaves "+
+		"behind.", r.over(decisive-1), ms(decisive.Round(time.Millisecond)), ms((r.elapsed/100).Round(time.Millisecond)), p99GoalMs))
 	return f
 }
 

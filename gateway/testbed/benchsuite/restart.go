@@ -53,7 +53,7 @@ func fillJournal(ctx context.Context, path string, key []byte, n, accounts int) 
 // restartFigure: time from daemon.New to /readyz 200 over a large journal.
 func (s *Suite) restartFigure(ctx context.Context) (Figure, error) {
 	n := s.JournalRecords
-	f := Figure{Title: fmt.Sprintf("Restart with %s journal records to ready", commas(int64(n))), Goal: "≤ 2 s",
+	f := Figure{Title: fmt.Sprintf("Restart with %s journal records to ready", commas(int64(n))), Goal: restartGoalText(),
 		What: fmt.Sprintf("A store holding %s purchase records (journal, outbox and per-account index, written "+
 			"directly through `store.DB.Update` in groups of 20,000), then the time from `daemon.New` (open the "+
 			"bbolt file, check it, build the engine and listeners) through `Start` until the admin listener's "+
@@ -120,7 +120,7 @@ func (s *Suite) restartFigure(ctx context.Context) (Figure, error) {
 	}
 	f.Tables = []Table{t}
 	f.Result = fmt.Sprintf("ready in **%s** (the slower of warm and cold)", worst.Round(time.Millisecond))
-	f.Status, f.Margin = margin(worst.Seconds(), 2, false)
+	f.Status, f.Margin = margin(worst.Seconds(), restartGoal.Seconds(), false)
 	s.missProfile(ctx, &f, worstProf)
 	if f.Status == Missed {
 		if note := openProbe(env.Store, s.journalKey, st.Size()); note != "" {
