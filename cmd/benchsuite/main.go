@@ -23,7 +23,7 @@ func main() {
 		count     = flag.Int("count", 0, "go test -count for the Go benchmarks (default 5, quick 1)")
 		keep      = flag.Bool("keep", false, "keep the temporary directory with the CPU profiles and stores")
 		shared    = flag.String("shared", "", "a note that the machine was shared during the run, printed in the document")
-		only      = flag.String("only", "", "run only these steps, comma-separated (codec, echo at 100, purchases at 1000, campus code, idle terminals, restart, crash recovery, forwarder, lunch peak, hung payments, journal); write them to another -out")
+		only      = flag.String("only", "", "run only these steps, comma-separated (codec, echo at 100, purchases at 1000, purchases at 1000 separate, campus code, idle terminals, restart, crash recovery, forwarder, lunch peak, hung payments, journal); write them to another -out")
 		serve     = flag.String(benchsuite.ServeFlag, "", "internal: run the gateway of this configuration (the idle-terminal child)")
 		heap      = flag.String("heap-profile", "", "internal: with -"+benchsuite.ServeFlag+", where SIGUSR1 writes a heap profile")
 	)

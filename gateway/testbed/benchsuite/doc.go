@@ -4,6 +4,9 @@
 // this process with gateway/testbed/posim (the bare gnet echo baseline and the
 // gateway interleaved in halves, durable purchases closed loop and paced,
 // the lunch-peak mix against the reference centre's payment simulator),
+// runs the durable purchases again with the gateway (ecardgw serve) and
+// the simulated terminals (posim run) each in a process of its own, built
+// from this tree and stopped by the suite however the step ends,
 // measures memory per idle signed-in terminal on a gateway in a child
 // process, the time to ready after a restart over a large journal (warm
 // and cold page cache) and the forwarder's drain rate to the reference

@@ -12,4 +12,7 @@ var (
 	ErrSymbol = errors.New("benchsuite: profiled function missing")
 	// ErrChild: the child gateway process did not become ready.
 	ErrChild = errors.New("benchsuite: child gateway failed")
+	// ErrLoadClient: the load client run as a process of its own (posim
+	// run) failed, or wrote no usable result.
+	ErrLoadClient = errors.New("benchsuite: load client failed")
 )

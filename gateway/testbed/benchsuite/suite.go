@@ -51,6 +51,7 @@ type Suite struct {
 	journalStore    string
 	journalKey      []byte
 	journalAccounts []store.Account
+	builds          // ecardgw and posim, built for the separate-process figures
 }
 
 // Configure fills the sizes for a full or a quick run.
@@ -249,6 +250,11 @@ func (s *Suite) Run(ctx context.Context) error {
 		a, b, c, err := s.purchaseFigure(ctx)
 		return []Figure{a, b, c}, err
 	}, "Durable card purchases vs bare echo", "Purchase latency at a quarter of the bare echo's rate", diskTitle)
+	capTitle, latTitle := separateTitles(s.Conns1000)
+	step(SeparateStep, func() ([]Figure, error) {
+		a, b, err := s.separateFigure(ctx)
+		return []Figure{a, b}, err
+	}, capTitle, latTitle)
 	step("campus code", one(s.campusFigure), "Campus-code verify vs raw signature verify")
 	step("idle terminals", one(s.idleFigure), "Idle signed-in terminals: memory per terminal")
 	step("restart", one(s.restartFigure), "Restart with a large journal to ready")
@@ -262,7 +268,7 @@ func (s *Suite) Run(ctx context.Context) error {
 		p := filepath.Join(s.BenchDir, "scaling.png")
 		if err := s.scaling.plot(p); err == nil {
 			for i := range rep.Figures {
-				if strings.HasPrefix(rep.Figures[i].Title, "Durable card purchases") {
+				if rep.Figures[i].Title == inProcessTitle(s.Conns1000) {
 					rep.Figures[i].Plots = append(rep.Figures[i].Plots, Plot{Path: s.rel(p), Alt: "closed loop: answers per second vs terminals"})
 				}
 			}

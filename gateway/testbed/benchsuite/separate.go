@@ -1,0 +1,338 @@
+package benchsuite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"ecardgw/gateway/testbed/posim"
+)
+
+// SeparateStep is the name of the step (for -only) that measures the
+// durable purchases with the gateway and the simulator in processes of
+// their own.
+const SeparateStep = "purchases at 1000 separate"
+
+func separateTitles(conns int) (capacity, latency string) {
+	n := commas(int64(conns))
+	return fmt.Sprintf("Durable card purchases vs bare echo at %s terminals, gateway and simulator in separate processes", n),
+		fmt.Sprintf("Purchase latency at a quarter of the bare echo's rate, %s terminals, separate processes", n)
+}
+
+// stopGrace is how long a child gets between SIGTERM and SIGKILL.
+const stopGrace = 15 * time.Second
+
+// proc is a child process of the suite whose output goes to a log file.
+// It ends when stop is called or its context ends: SIGTERM, then SIGKILL
+// after the grace period; and with this process (Pdeathsig), should the
+// suite itself be killed.
+type proc struct {
+	cmd    *exec.Cmd
+	cancel context.CancelFunc
+	log    string
+	done   chan struct{}
+	err    error
+}
+
+func startProc(ctx context.Context, logPath string, grace time.Duration, bin string, args ...string) (*proc, error) {
+	lf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(cctx, bin, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = grace
+	cmd.Stdout, cmd.Stderr = lf, lf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		_ = lf.Close()
+		return nil, err
+	}
+	p := &proc{cmd: cmd, cancel: cancel, log: logPath, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		// A process that exits 0 on the SIGTERM of a cancelled context
+		// stopped cleanly: Wait reports the context's error for it.
+		if st := cmd.ProcessState; st != nil && st.Success() {
+			p.err = nil
+		}
+		_ = lf.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the process (if it still runs) and waits for it: its exit
+// error, nil for a clean exit.
+func (p *proc) stop() error {
+	p.cancel()
+	<-p.done
+	return p.err
+}
+
+// wait waits for the process to end by itself.
+func (p *proc) wait() error {
+	<-p.done
+	return p.err
+}
+
+// tail is the end of the process's output, for an error message.
+func (p *proc) tail() string {
+	b, _ := os.ReadFile(p.log)
+	if len(b) > 1500 {
+		b = b[len(b)-1500:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// cpu is the CPU time the process has used so far (0 once it has ended).
+func (p *proc) cpu() time.Duration {
+	d, _ := procCPU(p.cmd.Process.Pid)
+	return d
+}
+
+// procCPU is a process's user and system CPU time from /proc/PID/stat.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStat(string(b), 100) // USER_HZ is 100 on Linux
+}
+
+// parseProcStat reads utime and stime (fields 14 and 15, in ticks of
+// 1/hz s) from a /proc/PID/stat line.
+func parseProcStat(line string, hz int) (time.Duration, error) {
+	i := strings.LastIndexByte(line, ')')
+	f := strings.Fields(line[i+1:])
+	// f[0] is field 3 (state): utime and stime are f[11] and f[12].
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("%w: short /proc stat line", ErrChild)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w: /proc stat: %v", ErrChild, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / time.Duration(hz), nil
+}
+
+// parseRunJSON reads what `posim run --json` wrote for one terminal
+// count; with baseline, the bare echo run of the same invocation must be
+// in it. A run in which no terminal got through is an error naming the
+// client's first error.
+func parseRunJSON(b []byte, baseline bool) (*posim.Result, error) {
+	var r posim.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%w: reading posim's JSON: %v", ErrLoadClient, err)
+	}
+	check := func(name string, r *posim.Result) error {
+		if r.Terminals == 0 {
+			return fmt.Errorf("%w: %sno terminal connected (%d failed): %s", ErrLoadClient, name, r.ConnErrors, r.FirstError)
+		}
+		return nil
+	}
+	if err := check("", &r); err != nil {
+		return nil, err
+	}
+	if baseline {
+		if r.Baseline == nil {
+			return nil, fmt.Errorf("%w: no bare echo baseline in posim's JSON", ErrLoadClient)
+		}
+		if err := check("baseline: ", r.Baseline); err != nil {
+			return nil, err
+		}
+	}
+	return &r, nil
+}
+
+// combineApart adds up halves read from posim's JSON as posim.Combine
+// does. The JSON has no latency histogram to merge, so the combined
+// quantiles are the worse half's.
+func combineApart(rs ...*posim.Result) *posim.Result {
+	if len(rs) == 0 {
+		return nil
+	}
+	c := posim.Combine(rs...)
+	c.Latency = posim.Latency{}
+	for _, r := range rs {
+		l := r.Latency
+		c.Latency.P50, c.Latency.P90, c.Latency.P99 = max(c.Latency.P50, l.P50), max(c.Latency.P90, l.P90), max(c.Latency.P99, l.P99)
+		c.Latency.P999, c.Latency.Max, c.Latency.Mean = max(c.Latency.P999, l.P999), max(c.Latency.Max, l.Max), max(c.Latency.Mean, l.Mean)
+	}
+	return c
+}
+
+// binaries builds ecardgw and posim from this tree into the suite's
+// temporary directory, once per run.
+func (s *Suite) binaries(ctx context.Context) (ecardgw, posimBin string, err error) {
+	s.buildOnce.Do(func() {
+		dir := s.tmpDir("bin")
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer cancel()
+		_, s.buildErr = runGo(ctx, s.GoBin, s.Root, "build", "-o", dir+string(filepath.Separator), "./cmd/ecardgw", "./cmd/posim")
+		s.gwBin, s.posimBin = filepath.Join(dir, "ecardgw"), filepath.Join(dir, "posim")
+	})
+	return s.gwBin, s.posimBin, s.buildErr
+}
+
+// posimRun runs `posim run` as a process of its own against env with the
+// JSON written to a file, bounded by limit, and reads the result.
+func (s *Suite) posimRun(ctx context.Context, bin string, env *posim.Env, name string, limit time.Duration,
+	baseline bool, args ...string) (*posim.Result, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	out := filepath.Join(env.Dir, name+".json")
+	full := append([]string{"run", "--config", env.Config, "--accounts", env.Accounts, "--issuer-key", env.IssuerKey,
+		"--json", out}, args...)
+	if baseline {
+		full = append(full, "--baseline")
+	}
+	p, err := startProc(ctx, filepath.Join(env.Dir, name+".log"), stopGrace, bin, full...)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := p.wait(); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%v (stopped after %s)", err, limit)
+		}
+		return nil, 0, fmt.Errorf("%w: posim %s: %v: %s", ErrLoadClient, name, err, lastLine(p.tail()))
+	}
+	cpu := p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: posim %s: %v", ErrLoadClient, name, err)
+	}
+	r, err := parseRunJSON(b, baseline)
+	return r, cpu, err
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// separateFigure: the durable purchases of purchaseFigure with the
+// gateway run as `ecardgw serve` and the terminals as `posim run`, each a
+// process of its own built from this tree, as an operator measures them.
+func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
+	conns := s.Conns1000
+	half := s.LoadTime / 2
+	capTitle, latTitle := separateTitles(conns)
+	f = Figure{Title: capTitle, Goal: purchaseGoalText(),
+		What: fmt.Sprintf("The durable card purchases of the in-process figure above, with the gateway and the "+
+			"simulated terminals each in a process of its own, as an operator measures them: the suite builds "+
+			"`ecardgw` and `posim` from this tree, writes a simulation gateway as `posim env` does (%d canteen POS, "+
+			"one card each), starts `ecardgw serve` on it (loopback ports), and runs `posim run --closed-loop "+
+			"--baseline --json` twice for %s each: every invocation signs the %d terminals in, drives the gateway, "+
+			"then the bare gnet echo in the posim process at the same number of connections for as long. So the "+
+			"halves interleave (gateway, baseline, gateway, baseline) and the baseline is measured by the same "+
+			"client process as the gateway. The gateway's process runs nothing but the gateway: the terminals' CPU "+
+			"is not in its profile, only in the machine's.", conns, half, conns),
+		Commands: simCommands(conns, 0, fmt.Sprintf("--terminals %d --mix card=1 --closed-loop --duration %s --baseline --json out.json", conns, half))}
+	lat = Figure{Title: latTitle, Goal: p99GoalText(),
+		What: pacedWhat(conns) + " Here with the gateway (`ecardgw serve`) and the terminals (`posim run --think`) " +
+			"in separate processes, the offered load a share of the bare echo's rate measured by the same client " +
+			"process in the closed-loop figure just above."}
+	gwBin, posimBin, err := s.binaries(ctx)
+	if err != nil {
+		return f, lat, err
+	}
+	posAddr, err := freePort()
+	if err != nil {
+		return f, lat, err
+	}
+	adminAddr, err := freePort()
+	if err != nil {
+		return f, lat, err
+	}
+	env, err := posim.WriteEnv(posim.EnvSpec{Dir: s.tmpDir("separate"), POS: conns, Accounts: conns, POSAddr: posAddr, AdminAddr: adminAddr})
+	if err != nil {
+		return f, lat, err
+	}
+	gw, err := startProc(ctx, filepath.Join(env.Dir, "ecardgw.log"), stopGrace, gwBin, "serve", "--config", env.Config)
+	if err != nil {
+		return f, lat, err
+	}
+	defer func() {
+		if serr := gw.stop(); serr != nil && err == nil {
+			err = fmt.Errorf("%w: ecardgw serve did not stop cleanly: %v: %s", ErrChild, serr, lastLine(gw.tail()))
+		}
+	}()
+	gone := func(err error) error {
+		if gw.exited() {
+			return fmt.Errorf("%w: ecardgw serve exited: %v: %s", ErrChild, gw.err, lastLine(gw.tail()))
+		}
+		return err
+	}
+	if err := waitReady(ctx, "http://"+adminAddr+"/readyz", 60*time.Second, 20*time.Millisecond); err != nil {
+		return f, lat, gone(err)
+	}
+	// Each invocation: sign-in (seconds at most), the gateway half and the
+	// baseline half; bounded with room for a slow sign-in.
+	limit := 2*s.LoadTime + 2*time.Minute
+	var gs, bs []*posim.Result
+	var gwCPU, clientCPU time.Duration
+	for i := range 2 {
+		cpu0 := gw.cpu()
+		r, ccpu, err := s.posimRun(ctx, posimBin, env, fmt.Sprintf("closed-%d", i+1), limit, true,
+			"--terminals", strconv.Itoa(conns), "--mix", "card=1", "--closed-loop", "--duration", half.String())
+		if err != nil {
+			return f, lat, gone(err)
+		}
+		gwCPU += gw.cpu() - cpu0
+		clientCPU += ccpu
+		gs, bs = append(gs, r), append(bs, r.Baseline)
+	}
+	base, r := combineApart(bs...), combineApart(gs...)
+	closedLoopResult(&f, base, r)
+	f.Notes = append(f.Notes, fmt.Sprintf("posim's JSON has no latency histogram, so the p50 and p99 of these "+
+		"rows are the worse of the two halves. CPU over the two invocations (%.1f s of gateway load, as long "+
+		"of baseline, and the sign-ins): the gateway process used %.1f s, the posim process (terminals and, "+
+		"in its halves, the bare echo server too) %.1f s, on %d cores.",
+		r.Duration, gwCPU.Seconds(), clientCPU.Seconds(), runtime.NumCPU()))
+
+	offered := pacedShare * base.Throughput
+	think := posim.ThinkFor(conns, offered)
+	runArgs := []string{"--terminals", strconv.Itoa(conns), "--mix", "card=1", "--think", think.String(), "--duration", s.LoadTime.String()}
+	lat.Commands = simCommands(conns, 0, strings.Join(runArgs, " "))
+	p, _, err := s.posimRun(ctx, posimBin, env, "paced", limit, false, runArgs...)
+	if err != nil {
+		return f, lat, gone(err)
+	}
+	pacedResult(&lat, p, offered, r.Throughput, think)
+	return f, lat, nil
+}
+
+// binaries' state, shared by the figures that build them.
+type builds struct {
+	buildOnce       sync.Once
+	buildErr        error
+	gwBin, posimBin string
+}
