@@ -17,6 +17,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		"what the profiles showed: the goals are not tuned to the results. A smoke run that leaves this file "+
 		"alone: `go run ./cmd/benchsuite -quick -out /tmp/BENCHMARKS.md`; `-keep` keeps the profiles and stores "+
 		"it made.") + "\n\n")
+	b.WriteString(wrap("The load figures run the gateway and the simulated terminals in one process unless they say otherwise, so that one CPU "+
+		"profile shows both; the durable purchases are measured twice: in one process, and with the gateway "+
+		"(`ecardgw serve`) and the simulator (`posim run`) each in a process of its own, built from the same "+
+		"tree, as an operator measures them. One step alone, e.g. `-only \""+SeparateStep+"\"` (the step names "+
+		"are in `go run ./cmd/benchsuite -h`).") + "\n\n")
 	m := r.Machine
 	b.WriteString("## Machine and run\n\n")
 	fmt.Fprintf(&b, "- Command: `%s`%s\n", r.Command, map[bool]string{true: " (quick smoke run: shorter and smaller than the goals ask; not the figures of record)", false: ""}[r.Quick])

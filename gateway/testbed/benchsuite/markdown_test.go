@@ -50,6 +50,11 @@ func TestWriteMarkdown(t *testing.T) {
 	} {
 		require.Contains(t, s, want)
 	}
+	// The header says where the load figures run, and how to rerun one
+	// alone.
+	flat := strings.Join(strings.Fields(s), " ")
+	require.Contains(t, flat, "the durable purchases are measured twice: in one process, and with the gateway (`ecardgw serve`) and the simulator (`posim run`) each in a process of its own")
+	require.Contains(t, flat, "`-only \""+SeparateStep+"\"`")
 	require.NotContains(t, s, "quick smoke run")
 	r.Quick = true
 	b.Reset()
