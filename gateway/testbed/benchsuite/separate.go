@@ -2,8 +2,12 @@ package benchsuite
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"ecardgw/gateway/config"
 	"ecardgw/gateway/testbed/posim"
 )
 
@@ -238,6 +243,68 @@ func lastLine(s string) string {
 	return s
 }
 
+// addAdminToken gives the environment's key file an admin token, so that
+// the suite may take a CPU profile of the gateway process through its
+// admin listener's /debug/pprof (loopback only).
+func addAdminToken(env *posim.Env) (string, error) {
+	keys, err := config.LoadKeys(env.Keys)
+	if err != nil {
+		return "", err
+	}
+	b := make([]byte, 20)
+	if _, err := crand.Read(b); err != nil {
+		return "", err
+	}
+	tok := "benchsuite_" + hex.EncodeToString(b)
+	keys.AdminTokens = append(keys.AdminTokens, config.Secret(tok))
+	return tok, config.WriteKeys(env.Keys, keys)
+}
+
+// approvedPurchases is the gateway's counter of approved 0200s: the
+// gateway half of a posim invocation has begun when it moves (the
+// sign-ins before are 0800s).
+const approvedPurchases = `ecardgw_pos_requests_total{code="00",mti="0200"}`
+
+// gatewayProfile writes a CPU profile of d of the gateway at adminAddr to
+// path, started once the sample start of its /metrics exceeds from.
+func gatewayProfile(ctx context.Context, adminAddr, token, start string, from float64, d time.Duration, path string) error {
+	for {
+		v, err := scrapeGauge("http://"+adminAddr+"/metrics", start)
+		if err == nil && v > from {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: waiting for %s to pass %g to profile: %v (last: %v)", ErrChild, start, from, ctx.Err(), err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	secs := max(1, int(d/time.Second))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", adminAddr, secs), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := (&http.Client{Timeout: time.Duration(secs)*time.Second + time.Minute}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: /debug/pprof/profile: %s", ErrChild, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, io.LimitReader(resp.Body, 256<<20)); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // separateFigure: the durable purchases of purchaseFigure with the
 // gateway run as `ecardgw serve` and the terminals as `posim run`, each a
 // process of its own built from this tree, as an operator measures them.
@@ -276,6 +343,10 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 	if err != nil {
 		return f, lat, err
 	}
+	token, err := addAdminToken(env)
+	if err != nil {
+		return f, lat, err
+	}
 	gw, err := startProc(ctx, filepath.Join(env.Dir, "ecardgw.log"), stopGrace, gwBin, "serve", "--config", env.Config)
 	if err != nil {
 		return f, lat, err
@@ -299,10 +370,29 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 	limit := 2*s.LoadTime + 2*time.Minute
 	var gs, bs []*posim.Result
 	var gwCPU, clientCPU time.Duration
+	// The first gateway half runs under a CPU profile of the gateway
+	// process, taken through its admin listener.
+	prof := filepath.Join(s.Tmp, "separate.pprof")
+	var profErr error
 	for i := range 2 {
 		cpu0 := gw.cpu()
+		pctx, cancel := context.WithTimeout(ctx, limit)
+		profDone := make(chan struct{})
+		if i == 0 {
+			go func() {
+				defer close(profDone)
+				profErr = gatewayProfile(pctx, adminAddr, token, approvedPurchases, 0, half, prof)
+			}()
+		} else {
+			close(profDone)
+		}
 		r, ccpu, err := s.posimRun(ctx, posimBin, env, fmt.Sprintf("closed-%d", i+1), limit, true,
 			"--terminals", strconv.Itoa(conns), "--mix", "card=1", "--closed-loop", "--duration", half.String())
+		if err != nil {
+			cancel()
+		}
+		<-profDone
+		cancel()
 		if err != nil {
 			return f, lat, gone(err)
 		}
@@ -317,17 +407,56 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 		"of baseline, and the sign-ins): the gateway process used %.1f s, the posim process (terminals and, "+
 		"in its halves, the bare echo server too) %.1f s, on %d cores.",
 		r.Duration, gwCPU.Seconds(), clientCPU.Seconds(), runtime.NumCPU()))
+	if f.Status == Missed {
+		s.separateMiss(ctx, &f, prof, profErr, gs[0], purchaseGoal*base.Throughput)
+	}
 
 	offered := pacedShare * base.Throughput
 	think := posim.ThinkFor(conns, offered)
 	runArgs := []string{"--terminals", strconv.Itoa(conns), "--mix", "card=1", "--think", think.String(), "--duration", s.LoadTime.String()}
 	lat.Commands = simCommands(conns, 0, strings.Join(runArgs, " "))
+	p0 := scrapeCommits(adminAddr)
 	p, _, err := s.posimRun(ctx, posimBin, env, "paced", limit, false, runArgs...)
 	if err != nil {
 		return f, lat, gone(err)
 	}
+	p1 := scrapeCommits(adminAddr)
 	pacedResult(&lat, p, offered, r.Throughput, think)
+	if lat.Status == Missed {
+		if note := p1.slow(p0, "the paced invocation (its sign-ins included)", 25, 100, "every request waiting "+
+			"on such a commit waits that long at least."); note != "" {
+			lat.Notes = append(lat.Notes, note)
+		}
+	}
 	return f, lat, nil
+}
+
+// separateMiss adds to a missed separate-process capacity figure the
+// gateway process's CPU profile of the first gateway half and what the
+// committer did in it.
+func (s *Suite) separateMiss(ctx context.Context, f *Figure, prof string, profErr error, first *posim.Result, target float64) {
+	if profErr != nil {
+		f.Notes = append(f.Notes, "No CPU profile of the gateway process: "+firstLine(profErr.Error()))
+		return
+	}
+	top, err := PprofTop(ctx, s.GoBin, s.Root, prof)
+	if err != nil {
+		f.Notes = append(f.Notes, "The gateway's CPU profile could not be read: "+firstLine(err.Error()))
+		return
+	}
+	if dur, total := profileTotals(top); dur > 0 {
+		f.Notes = append(f.Notes, fmt.Sprintf("CPU profile of the gateway process over the first gateway half: "+
+			"%.2f s of CPU in %.1f s (%.2f of the %d cores); the terminals are in the other process. Its top "+
+			"functions are below.", total, dur, total/dur, runtime.NumCPU()))
+	}
+	f.Profile = top
+	note, err := s.committerNote(ctx, prof, "", first.Answers, first.Duration, commitLoad{}, target)
+	switch {
+	case err != nil:
+		f.Notes = append(f.Notes, "The committer's share could not be read from the profile: "+firstLine(err.Error()))
+	case note != "":
+		f.Notes = append(f.Notes, note)
+	}
 }
 
 // binaries' state, shared by the figures that build them.

@@ -2,15 +2,20 @@ package benchsuite
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"ecardgw/gateway/config"
 	"ecardgw/gateway/testbed/posim"
 )
 
@@ -126,4 +131,56 @@ func TestProcStopsItsChild(t *testing.T) {
 	require.ErrorAs(t, err, &exit)
 	require.Equal(t, 3, exit.ExitCode())
 	require.Contains(t, p.tail(), "bad config")
+}
+
+// The gateway's profile starts once the purchases have begun (the sign-ins
+// are over), asks for the half's length, and carries the admin token.
+func TestGatewayProfileWaitsForTheSignIns(t *testing.T) {
+	var polls atomic.Int32
+	var asked string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/metrics":
+			fmt.Fprintf(w, "ecardgw_pos_requests_total{code=\"00\",mti=\"0800\"} 1000\n"+
+				"ecardgw_pos_requests_total{code=\"00\",mti=\"0200\"} %d\n", max(0, 400*(polls.Add(1)-2)))
+		case "/debug/pprof/profile":
+			if r.Header.Get("Authorization") != "Bearer tok" {
+				http.Error(w, "no", http.StatusUnauthorized)
+				return
+			}
+			asked = fmt.Sprintf("%s after %d polls", r.URL.Query().Get("seconds"), polls.Load())
+			_, _ = w.Write([]byte("profile"))
+		}
+	}))
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	path := filepath.Join(t.TempDir(), "p.pprof")
+	require.NoError(t, gatewayProfile(context.Background(), addr, "tok", approvedPurchases, 0, 5*time.Second, path))
+	require.Equal(t, "5 after 3 polls", asked)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "profile", string(b))
+
+	err = gatewayProfile(context.Background(), addr, "wrong", approvedPurchases, 0, time.Second, path)
+	require.ErrorIs(t, err, ErrChild)
+	require.ErrorContains(t, err, "401")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err = gatewayProfile(ctx, addr, "tok", approvedPurchases, 1e12, time.Second, path)
+	require.ErrorIs(t, err, ErrChild)
+	require.ErrorContains(t, err, "waiting for "+approvedPurchases+" to pass 1e+12")
+}
+
+// The environment's key file gets an admin token the gateway accepts.
+func TestAddAdminToken(t *testing.T) {
+	env, err := posim.WriteEnv(posim.EnvSpec{Dir: t.TempDir(), POS: 1, Accounts: 1})
+	require.NoError(t, err)
+	tok, err := addAdminToken(env)
+	require.NoError(t, err)
+	keys, err := config.LoadKeys(env.Keys)
+	require.NoError(t, err)
+	require.True(t, keys.ValidAdminToken(tok))
+	require.Len(t, keys.ServiceTokens, 1, "the service token stays")
+	require.False(t, keys.ValidAdminToken(string(keys.ServiceTokens[0])))
 }
