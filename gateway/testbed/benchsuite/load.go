@@ -221,7 +221,8 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 			"group commit before the answer leaves) closed loop, against the bare echo at the same number of "+
 			"connections in the same run: %s each, in two halves interleaved (baseline, gateway, baseline, "+
 			"gateway).", conns, s.LoadTime),
-		Commands: append([]string{"# the suite runs it in-process; by hand, with the gateway in its own process:"},
+		Commands: append([]string{"# the suite runs it in-process; by hand, with the gateway in its own process (as the",
+			"# separate-process figure below does, step \"" + SeparateStep + "\"):"},
 			simCommands(conns, 0, fmt.Sprintf("--terminals %d --mix card=1 --closed-loop --duration %s --baseline", conns, s.LoadTime))...)}
 	lat = Figure{Title: fmt.Sprintf("Purchase latency at a quarter of the bare echo's rate, %s terminals", commas(int64(conns))), Goal: p99GoalText(),
 		What: pacedWhat(conns)}

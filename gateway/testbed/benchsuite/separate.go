@@ -59,13 +59,20 @@ func startProc(ctx context.Context, logPath string, grace time.Duration, bin str
 	cmd.WaitDelay = grace
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		_ = lf.Close()
-		return nil, err
-	}
 	p := &proc{cmd: cmd, cancel: cancel, log: logPath, done: make(chan struct{})}
+	started := make(chan error, 1)
 	go func() {
+		// Pdeathsig fires when the thread that started the child ends, not
+		// the process: start and wait on a thread held for the purpose, so
+		// that no goroutine that locks a thread and ends (gnet's loops)
+		// takes this one down with the child.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		p.err = cmd.Wait()
 		// A process that exits 0 on the SIGTERM of a cancelled context
 		// stopped cleanly: Wait reports the context's error for it.
@@ -75,6 +82,11 @@ func startProc(ctx context.Context, logPath string, grace time.Duration, bin str
 		_ = lf.Close()
 		close(p.done)
 	}()
+	if err := <-started; err != nil {
+		cancel()
+		_ = lf.Close()
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -131,6 +131,9 @@ func TestProcStopsItsChild(t *testing.T) {
 	require.ErrorAs(t, err, &exit)
 	require.Equal(t, 3, exit.ExitCode())
 	require.Contains(t, p.tail(), "bad config")
+
+	_, err = startProc(context.Background(), filepath.Join(dir, "e.log"), time.Second, filepath.Join(dir, "no-such-binary"))
+	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
 // The gateway's profile starts once the purchases have begun (the sign-ins
