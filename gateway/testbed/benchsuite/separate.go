@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -233,7 +234,7 @@ func (s *Suite) posimRun(ctx context.Context, bin string, env *posim.Env, name s
 		return nil, 0, err
 	}
 	if err := p.wait(); err != nil {
-		if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("%v (stopped after %s)", err, limit)
 		}
 		return nil, 0, fmt.Errorf("%w: posim %s: %v: %s", ErrLoadClient, name, err, lastLine(p.tail()))
