@@ -44,7 +44,7 @@ func main() {
 	defer stop()
 	s := &benchsuite.Suite{Root: root, Out: *out, BenchDir: filepath.Join(filepath.Dir(*out), "bench"),
 		Quick: *quick, Benchtime: *benchtime, Count: *count, Shared: *shared, Keep: *keep,
-		Command: "go run ./cmd/benchsuite " + strings.Join(os.Args[1:], " ")}
+		Command: "go run ./cmd/benchsuite " + benchsuite.ShellJoin(os.Args[1:])}
 	if *only != "" {
 		for _, name := range strings.Split(*only, ",") {
 			s.Only = append(s.Only, strings.TrimSpace(name))

@@ -149,3 +149,19 @@ func wrap(p string) string {
 	}
 	return b.String()
 }
+
+// ShellJoin writes a command's arguments as they can be pasted back into
+// a shell: an argument with a space, a quote or a shell character, or an
+// empty one, in double quotes.
+func ShellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsAny(a, " \t\n\"'\\$`!*?;&|<>(){}[]#~") {
+			out[i] = a
+			continue
+		}
+		r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
+		out[i] = `"` + r.Replace(a) + `"`
+	}
+	return strings.Join(out, " ")
+}

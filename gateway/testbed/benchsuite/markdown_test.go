@@ -114,3 +114,11 @@ func TestCPUSplit(t *testing.T) {
 	require.Equal(t, 5.0, d)
 	require.InDelta(t, 2.21, total, 1e-9)
 }
+
+// The run's command line is shown as it can be pasted back into a shell.
+func TestShellJoin(t *testing.T) {
+	require.Equal(t, `-quick -only "purchases at 1000 separate,restart" -out /tmp/b.md`,
+		ShellJoin([]string{"-quick", "-only", "purchases at 1000 separate,restart", "-out", "/tmp/b.md"}))
+	require.Equal(t, `-shared "it's \"busy\"" ""`, ShellJoin([]string{"-shared", `it's "busy"`, ""}))
+	require.Equal(t, "", ShellJoin(nil))
+}
