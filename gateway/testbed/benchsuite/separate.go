@@ -383,6 +383,7 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 	limit := 2*s.LoadTime + 2*time.Minute
 	var gs, bs []*posim.Result
 	var gwCPU, clientCPU time.Duration
+	idle0, total0 := cpuTimes()
 	// The first gateway half runs under a CPU profile of the gateway
 	// process, taken through its admin listener.
 	prof := filepath.Join(s.Tmp, "separate.pprof")
@@ -413,13 +414,11 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 		clientCPU += ccpu
 		gs, bs = append(gs, r), append(bs, r.Baseline)
 	}
+	idle1, total1 := cpuTimes()
 	base, r := combineApart(bs...), combineApart(gs...)
 	closedLoopResult(&f, base, r)
-	f.Notes = append(f.Notes, fmt.Sprintf("posim's JSON has no latency histogram, so the p50 and p99 of these "+
-		"rows are the worse of the two halves. CPU over the two invocations (%.1f s of gateway load, as long "+
-		"of baseline, and the sign-ins): the gateway process used %.1f s, the posim process (terminals and, "+
-		"in its halves, the bare echo server too) %.1f s, on %d cores.",
-		r.Duration, gwCPU.Seconds(), clientCPU.Seconds(), runtime.NumCPU()))
+	f.Notes = append(f.Notes, "posim's JSON has no latency histogram, so the p50 and p99 of these rows are the "+
+		"worse of the two halves.", cpuNote(r.Duration, gwCPU, clientCPU, idle1-idle0, total1-total0))
 	if f.Status == Missed {
 		s.separateMiss(ctx, &f, prof, profErr, gs[0], purchaseGoal*base.Throughput)
 	}
@@ -442,6 +441,26 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 		}
 	}
 	return f, lat, nil
+}
+
+// cpuNote says how the CPU divided between the two processes over the
+// closed-loop invocations (gateway seconds of gateway load), with the
+// machine's idle and total ticks meanwhile (total 0: unknown).
+func cpuNote(gateway float64, gw, client time.Duration, idle, total uint64) string {
+	out := fmt.Sprintf("CPU over the two invocations (%.1f s of gateway load, as long of baseline, and the "+
+		"sign-ins): the gateway process used %.1f s, the posim process (the terminals and, in its own halves, "+
+		"the bare echo server too) %.1f s, on %d cores", gateway, gw.Seconds(), client.Seconds(), runtime.NumCPU())
+	if total == 0 {
+		return out + "."
+	}
+	share := float64(idle) / float64(total)
+	out += fmt.Sprintf("; the machine's CPU was %.0f%% idle meanwhile", 100*share)
+	if share < 0.2 && client > gw {
+		out += ": the machine is CPU-bound and the simulator takes more of it than the gateway, so this figure " +
+			"is bounded by the two processes sharing the cores as much as by the gateway (the in-process figure " +
+			"shares them too, in one runtime)"
+	}
+	return out + "."
 }
 
 // separateMiss adds to a missed separate-process capacity figure the

@@ -187,3 +187,13 @@ func TestAddAdminToken(t *testing.T) {
 	require.Len(t, keys.ServiceTokens, 1, "the service token stays")
 	require.False(t, keys.ValidAdminToken(string(keys.ServiceTokens[0])))
 }
+
+func TestCPUNote(t *testing.T) {
+	n := cpuNote(10, 8600*time.Millisecond, 15*time.Second, 5, 100)
+	require.Contains(t, n, "(10.0 s of gateway load, as long of baseline, and the sign-ins): the gateway process used 8.6 s")
+	require.Contains(t, n, "bare echo server too) 15.0 s, on ")
+	require.Contains(t, n, "5% idle meanwhile: the machine is CPU-bound and the simulator takes more of it")
+	require.NotContains(t, cpuNote(10, 8*time.Second, 5*time.Second, 5, 100), "CPU-bound")
+	require.Contains(t, cpuNote(10, 8*time.Second, 15*time.Second, 50, 100), "50% idle meanwhile.")
+	require.NotContains(t, cpuNote(10, time.Second, time.Second, 0, 0), "idle")
+}
