@@ -187,9 +187,9 @@ func (db *DB) prepare() (err error) {
 	if err != nil || db.opt.SkipCheck {
 		return err
 	}
-	n := prewarm(db.path)
+	w := prewarm(db.path)
 	if db.opt.prewarmed != nil {
-		db.opt.prewarmed(n)
+		db.opt.prewarmed(w)
 	}
 	return db.check()
 }

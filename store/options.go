@@ -69,9 +69,9 @@ type Options struct {
 	// commitFault, if set, is asked before each commit; an error fails
 	// that commit as a full disk would (tests).
 	commitFault func() error
-	// prewarmed, if set, is told how many bytes Open read ahead of its
-	// consistency check (tests).
-	prewarmed func(int64)
+	// prewarmed, if set, is told what Open read ahead of its consistency
+	// check (tests).
+	prewarmed func(warmed)
 	// importChunk, if set, replaces ImportChunk; importStep, if set, is
 	// called between the commits of a staged import with its phase.
 	importChunk int
