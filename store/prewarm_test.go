@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 )
 
 // evict drops the file's pages from the page cache (clean pages only: it
@@ -89,4 +90,61 @@ func TestOpenReadsTheFileAheadOfTheCheck(t *testing.T) {
 	// bbolt's open and the schema check read first.
 	require.Equal(t, fi.Size(), got.read+got.cached)
 	require.Greater(t, got.read, fi.Size()*9/10)
+}
+
+// The read-ahead skips what the page cache holds, never the check: a
+// damaged page is refused whether it, or the rest of the file, was in the
+// page cache or not.
+func TestOpenRefusesDamageWhateverThePageCacheHolds(t *testing.T) {
+	journalRoot := func(t *testing.T, path string) int64 {
+		b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+		require.NoError(t, err)
+		defer b.Close()
+		var root int64
+		require.NoError(t, b.View(func(tx *bolt.Tx) error {
+			root = int64(tx.Bucket(bktJournal).Root())
+			return nil
+		}))
+		require.NotZero(t, root)
+		return root * int64(os.Getpagesize())
+	}
+	ps := int64(os.Getpagesize())
+	cases := map[string]func(t *testing.T, path string, damaged int64){
+		"all cached": func(*testing.T, string, int64) {},
+		"none cached": func(t *testing.T, path string, _ int64) {
+			evict(t, path)
+		},
+		"only the damaged page cached": func(t *testing.T, path string, damaged int64) {
+			evict(t, path)
+			f, err := os.Open(path)
+			require.NoError(t, err)
+			defer f.Close()
+			_, err = f.ReadAt(make([]byte, ps), damaged)
+			require.NoError(t, err)
+		},
+		"all but the damaged page cached": func(t *testing.T, path string, damaged int64) {
+			evict(t, path)
+			b, err := os.ReadFile(path) // caches all of it
+			require.NoError(t, err)
+			require.NotEmpty(t, b)
+			f, err := os.Open(path)
+			require.NoError(t, err)
+			defer f.Close()
+			const fadvDontNeed = 4
+			_, _, errno := syscall.Syscall6(syscall.SYS_FADVISE64, f.Fd(), uintptr(damaged), uintptr(ps), fadvDontNeed, 0, 0)
+			require.Zero(t, errno)
+		},
+	}
+	for name, cache := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := populated(t)
+			damaged := journalRoot(t, path)
+			writeAt(t, path, damaged+16, garbage(int(ps)-16))
+			cache(t, path, damaged)
+			var got *warmed
+			_, err := Open(path, Options{StorageKey: testKey, prewarmed: func(w warmed) { got = &w }})
+			require.ErrorIs(t, err, ErrCorrupt)
+			require.NotNil(t, got, "refused by the check, after the read-ahead")
+		})
+	}
 }
