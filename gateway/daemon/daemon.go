@@ -139,7 +139,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	st := db.OpenStats()
 	ms := func(d time.Duration) time.Duration { return d.Round(100 * time.Microsecond) }
 	d.log.Info("store open", "path", db.Path(), "took", time.Since(opened).Round(time.Millisecond),
-		"replayed", st.Replayed, "recover", ms(st.Recover), "bolt_open", ms(st.Bolt), "opening_commit", ms(st.Prepare),
+		"bolt_open", ms(st.Bolt), "opening_commit", ms(st.Prepare),
 		"read_ahead", ms(st.ReadAhead), "read_mib", st.ReadBytes>>20, "cached_mib", st.CachedBytes>>20, "check", ms(st.Check))
 
 	verifier, err := newVerifier(cfg)
