@@ -10,6 +10,9 @@ import (
 
 // Account returns account no.
 func (tx *Tx) Account(no uint64) (Account, bool, error) {
+	if tx.acctOK && tx.acct.No == no {
+		return tx.acct.clone(), true, nil
+	}
 	b, err := tx.bucket(bktAccounts)
 	if err != nil {
 		return Account{}, false, err
@@ -36,6 +39,53 @@ func (tx *Tx) remember(a *Account) {
 		return
 	}
 	tx.acct, tx.acctOK = a.clone(), true
+}
+
+// # One write of the account per approval
+//
+// An approval writes its account twice: the debit (txn) and the link to
+// its journal record (AppendJournal). When the cached account is put
+// again with the same card number, name and staff number (its indexes do
+// not move), PutAccount only updates the cache and marks it dirty; the
+// one bbolt write happens when anything else could look at the accounts
+// bucket — another account is cached, the bucket or its indexes are
+// opened (tx.bucket), the function ends (flushAccount, before its
+// transaction commits or the next function runs).
+
+// flushAccount writes a cached account that PutAccount left dirty.
+func (tx *Tx) flushAccount() error {
+	if !tx.acctDirty {
+		return nil
+	}
+	tx.acctDirty = false
+	b := tx.btx.Bucket(bktAccounts)
+	if b == nil {
+		return fmt.Errorf("%w: missing bucket %s", ErrCorrupt, bktAccounts)
+	}
+	b.FillPercent = accountFill
+	e := tx.scratch()
+	e.account(&tx.acct)
+	if e.err != nil {
+		return e.err
+	}
+	tx.keep(e)
+	return b.Put(u64key(tx.acct.No), e.b)
+}
+
+// putCached is PutAccount's cheap case: a is the cached account with the
+// same indexes; only the cache changes (see flushAccount).
+func (tx *Tx) putCached(a *Account) bool {
+	if !tx.acctOK || tx.acct.No != a.No || tx.db.importing.Load() || !tx.btx.Writable() ||
+		tx.acct.CardNumber != a.CardNumber || tx.acct.Name != a.Name || tx.acct.StaffNo != a.StaffNo {
+		return false
+	}
+	if tx.acct.LastSeq > a.LastSeq {
+		// A copy read before this transaction's journal append must not
+		// move the history head backwards.
+		a.LastSeq = tx.acct.LastSeq
+	}
+	tx.acct, tx.acctDirty = a.clone(), true
+	return true
 }
 
 // clone copies a, including the bytes of CardUID.
@@ -117,6 +167,9 @@ func nameKey(name, staffNo string) []byte {
 func (tx *Tx) PutAccount(a *Account) error {
 	if err := checkAccount(a); err != nil {
 		return err
+	}
+	if tx.putCached(a) {
+		return nil
 	}
 	b, err := tx.accountBuckets()
 	if err != nil {

@@ -187,6 +187,11 @@ func (db *DB) runOnce(calls []*call) (failed int, err error) {
 	for i, c := range calls {
 		ferr := db.invoke(c, tx)
 		if ferr == nil {
+			// The function's account write it left in the cache
+			// (account_tx.go), before anything else reads the bucket.
+			ferr = tx.flushAccount()
+		}
+		if ferr == nil {
 			continue
 		}
 		_ = btx.Rollback()

@@ -600,7 +600,7 @@ func (tx *Tx) importSwitch(now time.Time, blacklist bool) (ImportResult, error) 
 	if err := tx.btx.DeleteBucket(bktImport); err != nil {
 		return ImportResult{}, err
 	}
-	tx.acctOK = false // the account cache held the old generation
+	tx.acctOK, tx.acctDirty = false, false // the account cache held the old generation
 	return res, nil
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -22,6 +23,8 @@ type Tx struct {
 	// (debit, journal link) and each read would decode it again.
 	acct   Account
 	acctOK bool
+	// acctDirty: acct was put and is not written yet (flushAccount).
+	acctDirty bool
 }
 
 // Writable reports whether the transaction can write (inside Update).
@@ -30,6 +33,11 @@ func (tx *Tx) Writable() bool { return tx.btx.Writable() }
 // bucket returns a bucket that Open created. A missing bucket means the
 // file was altered behind the store's back.
 func (tx *Tx) bucket(name []byte) (*bolt.Bucket, error) {
+	if tx.acctDirty && (bytes.Equal(name, bktAccounts) || bytes.Equal(name, bktCards) || bytes.Equal(name, bktNames)) {
+		if err := tx.flushAccount(); err != nil {
+			return nil, err
+		}
+	}
 	b := tx.btx.Bucket(name)
 	if b == nil {
 		return nil, fmt.Errorf("%w: missing bucket %s", ErrCorrupt, name)
