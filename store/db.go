@@ -55,6 +55,10 @@ type DB struct {
 
 	stats OpenStats // what Open spent its time on
 
+	// idemTop: per terminal, the greatest key the keyed idempotency
+	// bucket may hold (idemtop.go); committer only.
+	idemTop idemTops
+
 	importMu  sync.Mutex  // one import at a time (import.go)
 	importing atomic.Bool // an import is staged: PutAccount keeps it in step
 }

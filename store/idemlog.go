@@ -155,6 +155,9 @@ func (tx *Tx) idemRaw(key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tx.btx.Writable() && tx.db.keyedAbsent(b, key) {
+		return nil, nil
+	}
 	return b.Get(key), nil
 }
 
@@ -339,6 +342,7 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 		if !ok {
 			v = m.ranges[st.r][k]
 		}
+		db.keyedPut([]byte(k))
 		if err := b.Put([]byte(k), v); err != nil {
 			return st, fmt.Errorf("store: merging idempotency log %d: %w", st.r, err)
 		}
@@ -381,6 +385,7 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 		return st, nil
 	}
 	for _, k := range late {
+		db.keyedPut([]byte(k))
 		if err := b.Put([]byte(k), vals[k]); err != nil {
 			return st, fmt.Errorf("store: merging idempotency log %d: %w", st.r, err)
 		}
