@@ -52,24 +52,18 @@ func (tx *Tx) remember(a *Account) {
 // opened (tx.bucket), the function ends (flushAccount, before its
 // transaction commits or the next function runs).
 
-// flushAccount writes a cached account that PutAccount left dirty.
+// flushAccount writes a cached account that PutAccount left dirty: its
+// indexes are those already stored (putCached), so only its value is put.
 func (tx *Tx) flushAccount() error {
 	if !tx.acctDirty {
 		return nil
 	}
 	tx.acctDirty = false
-	b := tx.btx.Bucket(bktAccounts)
-	if b == nil {
-		return fmt.Errorf("%w: missing bucket %s", ErrCorrupt, bktAccounts)
+	b, err := tx.accountBuckets()
+	if err != nil {
+		return err
 	}
-	b.FillPercent = accountFill
-	e := tx.scratch()
-	e.account(&tx.acct)
-	if e.err != nil {
-		return e.err
-	}
-	tx.keep(e)
-	return b.Put(u64key(tx.acct.No), e.b)
+	return tx.putAccountIn(b, &tx.acct, &tx.acct, true)
 }
 
 // putCached is PutAccount's cheap case: a is the cached account with the
