@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -387,15 +386,6 @@ func recoveryCycleRun(ctx context.Context, o recoveryOptions, p *gatewayProc, te
 	return c, p, ctx.Err()
 }
 
-// buildGateway builds cmd/ecardgw into dir, the binary an operator runs.
-func (s *Suite) buildGateway(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "ecardgw")
-	if out, err := runGo(ctx, s.GoBin, s.Root, "build", "-o", bin, "./cmd/ecardgw"); err != nil {
-		return "", fmt.Errorf("building ecardgw: %w: %s", err, firstLine(string(out)))
-	}
-	return bin, nil
-}
-
 // recoveryFigure: kill -9 under load, restart at once, time until 99 % of
 // the terminals have an approved purchase again.
 func (s *Suite) recoveryFigure(ctx context.Context) (Figure, error) {
@@ -437,9 +427,10 @@ func (s *Suite) recoveryFigure(ctx context.Context) (Figure, error) {
 	if err := fillJournal(ctx, env.Store, keys.StorageKey, records, n); err != nil {
 		return f, err
 	}
-	bin, err := s.buildGateway(ctx, dir)
+	// The binary an operator runs, built once per run (binaries).
+	bin, _, err := s.binaries(ctx)
 	if err != nil {
-		return f, err
+		return f, fmt.Errorf("building ecardgw: %w", err)
 	}
 	fleet, err := env.Fleet(posAddr)
 	if err != nil {

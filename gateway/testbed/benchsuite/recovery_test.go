@@ -49,8 +49,8 @@ func TestRecoveryRun(t *testing.T) {
 	require.NoError(t, err)
 	root, err := filepath.Abs("../../..")
 	require.NoError(t, err)
-	s := &Suite{GoBin: "go", Root: root}
-	bin, err := s.buildGateway(ctx, dir)
+	s := &Suite{GoBin: "go", Root: root, Tmp: dir}
+	bin, _, err := s.binaries(ctx)
 	require.NoError(t, err)
 	fleet, err := env.Fleet(posAddr)
 	require.NoError(t, err)

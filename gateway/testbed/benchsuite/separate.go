@@ -211,7 +211,9 @@ func (s *Suite) binaries(ctx context.Context) (ecardgw, posimBin string, err err
 		dir := s.tmpDir("bin")
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 		defer cancel()
-		_, s.buildErr = runGo(ctx, s.GoBin, s.Root, "build", "-o", dir+string(filepath.Separator), "./cmd/ecardgw", "./cmd/posim")
+		if out, err := runGo(ctx, s.GoBin, s.Root, "build", "-o", dir+string(filepath.Separator), "./cmd/ecardgw", "./cmd/posim"); err != nil {
+			s.buildErr = fmt.Errorf("%w: %s", err, firstLine(string(out)))
+		}
 		s.gwBin, s.posimBin = filepath.Join(dir, "ecardgw"), filepath.Join(dir, "posim")
 	})
 	return s.gwBin, s.posimBin, s.buildErr
