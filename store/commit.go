@@ -18,7 +18,10 @@ type call struct {
 	// (a function that moves buckets must not share a transaction with
 	// writes to them).
 	alone bool
-	done  chan struct{}
+	done  chan struct{} // closed when finished (Update)
+	// then is called with the result instead of closing done
+	// (UpdateAsync), on the completer goroutine.
+	then func(error)
 }
 
 // Update runs fn in a read-write transaction shared with other callers'
@@ -69,6 +72,64 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error, alone bool) error 
 	return c.err
 }
 
+// UpdateAsync is Update for a caller that does not wait: fn runs in a
+// group commit exactly as Update's does, and then is called once with the
+// result Update would have returned, after the group's commit and fsync
+// (or its failure). A function that panicked reports a *PanicError.
+//
+// then runs on the store's completer goroutine, one call after another,
+// while the committer goes on with the next group: keep it short (hand
+// the answer to its connection) and never call Update from it.
+//
+// A non-nil error means fn was not queued (ctx done, read-only, closed or
+// broken store) and then will not be called.
+func (db *DB) UpdateAsync(ctx context.Context, fn func(*Tx) error, then func(error)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if db.opt.ReadOnly {
+		return ErrReadOnly
+	}
+	if db.broken.Load() {
+		return ErrCommitUncertain
+	}
+	c := &call{ctx: ctx, fn: fn, then: then}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return ErrClosed
+	}
+	select {
+	case db.queue <- c:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// PanicError is what UpdateAsync reports for a function that panicked
+// (Update re-raises the panic in its caller's goroutine instead).
+type PanicError struct{ Value any }
+
+func (p *PanicError) Error() string {
+	return fmt.Sprintf("store: update function panicked: %T", p.Value)
+}
+
+// completer runs UpdateAsync callers' continuations, a group at a time,
+// beside the committer.
+func (db *DB) completer() {
+	defer close(db.completerDone)
+	for group := range db.completed {
+		for _, c := range group {
+			err := c.err
+			if c.hasPanic {
+				err = &PanicError{Value: c.panicked}
+			}
+			c.then(err)
+		}
+	}
+}
+
 // committer is the single writer. It takes what is queued (up to
 // MaxBatch), runs it in one bbolt transaction, and answers everyone.
 func (db *DB) committer() {
@@ -83,6 +144,7 @@ func (db *DB) committer() {
 		group, ok = db.fill(group)
 		db.lastGroup = len(group)
 		db.runGroup(group)
+		db.handOver()
 		clear(group) // drop references so finished calls can be collected
 		if !ok {
 			return
@@ -264,7 +326,20 @@ func (db *DB) invoke(c *call, tx *Tx) (err error) {
 
 func (db *DB) finish(c *call, err error) {
 	c.err = err
+	if c.then != nil {
+		db.finished = append(db.finished, c)
+		return
+	}
 	close(c.done)
+}
+
+// handOver gives the group's finished UpdateAsync calls to the completer.
+func (db *DB) handOver() {
+	if len(db.finished) == 0 {
+		return
+	}
+	db.completed <- db.finished
+	db.finished = nil
 }
 
 func (db *DB) observe(n int, start time.Time, err error) {

@@ -39,7 +39,12 @@ type DB struct {
 	closed bool
 	queue  chan *call
 	done   chan struct{} // closed when the committer has drained and exited
-	timer  *time.Timer   // MaxDelay or Linger wait; committer goroutine only
+	// completed carries each group's finished UpdateAsync calls from the
+	// committer to the completer; completerDone is closed when it exits.
+	completed     chan []*call
+	completerDone chan struct{}
+	finished      []*call     // this group's finished UpdateAsync calls; committer only
+	timer         *time.Timer // MaxDelay or Linger wait; committer goroutine only
 	// lastGroup is the size of the group fill gathered last (committer
 	// goroutine only): above one, the store is busy and Linger applies.
 	lastGroup int
@@ -115,7 +120,10 @@ func Open(path string, opt Options) (*DB, error) {
 		}
 		db.queue = make(chan *call, opt.MaxBatch)
 		db.done = make(chan struct{})
+		db.completed = make(chan []*call, 4)
+		db.completerDone = make(chan struct{})
 		go db.committer()
+		go db.completer()
 	}
 	return db, nil
 }
@@ -283,6 +291,8 @@ func (db *DB) Close() error {
 	db.mu.Unlock()
 	if db.done != nil {
 		<-db.done
+		close(db.completed)
+		<-db.completerDone
 	}
 	return db.bolt.Close()
 }
