@@ -282,8 +282,12 @@ func (e *Engine) HandleFrom(ctx context.Context, remote net.Addr, frame []byte) 
 // record is carried on by timers and the dependency's answers, HandleAsync
 // returns deferred at once, and done is called with the answer (nil:
 // close the connection) from another goroutine. frame must stay valid
-// until then. Every other request is answered at once (deferred false,
-// done never called).
+// until then. A financial request that needs only the store is deferred
+// too, once the work before its transaction is done: done is called from
+// the store's completer when its group commit has been fsynced, so no
+// caller is held while a group commits. Every other request (sign-in,
+// echo, a retransmission answered from the record, a refusal before the
+// store) is answered at once (deferred false, done never called).
 func (e *Engine) HandleAsync(ctx context.Context, remote net.Addr, frame []byte, done func(answer []byte)) (answer []byte, deferred bool) {
 	return e.handle(ctx, remote, frame, done)
 }
@@ -325,8 +329,15 @@ func (e *Engine) handle(ctx context.Context, remote net.Addr, frame []byte, done
 			ch := make(chan []byte, 1)
 			e.codePayment(ctx, c, start, func(a []byte) { ch <- a })
 			return <-ch, false
+		case done != nil:
+			var deferred bool
+			answer, rc, retrans, deferred = e.financialAsync(ctx, c, start, done)
+			if deferred {
+				return nil, true
+			}
+		default:
+			answer, rc, retrans = e.financial(ctx, c)
 		}
-		answer, rc, retrans = e.financial(ctx, c)
 	default:
 		e.obs.FrameError("unknown_mti")
 		answer, rc = e.plainAnswer(w, RCFormat, nil), RCFormat

@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"ecardgw/codec/iso8583"
@@ -131,7 +132,44 @@ func (e *Engine) financial(ctx context.Context, c *call) (answer []byte, rc RC, 
 
 // commit runs the request's store transaction and what follows it.
 func (e *Engine) commit(ctx context.Context, c *call) (answer []byte, rc RC, retrans bool) {
-	if err := e.db.Update(ctx, c.w.decide); err != nil {
+	return e.committed(ctx, c, e.db.Update(ctx, c.w.decide))
+}
+
+// financialAsync is financial for a caller that takes the answer later:
+// the worker does what comes before the store transaction and queues the
+// transaction; the answer leaves from the store's completer once its group
+// is committed and fsynced. So a request waiting for its group commit
+// holds no worker, and a group can carry every request in flight, not
+// only as many as there are workers. deferred is false when the answer
+// is known at once (a retransmission, a refusal before the store, a store
+// that takes no writes).
+func (e *Engine) financialAsync(ctx context.Context, c *call, start time.Time, done func([]byte)) (answer []byte, rc RC, retrans, deferred bool) {
+	if stored, ok := e.beforeStore(ctx, c); ok {
+		return stored, storedRC(c.w, stored), c.retrans, false
+	}
+	err := e.db.UpdateAsync(ctx, c.w.decide, func(err error) {
+		if pe, ok := errors.AsType[*store.PanicError](err); ok {
+			// As the server does for a panic in a worker: no answer, the
+			// connection closes; the value may quote request data, so only
+			// its type is logged.
+			e.log.Error("request panicked in its store transaction", "terminal", c.term.ID, "mti", c.mti, "type", fmt.Sprintf("%T", pe.Value))
+			done(nil)
+			return
+		}
+		answer, rc, retrans := e.committed(ctx, c, err)
+		done(e.answered(c.w, c.mti, rc, retrans, start, answer))
+	})
+	if err != nil {
+		answer, rc = e.notCommitted(c, err)
+		return answer, rc, false, false
+	}
+	return nil, "", false, true
+}
+
+// committed is what follows the request's store transaction, given its
+// result.
+func (e *Engine) committed(ctx context.Context, c *call, err error) (answer []byte, rc RC, retrans bool) {
+	if err != nil {
 		answer, rc = e.notCommitted(c, err)
 		return answer, rc, false
 	}

@@ -41,6 +41,9 @@ type fixture struct {
 	now  time.Time
 	// commits counts the store's commits (each an fsync), across restarts.
 	commits atomic.Int64
+	// commitGate, when set, holds every commit after it is written until
+	// the channel is closed (a slow fsync).
+	commitGate atomic.Pointer[chan struct{}]
 }
 
 func (f *fixture) clock() time.Time {
@@ -81,7 +84,13 @@ func newFixture(t *testing.T, mod ...func(*txn.Config)) *fixture {
 
 func (f *fixture) open(mod ...func(*txn.Config)) {
 	db, err := store.Open(f.path, store.Options{StorageKey: storeKey,
-		OnCommit: func(int, time.Duration, error) { f.commits.Add(1) }})
+		OnCommit: func(int, time.Duration, error) { f.commits.Add(1) },
+		FailAfterCommit: func() error {
+			if g := f.commitGate.Load(); g != nil {
+				<-*g
+			}
+			return nil
+		}})
 	require.NoError(f.t, err)
 	cfg := txn.Config{DB: db, Terminals: terminals(), Now: f.clock, WalletMasterKey: walletMK}
 	for _, m := range mod {

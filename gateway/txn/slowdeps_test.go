@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ecardgw/codec/iso8583"
 	"ecardgw/gateway/posclient"
 	"ecardgw/gateway/txn"
 )
@@ -29,8 +30,7 @@ func TestCentreAuthorizationIsDeferred(t *testing.T) {
 	echo, deferred := async(t, f, q, q.New(820, -1, 301))
 	require.False(t, deferred, "an echo is answered at once")
 	require.Equal(t, "00", recv(t, echo))
-	settle, deferred := async(t, f, q, q.Settle(0, 0, 0, 0))
-	require.False(t, deferred, "a settlement needs no centre")
+	settle, _ := async(t, f, q, q.Settle(0, 0, 0, 0))
 	require.Equal(t, "00", recv(t, settle))
 	select {
 	case <-slow:
@@ -69,8 +69,7 @@ func TestSharedReplayClaimIsDeferred(t *testing.T) {
 	require.NoError(t, err)
 	slow, deferred := async(t, f, p, p.CodePurchase(code, 100))
 	require.True(t, deferred)
-	card, deferred := async(t, f, q, q.CardPurchase(cardOK, 100, nil))
-	require.False(t, deferred, "a card purchase needs no shared record")
+	card, _ := async(t, f, q, q.CardPurchase(cardOK, 100, nil))
 	require.Equal(t, "00", recv(t, card))
 	close(release)
 	require.Equal(t, "00", recv(t, slow))
@@ -80,4 +79,52 @@ type sharedFunc func(ctx context.Context, account uint64, genAt uint32, counter 
 
 func (f sharedFunc) Claim(ctx context.Context, a uint64, g uint32, c uint16) (bool, error) {
 	return f(ctx, a, g, c)
+}
+
+// A card purchase waiting for its group commit holds no caller:
+// HandleAsync returns at once, and the answer comes only once the commit
+// has returned.
+func TestCardPurchaseHoldsNoCallerDuringItsCommit(t *testing.T) {
+	f := newFixture(t)
+	p := f.signedIn("T0000001", 1)
+	frame, err := iso8583.AppendFrame(nil, p.CardPurchase(cardOK, 100, nil), p.MAK)
+	require.NoError(t, err)
+	gate := make(chan struct{})
+	f.commitGate.Store(&gate)
+	answers := make(chan []byte, 1)
+	returned := make(chan bool, 1)
+	go func() {
+		ans, deferred := f.eng.HandleAsync(context.Background(), nil, frame, func(a []byte) { answers <- a })
+		if !deferred {
+			answers <- ans
+		}
+		returned <- deferred
+	}()
+	select {
+	case deferred := <-returned:
+		require.True(t, deferred)
+	case <-time.After(5 * time.Second):
+		close(gate)
+		t.Fatal("the caller was held until the group commit returned")
+	}
+	select {
+	case <-answers:
+		t.Fatal("answered before its commit returned")
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.commitGate.Store(nil)
+	close(gate)
+	select {
+	case a := <-answers:
+		require.Equal(t, "00", rcOfAnswer(t, a))
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer after the commit")
+	}
+}
+
+func rcOfAnswer(t *testing.T, a []byte) string {
+	t.Helper()
+	var r iso8583.Message
+	require.NoError(t, iso8583.DecodeFrame(&r, a))
+	return string(r.Bytes(39))
 }
