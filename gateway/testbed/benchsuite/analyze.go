@@ -6,8 +6,6 @@ import (
 	"debug/gosym"
 	"fmt"
 	"os"
-	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -48,12 +46,9 @@ const (
 	fnBoltCommit = "go.etcd.io/bbolt.(*Tx).Commit"
 	fnInvoke     = "ecardgw/store.(*DB).invoke"
 	fnFinish     = "ecardgw/gateway/txn.(*call).finish"
-	fnWorker     = "ecardgw/gateway/server.(*Server).worker"
-	fnUpdate     = "ecardgw/store.(*DB).Update"
-	fnPop        = "ecardgw/gateway/server.(*workQueue).pop"
 )
 
-var profiledFns = []string{fnCommitter, fnBoltCommit, fnInvoke, fnFinish, fnWorker, fnUpdate, fnPop}
+var profiledFns = []string{fnCommitter, fnBoltCommit, fnInvoke, fnFinish}
 
 // checkSymbols fails, naming them, for the functions that the running
 // executable does not contain: the profiles committerNote reads are of
@@ -116,20 +111,6 @@ func missingSymbols(have map[string]bool, names ...string) error {
 		ErrSymbol, strings.Join(missing, ", "))
 }
 
-// blockProfiled runs fn with the block profile on and writes it to path.
-func blockProfiled(path string, fn func() error) error {
-	runtime.SetBlockProfileRate(10_000) // one event per 10 µs blocked
-	defer runtime.SetBlockProfileRate(0)
-	err := fn()
-	f, ferr := os.Create(path)
-	if ferr != nil {
-		return err
-	}
-	defer f.Close()
-	_ = pprof.Lookup("block").WriteTo(f, 0)
-	return err
-}
-
 // commitLoad is the group commits of a run from the gateway's metrics.
 type commitLoad struct {
 	busy  float64 // share of the run's time the committer spent in commits
@@ -147,13 +128,13 @@ func commitLoadOf(c0, c1 commits, runSeconds float64) commitLoad {
 	return commitLoad{busy: sec / runSeconds, group: (c1.group - c0.group) / n, ms: 1000 * sec / n, ok: true}
 }
 
-// committerNote explains a durable-purchase figure from its CPU and block
-// profiles and the gateway's commit metrics: how busy the store's group
-// commit is, what one approval costs inside it, and where the workers wait.
+// committerNote explains a durable-purchase figure from its CPU profile
+// and the gateway's commit metrics: how busy the store's group commit is
+// and what one approval costs inside it.
 // A profile it cannot read, or a function it looks for that is no longer
 // in the gateway, is an error: the figure fails rather than lose the note
 // or show a zero.
-func (s *Suite) committerNote(ctx context.Context, cpuProf, blockProf string, approvals int64, runSeconds float64,
+func (s *Suite) committerNote(ctx context.Context, cpuProf string, approvals int64, runSeconds float64,
 	cl commitLoad, target float64) (string, error) {
 	if approvals <= 0 || runSeconds <= 0 {
 		return "", nil
@@ -180,26 +161,13 @@ func (s *Suite) committerNote(ctx context.Context, cpuProf, blockProf string, ap
 		"the transaction %.0f µs (building the answer in `txn.(*call).finish` %.0f µs of them) and bbolt's commit "+
 		"(spilling and writing the dirty pages) %.0f µs; the rest of each commit is the fdatasync.",
 		us(c[fnCommitter]), runSeconds, us(c[fnInvoke]), us(c[fnFinish]), us(c[fnBoltCommit]))
-	if blockProf != "" {
-		btop, err := PprofTop(ctx, s.GoBin, s.Root, blockProf, "-cum", "-nodecount=400")
-		if err != nil {
-			return "", err
-		}
-		b := cumOf(btop, fnWorker, fnUpdate, fnPop)
-		if b[fnWorker] == 0 {
-			return "", fmt.Errorf("%w: no samples of %s in %s", ErrSymbol, fnWorker, blockProf)
-		}
-		note += fmt.Sprintf(" Of the time the gateway's workers spent blocked (block profile), %.0f%% was in "+
-			"`store.(*DB).Update` waiting for their group and %.0f%% waiting for work: every worker is "+
-			"parked on the commit, so the pool bounds how many approvals one group can carry.",
-			100*b[fnUpdate]/b[fnWorker], 100*b[fnPop]/b[fnWorker])
-	}
 	if target > 0 && cl.ok && cl.busy > 0.8 {
 		note += fmt.Sprintf(" With the committer busy all the time, purchases/s = approvals per group ÷ commit "+
 			"time. Reaching the goal (%s/s) takes groups of %.0f at today's %.1f ms, or commits of %.1f ms at "+
-			"today's groups of %.0f: bigger groups (more requests allowed to wait on a commit, see the probe "+
-			"row) spread the fdatasync over more approvals, and less work per approval inside the transaction "+
-			"(the answer's encoding and MAC, the record encoding) shortens each commit. That code is in "+
+			"today's groups of %.0f: a group carries every request that arrived while the previous one "+
+			"committed (no worker waits on a commit), so less work per approval inside the transaction "+
+			"(the B+tree operations, the answer's encoding and MAC) shortens each commit and the fdatasync "+
+			"is spread over the approvals that arrive meanwhile. That code is in "+
 			"`gateway/server`, `store` and `gateway/txn`, not in this suite.",
 			num(target), target*cl.ms/1000, cl.ms, 1000*cl.group/target, cl.group)
 	}

@@ -32,7 +32,7 @@ func TestMissingProfiledFunctionIsNamed(t *testing.T) {
 	require.ErrorContains(t, err, renamed)
 	require.NotContains(t, err.Error(), fnCommitter)
 
-	err = missingSymbols(map[string]bool{fnWorker: true}, fnWorker, fnUpdate, fnPop, fnPop)
+	err = missingSymbols(map[string]bool{fnInvoke: true}, fnInvoke, fnFinish, fnBoltCommit, fnBoltCommit)
 	require.ErrorIs(t, err, ErrSymbol)
-	require.ErrorContains(t, err, fnUpdate+", "+fnPop+" (renamed,")
+	require.ErrorContains(t, err, fnFinish+", "+fnBoltCommit+" (renamed,")
 }

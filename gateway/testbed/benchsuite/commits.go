@@ -1,34 +1,6 @@
 package benchsuite
 
-import (
-	"context"
-	"fmt"
-
-	"ecardgw/gateway/testbed/posim"
-)
-
-const (
-	defaultWorkers = 256 // gateway/server.DefaultWorkers
-	probeWorkers   = 4096
-)
-
-// workersProbe repeats the closed-loop purchases against a gateway with a
-// larger worker pool, to show whether the pool is what caps them.
-func (s *Suite) workersProbe(ctx context.Context, conns int) ([]string, float64, error) {
-	g, err := startGW(posim.EnvSpec{Dir: s.tmpDir("purchase-probe"), POS: conns, Accounts: conns, Workers: probeWorkers})
-	if err != nil {
-		return nil, 0, err
-	}
-	defer g.stop()
-	r, err := posim.Run(ctx, g.fleet, posim.Options{Terminals: conns, Mix: posim.Mix{posim.KindCard: 1}, Duration: s.LoadTime})
-	if err == nil {
-		err = checkRun("probe", r)
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return loadRow(fmt.Sprintf("probe: workers %d", probeWorkers), r), r.Throughput, nil
-}
+import "fmt"
 
 // slowBounds are the commit duration histogram's bounds, in ms, that the
 // notes count slow commits against.

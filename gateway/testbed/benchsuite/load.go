@@ -138,10 +138,9 @@ func baselineRun(ctx context.Context, conns int, d time.Duration) (*posim.Result
 // interleaved runs the bare echo and the gateway alternately in two
 // halves each — baseline, gateway, baseline, gateway — and combines the
 // halves, so that the drift of a shared machine falls on both alike. The
-// first gateway half runs under the CPU profile prof (and the block
-// profile block, if not "").
+// first gateway half runs under the CPU profile prof.
 func (s *Suite) interleaved(ctx context.Context, conns int, gw func(time.Duration) (*posim.Result, error),
-	prof, block string) (base, gwr, profiledHalf *posim.Result, err error) {
+	prof string) (base, gwr, profiledHalf *posim.Result, err error) {
 	half := s.LoadTime / 2
 	var bs, gs []*posim.Result
 	for i := range 2 {
@@ -157,11 +156,7 @@ func (s *Suite) interleaved(ctx context.Context, conns int, gw func(time.Duratio
 		}
 		if i == 0 {
 			inner := run
-			if block != "" {
-				run = func() error { return blockProfiled(block, inner) }
-			}
-			withBlock := run
-			run = func() error { return s.profiled(prof, withBlock) }
+			run = func() error { return s.profiled(prof, inner) }
 		}
 		if err := run(); err != nil {
 			return nil, nil, nil, err
@@ -196,7 +191,7 @@ func (s *Suite) echoFigure(ctx context.Context) (Figure, error) {
 	prof := filepath.Join(s.Tmp, "echo.pprof")
 	base, r, _, err := s.interleaved(ctx, conns, func(d time.Duration) (*posim.Result, error) {
 		return posim.Run(ctx, g.fleet, posim.Options{Terminals: conns, Mix: posim.Mix{posim.KindEcho: 1}, Duration: d})
-	}, prof, "")
+	}, prof)
 	if err != nil {
 		return f, err
 	}
@@ -232,7 +227,6 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 	}
 	defer g.stop()
 	prof := filepath.Join(s.Tmp, "purchase.pprof")
-	block := filepath.Join(s.Tmp, "purchase-block.pprof")
 	var c0 commits
 	base, r, first, err := s.interleaved(ctx, conns, func(d time.Duration) (*posim.Result, error) {
 		return posim.Run(ctx, g.fleet, posim.Options{Terminals: conns, Mix: posim.Mix{posim.KindCard: 1}, Duration: d,
@@ -241,7 +235,7 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 					c0 = scrapeCommits(g.d.Admin.Addr())
 				}
 			}})
-	}, prof, block)
+	}, prof)
 	if err != nil {
 		return f, lat, disk, err
 	}
@@ -259,24 +253,12 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 	s.missProfile(ctx, &f, prof)
 	if f.Status == Missed {
 		cl := commitLoadOf(c0, c1, r.Duration)
-		note, err := s.committerNote(ctx, prof, block, first.Answers, first.Duration, cl, purchaseGoal*base.Throughput)
+		note, err := s.committerNote(ctx, prof, first.Answers, first.Duration, cl, purchaseGoal*base.Throughput)
 		if err != nil {
 			return f, lat, disk, err
 		}
 		if note != "" {
 			f.Notes = append(f.Notes, note)
-		}
-		if row, rate, err := s.workersProbe(ctx, conns); err == nil {
-			f.Tables[0].Rows = append(f.Tables[0].Rows, row)
-			gain := 100 * (rate/r.Throughput - 1)
-			verdict := "the pool is not what caps the purchases"
-			if gain >= 10 {
-				verdict = "the pool is part of the cap, the committer the rest"
-			}
-			f.Notes = append(f.Notes, fmt.Sprintf("The last row is a probe, not the figure of record: the same "+
-				"run against a gateway with `server.workers: %d` instead of the default %d, since each worker "+
-				"holds one request while it waits for its group commit. It answered %+.0f%% of the default's "+
-				"rate: %s.", probeWorkers, defaultWorkers, gain, verdict))
 		}
 	}
 

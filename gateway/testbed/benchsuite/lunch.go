@@ -109,7 +109,7 @@ func (s *Suite) lunchFigure(ctx context.Context) (Figure, error) {
 	}
 	s.missProfile(ctx, &f, prof)
 	if f.Status == Missed {
-		note, err := s.committerNote(ctx, prof, "", r.Answers, r.Duration, commitLoadOf(c0, c1, r.Duration), 0)
+		note, err := s.committerNote(ctx, prof, r.Answers, r.Duration, commitLoadOf(c0, c1, r.Duration), 0)
 		if err != nil {
 			return f, err
 		}

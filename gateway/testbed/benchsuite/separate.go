@@ -484,7 +484,7 @@ func (s *Suite) separateMiss(ctx context.Context, f *Figure, prof string, profEr
 			"functions are below.", total, dur, total/dur, runtime.NumCPU()))
 	}
 	f.Profile = top
-	note, err := s.committerNote(ctx, prof, "", first.Answers, first.Duration, commitLoad{}, target)
+	note, err := s.committerNote(ctx, prof, first.Answers, first.Duration, commitLoad{}, target)
 	switch {
 	case err != nil:
 		f.Notes = append(f.Notes, "The committer's share could not be read from the profile: "+firstLine(err.Error()))
