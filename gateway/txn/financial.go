@@ -148,16 +148,32 @@ func (e *Engine) financialAsync(ctx context.Context, c *call, start time.Time, d
 		return stored, storedRC(c.w, stored), c.retrans, false
 	}
 	err := e.db.UpdateAsync(ctx, c.w.decide, func(err error) {
-		if pe, ok := errors.AsType[*store.PanicError](err); ok {
-			// As the server does for a panic in a worker: no answer, the
-			// connection closes; the value may quote request data, so only
-			// its type is logged.
-			e.log.Error("request panicked in its store transaction", "terminal", c.term.ID, "mti", c.mti, "type", fmt.Sprintf("%T", pe.Value))
+		// As the server does for a panic in a worker: no answer, the
+		// connection closes; the value may quote request data, so only
+		// its type is logged. The store's completer goes on with the
+		// other requests.
+		panicked := func(v any) {
+			e.log.Error("request panicked", "terminal", c.term.ID, "mti", c.mti, "type", fmt.Sprintf("%T", v))
 			done(nil)
+		}
+		if pe, ok := errors.AsType[*store.PanicError](err); ok {
+			panicked(pe.Value)
 			return
 		}
+		answered := false
+		defer func() {
+			if v := recover(); v != nil {
+				if answered { // in the server's hand-over: the answer is gone
+					e.log.Error("answer hand-over panicked", "terminal", c.term.ID, "type", fmt.Sprintf("%T", v))
+					return
+				}
+				panicked(v)
+			}
+		}()
 		answer, rc, retrans := e.committed(ctx, c, err)
-		done(e.answered(c.w, c.mti, rc, retrans, start, answer))
+		answer = e.answered(c.w, c.mti, rc, retrans, start, answer)
+		answered = true
+		done(answer)
 	})
 	if err != nil {
 		answer, rc = e.notCommitted(c, err)
