@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 
@@ -73,7 +72,7 @@ var bktIdemLog = []byte("idemlog")
 // reading.
 type idemMem struct {
 	mu      sync.RWMutex
-	ranges  [idemRanges]map[string][]byte
+	ranges  [idemRanges]memRange
 	n       int                // values in all ranges
 	applied uint64             // txid of the last commit applied
 	cleared [idemRanges]uint64 // txid of the commit that last merged each range
@@ -83,7 +82,7 @@ type idemMem struct {
 func newIdemMem() *idemMem {
 	m := &idemMem{}
 	for i := range m.ranges {
-		m.ranges[i] = make(map[string][]byte)
+		m.ranges[i] = newMemRange()
 	}
 	return m
 }
@@ -129,7 +128,7 @@ func (tx *Tx) idemRaw(key []byte) ([]byte, error) {
 		if v, ok := tx.pending[string(key)]; ok {
 			return v, nil
 		}
-		if v, ok := tx.db.mem.ranges[r][string(key)]; ok {
+		if v, ok := tx.db.mem.ranges[r].get(key); ok {
 			return v, nil
 		}
 	} else if v, ok, covers := tx.memLookup(r, key); ok {
@@ -175,7 +174,7 @@ func (tx *Tx) memLookup(r int, key []byte) (v []byte, ok, covers bool) {
 	if m.applied < id || m.cleared[r] > id {
 		return nil, false, false
 	}
-	v, ok = m.ranges[r][string(key)]
+	v, ok = m.ranges[r].get(key)
 	return v, ok, true
 }
 
@@ -211,9 +210,7 @@ func (tx *Tx) logIdem(rec []byte) error {
 func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 	out := make(map[string][]byte)
 	if tx.btx.Writable() {
-		for k, v := range tx.db.mem.ranges[r] {
-			out[k] = v
-		}
+		tx.db.mem.ranges[r].each(func(k string, v []byte) { out[k] = v })
 		for k, v := range tx.pending {
 			if idemRange(k) == r {
 				out[k] = v
@@ -225,9 +222,7 @@ func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 		id := uint64(tx.btx.ID())
 		m.mu.RLock()
 		if m.applied >= id && m.cleared[r] <= id {
-			for k, v := range m.ranges[r] {
-				out[k] = v
-			}
+			m.ranges[r].each(func(k string, v []byte) { out[k] = v })
 			m.mu.RUnlock()
 			return out, nil
 		}
@@ -314,11 +309,11 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 			return st, nil
 		}
 		for c := range idemRanges {
-			if st.r < 0 || len(m.ranges[c]) > len(m.ranges[st.r]) {
+			if st.r < 0 || m.ranges[c].len() > m.ranges[st.r].len() {
 				st.r = c
 			}
 		}
-		st.keys = slices.Sorted(maps.Keys(m.ranges[st.r]))
+		st.keys = m.ranges[st.r].keys()
 		st.next, st.put, st.since = 0, make(map[string][]byte, len(st.keys)), nil
 	}
 	b, err := tx.bucket(bktIdem)
@@ -340,7 +335,7 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	for _, k := range st.keys[st.from:st.next] {
 		v, ok := tx.pending[k]
 		if !ok {
-			v = m.ranges[st.r][k]
+			v, _ = m.ranges[st.r].getS(k)
 		}
 		db.keyedPut([]byte(k))
 		if err := b.Put([]byte(k), v); err != nil {
@@ -362,7 +357,7 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	}
 	vals := make(map[string][]byte, len(st.since))
 	for k := range st.since {
-		vals[k] = m.ranges[st.r][k]
+		vals[k], _ = m.ranges[st.r].getS(k)
 	}
 	for k, v := range tx.pending {
 		if idemRange(k) == st.r {
@@ -413,19 +408,18 @@ func (db *DB) committedIdem(tx *Tx, id uint64, st mergeStep) {
 	defer m.mu.Unlock()
 	m.applied = id
 	for k, v := range tx.pending {
-		rm := m.ranges[idemRange(k)]
-		if _, ok := rm[k]; !ok {
+		// A copy (set copies): v lies in the transaction's 16 KiB scratch
+		// buffer, which the mirror would otherwise keep alive until the
+		// range is merged.
+		if m.ranges[idemRange(k)].set(k, v) {
 			m.n++
 		}
-		// A copy: v lies in the transaction's 16 KiB scratch buffer, which
-		// the mirror would otherwise keep alive until the range is merged.
-		rm[k] = bytes.Clone(v)
 	}
 	switch {
 	case st.r < 0:
 	case st.final:
-		m.n -= len(m.ranges[st.r])
-		clear(m.ranges[st.r])
+		m.n -= m.ranges[st.r].len()
+		m.ranges[st.r].clear()
 		m.cleared[st.r] = id
 		m.merged++
 		db.merge = idemMerge{r: -1}
@@ -435,7 +429,7 @@ func (db *DB) committedIdem(tx *Tx, id uint64, st mergeStep) {
 			// the same bytes, not the scratch buffer's.
 			v := st.vals[i]
 			if p, ok := tx.pending[k]; ok && bytes.Equal(p, v) {
-				v = m.ranges[st.r][k]
+				v, _ = m.ranges[st.r].getS(k)
 			}
 			st.put[k] = v
 		}
@@ -466,7 +460,10 @@ func (db *DB) loadIdemMem() error {
 				return err
 			}
 			for k, v := range vals {
-				m.ranges[r][k] = bytes.Clone(v)
+				if len(k) != IdemKeySize {
+					return fmt.Errorf("%w: idempotency log %d key of %d bytes", ErrCorruptValue, r, len(k))
+				}
+				m.ranges[r].set(k, v)
 				m.n++
 			}
 		}

@@ -356,7 +356,7 @@ func TestIdemLogViewAcrossMerge(t *testing.T) {
 	})
 	update(t, db, func(tx *Tx) error { return nil })
 	db.mem.mu.RLock()
-	require.Zero(t, len(db.mem.ranges[r]), "the range was not merged")
+	require.Zero(t, db.mem.ranges[r].len(), "the range was not merged")
 	db.mem.mu.RUnlock()
 	close(merged)
 	require.NoError(t, <-done)
@@ -365,13 +365,13 @@ func TestIdemLogViewAcrossMerge(t *testing.T) {
 	// As if that commit were between its fsync and the mirror's update.
 	k6 := string(mustKey(t, key(6)))
 	db.mem.mu.Lock()
-	v6 := db.mem.ranges[r][k6]
-	delete(db.mem.ranges[r], k6)
+	v6, _ := db.mem.ranges[r].getS(k6)
+	db.mem.ranges[r].remove(k6)
 	db.mem.applied--
 	db.mem.mu.Unlock()
 	defer func() {
 		db.mem.mu.Lock()
-		db.mem.ranges[r][k6] = v6
+		db.mem.ranges[r].set(k6, v6)
 		db.mem.applied++
 		db.mem.mu.Unlock()
 	}()
@@ -405,14 +405,17 @@ func TestIdemLogMirrorCopies(t *testing.T) {
 		k := IdemKey{Terminal: fmt.Sprintf("T%07d", i%5+1), Batch: 1, STAN: uint32(i + 1), MTI: 200}
 		update(t, db, func(tx *Tx) error { return tx.PutIdem(k, []byte("answer")) })
 	}
-	n := 0
+	n, chunks := 0, 0
 	for _, rm := range db.mem.ranges {
-		for _, v := range rm {
-			require.Less(t, cap(v), 256, "a mirror value pins a scratch buffer")
+		rm.each(func(_ string, v []byte) {
+			require.Contains(t, string(v), "answer")
+			require.Equal(t, len(v), cap(v), "a mirror value can be appended to in place")
 			n++
-		}
+		})
+		chunks += len(rm.chunks)
 	}
 	require.Equal(t, 20, n)
+	require.LessOrEqual(t, chunks, idemRanges, "the values are copied into the mirror's own chunks")
 }
 
 // The range of a key decides which log holds it on disk: it is FNV-1a of
