@@ -242,7 +242,8 @@ func (tx *Tx) idemOverlay(r int) (map[string][]byte, error) {
 	return out, err
 }
 
-// idemMergeStep is how many of a range's keys one commit merges: a merge
+// idemMergeStep is how many of a range's keys one commit merges at least
+// (a commit that logs more merges a quarter more than it logs): a merge
 // of a few thousand keys in one commit rewrites hundreds of pages (a stall
 // of ~10 ms that every terminal waiting on the committer feels); spread
 // over commits it costs each about as much as an ordinary group.
@@ -323,7 +324,13 @@ func (db *DB) mergeIdem(tx *Tx) (mergeStep, error) {
 	// Each terminal's keys are appended at the end of its stretch of the
 	// bucket (batch, then STAN, grow), so its pages can be filled.
 	b.FillPercent = appendFill
-	step := db.opt.mergeStep
+	// At least a quarter more than this commit logs: under load (tens of
+	// thousands of new keys a second, in groups of hundreds) a fixed step
+	// would merge more slowly than the logs fill, and the logs, their
+	// mirror in memory and every later merge would grow for as long as the
+	// load lasts (the memory limit then makes the collector run ever more
+	// often). A backlog left by a burst drains at a quarter of the load.
+	step := max(db.opt.mergeStep, len(tx.pending)+len(tx.pending)/4)
 	if st.round > 0 {
 		// The keys logged during a round are spread over the range's
 		// terminals, a page or two each instead of a few dozen keys

@@ -430,3 +430,40 @@ func TestIdemRangeStable(t *testing.T) {
 	}
 	require.Zero(t, testing.AllocsPerRun(100, func() { _ = idemRange(string(make([]byte, IdemKeySize))) }))
 }
+
+// Under load the merges keep up with the logs: each commit merges more
+// keys than it logs, so the logs (and their mirror in memory) stay near
+// idemMergeAt however long the load lasts. With a fixed step smaller than
+// what each commit logs they grew by the difference at every commit.
+func TestIdemMergesKeepUpWithTheLoad(t *testing.T) {
+	const at, perCommit, commits = 64, 40, 300
+	db, _ := openTest(t, Options{mergeAt: at, mergeStep: 4})
+	stan := uint32(0)
+	most := 0
+	for range commits {
+		update(t, db, func(tx *Tx) error {
+			for i := range perCommit {
+				stan++
+				k := IdemKey{Terminal: fmt.Sprintf("T%07d", i%25+1), Batch: 1, STAN: stan, MTI: 200}
+				if err := tx.PutIdem(k, []byte("answer")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		db.mem.mu.RLock()
+		most = max(most, db.mem.n)
+		db.mem.mu.RUnlock()
+	}
+	require.Less(t, most, 2*at+4*perCommit, "the logs grew with the load")
+	// And nothing was lost on the way: every value is found.
+	view(t, db, func(tx *Tx) error {
+		for s := uint32(1); s <= stan; s += 97 {
+			i := int(s-1) % perCommit
+			_, ok, err := tx.Idem(IdemKey{Terminal: fmt.Sprintf("T%07d", i%25+1), Batch: 1, STAN: s, MTI: 200})
+			require.NoError(t, err)
+			require.True(t, ok, "STAN %d", s)
+		}
+		return nil
+	})
+}
