@@ -160,11 +160,11 @@ func (e *Engine) financialAsync(ctx context.Context, c *call, start time.Time, d
 			panicked(pe.Value)
 			return
 		}
-		answered := false
+		answered, term := false, c.term.ID // c goes back to the pool with its answer
 		defer func() {
 			if v := recover(); v != nil {
 				if answered { // in the server's hand-over: the answer is gone
-					e.log.Error("answer hand-over panicked", "terminal", c.term.ID, "type", fmt.Sprintf("%T", v))
+					e.log.Error("answer hand-over panicked", "terminal", term, "type", fmt.Sprintf("%T", v))
 					return
 				}
 				panicked(v)
