@@ -43,7 +43,21 @@ func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (db *DB) update(ctx context.Context, fn func(*Tx) error, alone bool) error {
-	if err := ctx.Err(); err != nil {
+	c := &call{ctx: ctx, fn: fn, alone: alone, done: make(chan struct{})}
+	if err := db.enqueue(c); err != nil {
+		return err
+	}
+	<-c.done
+	if c.hasPanic {
+		panic(c.panicked)
+	}
+	return c.err
+}
+
+// enqueue hands c to the committer, or says why it cannot: c's context
+// is done, the store is read-only, broken or closed.
+func (db *DB) enqueue(c *call) error {
+	if err := c.ctx.Err(); err != nil {
 		return err
 	}
 	if db.opt.ReadOnly {
@@ -52,24 +66,17 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error, alone bool) error 
 	if db.broken.Load() {
 		return ErrCommitUncertain
 	}
-	c := &call{ctx: ctx, fn: fn, alone: alone, done: make(chan struct{})}
 	db.mu.RLock()
+	defer db.mu.RUnlock()
 	if db.closed {
-		db.mu.RUnlock()
 		return ErrClosed
 	}
 	select {
 	case db.queue <- c:
-	case <-ctx.Done():
-		db.mu.RUnlock()
-		return ctx.Err()
+		return nil
+	case <-c.ctx.Done():
+		return c.ctx.Err()
 	}
-	db.mu.RUnlock()
-	<-c.done
-	if c.hasPanic {
-		panic(c.panicked)
-	}
-	return c.err
 }
 
 // UpdateAsync is Update for a caller that does not wait: fn runs in a
@@ -84,27 +91,7 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error, alone bool) error 
 // A non-nil error means fn was not queued (ctx done, read-only, closed or
 // broken store) and then will not be called.
 func (db *DB) UpdateAsync(ctx context.Context, fn func(*Tx) error, then func(error)) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if db.opt.ReadOnly {
-		return ErrReadOnly
-	}
-	if db.broken.Load() {
-		return ErrCommitUncertain
-	}
-	c := &call{ctx: ctx, fn: fn, then: then}
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	if db.closed {
-		return ErrClosed
-	}
-	select {
-	case db.queue <- c:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return db.enqueue(&call{ctx: ctx, fn: fn, then: then})
 }
 
 // PanicError is what UpdateAsync reports for a function that panicked

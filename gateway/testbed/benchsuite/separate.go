@@ -350,11 +350,7 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 	if err != nil {
 		return f, lat, err
 	}
-	defer func() {
-		if serr := sg.stop(); serr != nil && err == nil {
-			err = serr
-		}
-	}()
+	defer sg.stopInto(&err)
 	env, adminAddr, token, gone := sg.env, sg.adminAddr, sg.token, sg.gone
 	// Each invocation: sign-in (seconds at most), the gateway half and the
 	// baseline half; bounded with room for a slow sign-in.
@@ -429,11 +425,7 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 	if err != nil {
 		return f, lat, err
 	}
-	defer func() {
-		if serr := fresh.stop(); serr != nil && err == nil {
-			err = serr
-		}
-	}()
+	defer fresh.stopInto(&err)
 	q, _, err := s.posimRun(ctx, posimBin, fresh.env, "paced-fresh", limit, false, runArgs...)
 	if err != nil {
 		return f, lat, fresh.gone(err)
@@ -496,6 +488,14 @@ func (g *sepGateway) gone(err error) error {
 		return fmt.Errorf("%w: ecardgw serve exited: %v: %s", ErrChild, g.gw.err, lastLine(g.gw.tail()))
 	}
 	return err
+}
+
+// stopInto stops the gateway and, when *err is nil, sets it to what the
+// stop reports (for a deferred stop).
+func (g *sepGateway) stopInto(err *error) {
+	if serr := g.stop(); serr != nil && *err == nil {
+		*err = serr
+	}
 }
 
 // stop stops the gateway (once; later calls do nothing).
