@@ -25,6 +25,7 @@
 //
 //	db, err := store.Open(path, store.Options{StorageKey: key}) // ErrNewerSchema, ErrCorrupt, ErrLocked
 //	err = db.Update(ctx, func(tx *store.Tx) error { ... })        // fsynced before it returns
+//	err = db.UpdateAsync(ctx, fn, func(err error) { ... })         // then runs once fsynced
 //	err = db.View(func(tx *store.Tx) error { ... })
 //	defer db.Close()                                               // commits what is queued
 //
@@ -44,8 +45,11 @@
 // bbolt read-write transaction and commits it (bbolt writes and fsyncs the
 // file) before any of those callers returns. An approval is therefore on
 // disk before the answer leaves, and the cost of one fsync is shared by
-// everyone who queued while the previous one ran. NoSync and
-// NoFreelistSync are never used.
+// everyone who queued while the previous one ran. [DB.UpdateAsync] is the
+// same group commit for a caller that does not wait: its continuation runs
+// on the store's completer goroutine, beside the committer, once the group
+// is fsynced (or failed), so a caller holds no goroutine while its group
+// commits. NoSync and NoFreelistSync are never used.
 //
 // # The Update contract
 //
@@ -62,7 +66,10 @@
 //
 // The function runs on the committer goroutine: it must not call Update
 // or View on the same DB (that deadlocks), and it should be quick, since
-// every caller of the group waits for the slowest function.
+// every caller of the group waits for the slowest function. The same
+// holds for UpdateAsync's functions; its continuations must not call
+// Update (they run one after another on the completer, which the
+// committer hands each finished group to).
 //
 // A [Tx] is valid only until the function returns. Values a Tx returns are
 // copies (safe to keep), and times come back in UTC with the monotonic
