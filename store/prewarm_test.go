@@ -30,12 +30,20 @@ func evict(t *testing.T, path string) {
 	}
 }
 
-func TestPrewarmReadsTheWholeFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	// Not a multiple of the chunk: the last read is short.
-	size := int64(2*prewarmChunk + 12345)
+// uncachedFile writes a file of a little over two prewarm chunks (not a
+// multiple of the chunk: the last read is short) and evicts it from the
+// page cache.
+func uncachedFile(t *testing.T) (path string, size int64) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "f")
+	size = int64(2*prewarmChunk + 12345)
 	require.NoError(t, os.WriteFile(path, make([]byte, size), 0o600))
 	evict(t, path)
+	return path, size
+}
+
+func TestPrewarmReadsTheWholeFile(t *testing.T) {
+	path, size := uncachedFile(t)
 	require.Equal(t, warmed{read: size}, prewarm(path))
 	require.Zero(t, prewarm(filepath.Join(t.TempDir(), "missing")))
 }
@@ -43,10 +51,7 @@ func TestPrewarmReadsTheWholeFile(t *testing.T) {
 // A restart of the process finds the file in the page cache: prewarm
 // copies none of it again, and reads only the pages that are not there.
 func TestPrewarmSkipsPagesInThePageCache(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f")
-	size := int64(2*prewarmChunk + 12345)
-	require.NoError(t, os.WriteFile(path, make([]byte, size), 0o600))
-	evict(t, path)
+	path, size := uncachedFile(t)
 	require.Equal(t, warmed{read: size}, prewarm(path))
 	require.Equal(t, warmed{cached: size}, prewarm(path), "all of it in the page cache now")
 
