@@ -71,16 +71,6 @@ func (m *memRange) getArr(a idemKeyArr) ([]byte, bool) {
 	return c[l.off : l.off+l.n : l.off+l.n], true
 }
 
-// has reports whether the range holds a value for key.
-func (m *memRange) has(key []byte) bool {
-	a, ok := toArr(key)
-	if !ok {
-		return false
-	}
-	_, ok = m.at[a]
-	return ok
-}
-
 // set copies v in as the value of key (an encoded IdemKey) and reports
 // whether the key is new to the range.
 func (m *memRange) set(key string, v []byte) (added bool) {

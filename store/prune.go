@@ -140,7 +140,7 @@ func (tx *Tx) PruneIdem(to uint64, max int) (n int, last uint64, err error) {
 		key, err := r.Key.appendKey(kb[:0])
 		if err == nil {
 			_, pending := tx.pending[string(key)]
-			logged := tx.db.mem.ranges[idemRange(key)].has(key)
+			_, logged := tx.db.mem.ranges[idemRange(key)].get(key)
 			if pending || logged {
 				stopped = true
 				return errStopWalk
