@@ -29,9 +29,10 @@ func bigImport(n int) []byte {
 
 // TestLargeImportKeepsPOSLatency: a 60,000-row import through the service
 // API, while a POS asks balances of an account outside the file without
-// pause, answers each inquiry within 50 ms at the 99th percentile: the
-// import commits in bounded chunks and never holds the committer for the
-// whole file. It is still all-or-nothing: every row is there after it, and
+// pause, answers each inquiry within 50 ms at the 99th percentile (250 ms
+// under the race detector, latencyScale): the import commits in bounded
+// chunks and never holds the committer for the whole file, which takes
+// seconds. It is still all-or-nothing: every row is there after it, and
 // the second import of the same file changes nothing.
 func TestLargeImportKeepsPOSLatency(t *testing.T) {
 	if testing.Short() {
@@ -74,7 +75,7 @@ func TestLargeImportKeepsPOSLatency(t *testing.T) {
 	slices.Sort(l)
 	p99 := l[len(l)*99/100]
 	t.Logf("%d inquiries during the import: p50 %v, p99 %v, max %v", len(l), l[len(l)/2], p99, l[len(l)-1])
-	require.Less(t, p99, 50*time.Millisecond, "POS inquiry p99 during a 60k-row import")
+	require.Less(t, p99, latencyScale*50*time.Millisecond, "POS inquiry p99 during a 60k-row import")
 
 	require.Equal(t, int64(1000+59999%5000), f.account(559999).BalanceFen)
 	r = f.importCSV(body)
