@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 )
 
 // Bucket names. Changing one is a schema change.
@@ -111,6 +112,15 @@ func (e *enc) idem(k IdemKey) {
 
 func (d *dec) idem() IdemKey {
 	return IdemKey{Terminal: d.str(), Batch: d.u32(), STAN: d.u32(), MTI: d.u16()}
+}
+
+// TradeNo is the channel trade number of the payment-code request k: its
+// terminal id, batch and STAN (six digits each, the POS's own counters)
+// and MTI (four), so that a trade can be found, queried or cancelled at
+// the channel with nothing but the POS's numbers: T0000001 000001 000014
+// 0200 is T00000010000010000140200.
+func (k IdemKey) TradeNo() string {
+	return fmt.Sprintf("%s%06d%06d%04d", k.Terminal, k.Batch%1000000, k.STAN%1000000, k.MTI)
 }
 
 // Derived is the key of the one journal record a request writes besides

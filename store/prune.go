@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 )
@@ -151,6 +152,9 @@ func (tx *Tx) PruneIdem(to uint64, max int) (n int, last uint64, err error) {
 				}
 				n++
 			}
+			if err := tx.forgetTrade(r); err != nil {
+				return err
+			}
 		} // else: not a terminal's request (its key names no terminal)
 		visited++
 		last = r.Seq
@@ -163,6 +167,35 @@ func (tx *Tx) PruneIdem(to uint64, max int) (n int, last uint64, err error) {
 		last = to // nothing else in the range
 	}
 	return n, last, tx.PutMeta(metaIdemPruned, u64key(last))
+}
+
+// forgetTrade deletes the channel router's record of the payment-code
+// trade of r's request (KindPayTrade), unless a cancel or refund of that
+// trade is still owed: the retry queue routes by it. Only WeChat and Alipay
+// trades have one (the direct adapters); UnionPay's always go through the
+// centre.
+func (tx *Tx) forgetTrade(r *Record) error {
+	if r.Channel != ChannelWeChat && r.Channel != ChannelAlipay {
+		return nil
+	}
+	svc := tx.btx.Bucket(bktService)
+	if svc == nil {
+		return nil
+	}
+	trade := r.Key.TradeNo()
+	k, err := serviceKey(KindPayTrade, trade)
+	if err != nil || svc.Get(k) == nil {
+		return nil // no such record: not a direct channel's trade
+	}
+	if jobs := tx.btx.Bucket(bktPayJobs); jobs != nil {
+		for _, op := range []string{PayJobCancel, PayJobRefund} {
+			prefix := []byte(op + ":" + trade + ":")
+			if k, _ := jobs.Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+				return nil
+			}
+		}
+	}
+	return svc.Delete(k)
 }
 
 // errStopWalk ends a journal walk early.

@@ -132,3 +132,57 @@ func TestPruneIdem(t *testing.T) {
 		require.Equal(t, uint64(6), last)
 	}
 }
+
+// PruneIdem also forgets which channel an old payment-code trade went to
+// (KindPayTrade, written by the channel router before it pays): a refund
+// or reversal of that request no longer finds its original, so nothing
+// would route by it again. A trade a cancel or refund is still owed for
+// (a pay job) keeps its record: the retry queue routes by it.
+func TestPruneIdemForgetsOldTrades(t *testing.T) {
+	db, _ := openTest(t, Options{mergeAt: 1})
+	key := func(i int) IdemKey { return IdemKey{Terminal: "T0000001", Batch: 1, STAN: uint32(i), MTI: 200} }
+	channels := map[int]Channel{1: ChannelWeChat, 2: ChannelAlipay, 3: ChannelWeChat, 4: ChannelCampus}
+	for i := 1; i <= 4; i++ {
+		update(t, db, func(tx *Tx) error {
+			r := sampleRecord(0, uint32(i))
+			r.Channel = channels[i]
+			if _, err := tx.AppendJournal(&r); err != nil {
+				return err
+			}
+			if err := tx.PutServiceResult(KindPayTrade, key(i).TradeNo(), []byte(string(channels[i])+":purchase")); err != nil {
+				return err
+			}
+			return tx.PutIdemTxn(key(i), Fingerprint{}, []byte("answer"), &TxnState{Key: key(i), Amount: 1, Kind: "purchase", Time: t0})
+		})
+	}
+	// A refund of trade 3 is still owed.
+	update(t, db, func(tx *Tx) error {
+		return tx.PutPayJob(&PayJob{Op: PayJobRefund, Trade: key(3).TradeNo(), RefundNo: "R1", Amount: 1, Channel: ChannelWeChat, Created: t0})
+	})
+	for i := 0; i < 40; i++ {
+		update(t, db, func(tx *Tx) error { return tx.PutMeta("x", []byte{byte(i)}) })
+	}
+	update(t, db, func(tx *Tx) error {
+		n, last, err := tx.PruneIdem(4, 0)
+		require.Equal(t, 4, n)
+		require.Equal(t, uint64(4), last)
+		return err
+	})
+	view(t, db, func(tx *Tx) error {
+		for i, want := range map[int]bool{1: false, 2: false, 3: true, 4: true} {
+			_, ok, err := tx.ServiceResult(KindPayTrade, key(i).TradeNo())
+			require.NoError(t, err)
+			require.Equal(t, want, ok, "trade %d", i)
+		}
+		return nil
+	})
+}
+
+// The trade number is the one documented for the channels (terminal id,
+// batch, STAN, MTI; operations.md, "Pending payments").
+func TestIdemKeyTradeNo(t *testing.T) {
+	k := IdemKey{Terminal: "T0000001", Batch: 1, STAN: 14, MTI: 200}
+	require.Equal(t, "T00000010000010000140200", k.TradeNo())
+	k = IdemKey{Terminal: "T0000001", Batch: 1234567, STAN: 1000014, MTI: 200}
+	require.Equal(t, "T00000012345670000140200", k.TradeNo())
+}

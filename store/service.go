@@ -17,6 +17,13 @@ import (
 // service API existed opens unchanged.
 var bktService = []byte("service")
 
+// KindPayTrade is the service-result kind under which the channel router
+// (gateway/paychan) records, by trade number (IdemKey.TradeNo), which
+// channel a payment-code trade went to: "CHANNEL:purchase" or
+// "CHANNEL:topup". PruneIdem removes it with the request's idempotency
+// record.
+const KindPayTrade = "paytrade"
+
 // MaxServiceID bounds an idempotency id (a channel trade number is at most
 // 64 characters).
 const MaxServiceID = 128

@@ -25,7 +25,7 @@ import (
 const (
 	kindBind  = "paybind"
 	kindAcct  = "payacct"
-	kindTrade = "paytrade"
+	kindTrade = store.KindPayTrade // pruned with the request (store.Tx.PruneIdem)
 	unbound   = "-"
 )
 

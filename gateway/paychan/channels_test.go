@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"ecardgw/gateway/inspect"
 	"ecardgw/gateway/paychan"
 	"ecardgw/gateway/paychan/wechatpay"
 	"ecardgw/gateway/testbed/chanemu"
@@ -161,4 +162,44 @@ func TestBindingRules(t *testing.T) {
 	}))
 	err = r.db.Update(ctx, func(tx *store.Tx) error { return paychan.Bind(tx, store.ChannelWeChat, "bad id!", 1001, time.Now()) })
 	require.ErrorIs(t, err, paychan.ErrBadPayer)
+}
+
+// The router's record of which channel a trade went to goes with the
+// request's idempotency record at retention.idempotency (a refund or
+// reversal of the request is then answered 25 before it reaches the
+// router), so the store does not grow by one record per code payment for
+// ever; the trade number it is kept by is the request key's.
+func TestRetentionForgetsOldTrades(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	old := time.Now().UTC().Add(-72 * time.Hour)
+	key := store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: 14, MTI: 200}
+	trade := key.TradeNo()
+	res, err := r.ch.Pay(ctx, txn.PayRequest{TradeNo: trade, Channel: store.ChannelWeChat, AuthCode: code, Amount: 300, Account: 1001})
+	require.NoError(t, err)
+	require.Equal(t, txn.PayPaid, res.Status)
+	// The engine's answer: journal record and idempotency record of the request.
+	require.NoError(t, r.db.Update(ctx, func(tx *store.Tx) error {
+		rec := store.Record{Time: old, Key: key, Kind: store.KindTopUp, Account: 1001, Channel: store.ChannelWeChat,
+			Amount: 300, Resp: "00", RRN: "000000000001"}
+		if _, err := tx.AppendJournal(&rec); err != nil {
+			return err
+		}
+		return tx.PutIdemTxn(key, store.Fingerprint{}, []byte("answer"), &store.TxnState{Key: key, Account: 1001, Amount: 300, Kind: store.KindTopUp, Time: old})
+	}))
+	recorded := func() bool {
+		var ok bool
+		require.NoError(t, r.db.View(func(tx *store.Tx) error {
+			var err error
+			_, ok, err = tx.ServiceResult(store.KindPayTrade, trade)
+			return err
+		}))
+		return ok
+	}
+	require.True(t, recorded(), "Pay records the trade's channel")
+
+	p, err := inspect.Prune(ctx, r.db, inspect.Retention{Idempotency: 48 * time.Hour}, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, 1, p.Idem)
+	require.False(t, recorded(), "pruned with the request")
 }

@@ -2,7 +2,6 @@ package txn
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"ecardgw/store"
@@ -81,10 +80,9 @@ type PollPolicy struct {
 }
 
 // tradeNo names a request at the channel: unique per terminal, batch, STAN
-// and MTI, like the idempotency key, so a retried Pay is the same payment.
-func tradeNo(k store.IdemKey) string {
-	return fmt.Sprintf("%s%06d%06d%04d", k.Terminal, k.Batch%1000000, k.STAN%1000000, k.MTI)
-}
+// and MTI, like the idempotency key, so a retried Pay is the same payment
+// (store.IdemKey.TradeNo, which retention also derives it with).
+func tradeNo(k store.IdemKey) string { return k.TradeNo() }
 
 // prepay talks to the payment channel for a third-party refund before
 // the store transaction: the amount is first reserved in the purchase's
