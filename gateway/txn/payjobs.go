@@ -143,10 +143,19 @@ func (e *Engine) jobPass() time.Time {
 func (e *Engine) runJob(j store.PayJob) time.Time {
 	ctx, cancel := context.WithTimeout(context.Background(), payCallTimeout)
 	var err error
-	refused := false
+	refused, refundInstead := false, false
 	switch j.Op {
 	case store.PayJobCancel:
 		err = e.payments.Cancel(ctx, j.Trade)
+		if err != nil && j.Amount > 0 {
+			// A channel refuses a cancel past its reversal window (days),
+			// a refund much later: a trade it says is paid is given back
+			// by a refund of the whole trade instead, so that a cancel
+			// refused for good does not keep the payer's money.
+			if res, qerr := e.payments.Query(ctx, j.Trade); qerr == nil && res.Status == PayPaid {
+				refundInstead = true
+			}
+		}
 	case store.PayJobRefund:
 		var res PayResult
 		res, err = e.payments.Refund(ctx, j.Trade, j.RefundNo, j.Amount)
@@ -162,6 +171,18 @@ func (e *Engine) runJob(j store.PayJob) time.Time {
 		case err == nil && !refused:
 			result = "done"
 			return tx.DeletePayJob(j.ID())
+		case refundInstead:
+			// The same refund number as every other whole-trade refund
+			// of it (paystate.go, RecoverPayments): the channel makes it
+			// once whichever path asked.
+			result = "retry"
+			at = time.Now().UTC()
+			r := store.PayJob{Op: store.PayJobRefund, Trade: j.Trade, RefundNo: j.Trade + "R", Amount: j.Amount,
+				Channel: j.Channel, Reason: j.Reason + "; paid, its cancel failed", NextAt: at, Created: j.Created}
+			if err := tx.DeletePayJob(j.ID()); err != nil {
+				return err
+			}
+			return tx.PutPayJob(&r)
 		case refused:
 			// The channel refuses the refund for good: a reservation it
 			// held is given back and the trade is left to reconciliation.
@@ -199,6 +220,8 @@ func (e *Engine) runJob(j store.PayJob) time.Time {
 		return time.Now().Add(time.Second)
 	case result == "refused":
 		e.log.Error("the payment channel refused a queued refund: reconcile", "trade", j.Trade, "refund", j.RefundNo, "amount", j.Amount)
+	case refundInstead:
+		e.log.Warn("a channel cancel of a paid trade failed: refunded instead", "trade", j.Trade, "amount", j.Amount, "err", err)
 	case result == "retry" && j.Attempts == 1:
 		e.log.Warn("a channel "+j.Op+" failed: retried from the queue", "trade", j.Trade, "reason", j.Reason, "err", err)
 	}

@@ -2,6 +2,7 @@ package txn_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -353,6 +354,32 @@ func TestFailedCancelIsRetriedFromTheQueue(t *testing.T) {
 	resp, _ := send(t, p, p.CodePurchase("134567890123456780", 300))
 	require.Equal(t, "91", posclient.RC(resp))
 	require.Eventually(t, func() bool { return len(h.seen(&h.cancels)) == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		j, err := f.eng.PayRetryJobs()
+		return err == nil && len(j) == 0
+	}, 5*time.Second, time.Millisecond)
+}
+
+// A cancel the channel keeps refusing (past its reversal window, say) of a
+// trade the channel says is paid becomes a refund of the whole trade (the
+// refund number every whole-trade refund of it uses): the payer gets the
+// money back instead of a cancel being retried for ever. A trade still
+// being paid keeps its cancel (TestFailedCancelIsRetriedFromTheQueue).
+func TestRefusedCancelOfAPaidTradeBecomesARefund(t *testing.T) {
+	f := newFixture(t)
+	h := &hookChannel{pay: func(txn.PayRequest) (txn.PayResult, error) { return txn.PayResult{}, txn.ErrPayUnreachable },
+		query:  func(string) (txn.PayResult, error) { return txn.PayResult{Status: txn.PayPaid, ChannelTxn: "CH1"}, nil },
+		cancel: func(string) error { return errors.New("reverse answered REVERSE_EXPIRE") }}
+	f.restart(withHooks(h, nil))
+	p := f.signedIn("T0000001", 1)
+	m := p.CodePurchase("134567890123456780", 300)
+	stan, _ := m.STAN()
+	resp, _ := send(t, p, m)
+	require.Equal(t, "91", posclient.RC(resp))
+	trade := store.IdemKey{Terminal: "T0000001", Batch: 1, STAN: stan, MTI: 200}.TradeNo()
+	require.Eventually(t, func() bool { return len(h.seen(&h.refunds)) == 1 }, 10*time.Second, time.Millisecond)
+	require.Equal(t, []string{trade + "/" + trade + "R"}, h.seen(&h.refunds))
+	require.Empty(t, h.seen(&h.cancels))
 	require.Eventually(t, func() bool {
 		j, err := f.eng.PayRetryJobs()
 		return err == nil && len(j) == 0
