@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,4 +203,43 @@ func TestRetentionForgetsOldTrades(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, p.Idem)
 	require.False(t, recorded(), "pruned with the request")
+}
+
+// What the retry queue relies on when a cancel fails (txn, runJob): WeChat
+// reverses only trades of the last 7 days; past that the reverse is
+// refused, the trade still queries as paid, and a refund of the whole
+// trade gives the money back.
+func TestWeChatPaidTradePastItsReverseWindowIsRefunded(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	emu := chanemu.New(chanemu.Options{WeChatAppID: appID, WeChatMchID: mchID, WeChatAPIKey: []byte(apiKey), Now: now})
+	srv := httptest.NewServer(emu.Handler())
+	t.Cleanup(srv.Close)
+	t.Cleanup(emu.Close)
+	wx, err := wechatpay.New(wechatpay.Options{URL: srv.URL, AppID: appID, MchID: mchID, APIKey: []byte(apiKey),
+		HTTP: srv.Client(), CertHTTP: srv.Client(), Retry: time.Millisecond})
+	require.NoError(t, err)
+
+	const trade = "T00000010000010000140200"
+	res, err := wx.Pay(ctx, txn.PayRequest{TradeNo: trade, Channel: store.ChannelWeChat, AuthCode: code, Amount: 300, Account: 1001})
+	require.NoError(t, err)
+	require.Equal(t, txn.PayPaid, res.Status)
+
+	mu.Lock()
+	clock = clock.Add(8 * 24 * time.Hour)
+	mu.Unlock()
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	require.Error(t, wx.Cancel(cctx, trade), "past 7 days WeChat refuses the reverse")
+	q, err := wx.Query(ctx, trade)
+	require.NoError(t, err)
+	require.Equal(t, txn.PayPaid, q.Status)
+	r, err := wx.Refund(ctx, trade, trade+"R", 300)
+	require.NoError(t, err)
+	require.Equal(t, txn.PayRefunded, r.Status)
+	tr, ok := emu.Trade("wechat", trade)
+	require.True(t, ok)
+	require.Equal(t, int64(300), tr.RefundedFen)
 }

@@ -148,9 +148,10 @@ func (e *Engine) runJob(j store.PayJob) time.Time {
 	case store.PayJobCancel:
 		err = e.payments.Cancel(ctx, j.Trade)
 		if err != nil && j.Amount > 0 {
-			// A channel refuses a cancel past its reversal window (days),
-			// a refund much later: a trade it says is paid is given back
-			// by a refund of the whole trade instead, so that a cancel
+			// A channel refuses a cancel past its reversal window (WeChat
+			// Pay reverses trades of the last 7 days only) and takes a
+			// refund much later: a trade it says is paid is given back by
+			// a refund of the whole trade instead, so that a cancel
 			// refused for good does not keep the payer's money.
 			if res, qerr := e.payments.Query(ctx, j.Trade); qerr == nil && res.Status == PayPaid {
 				refundInstead = true
