@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,21 +92,19 @@ func (s *Suite) idleFigure(ctx context.Context) (Figure, error) {
 		return f, err
 	}
 	heap := filepath.Join(s.Tmp, "idle-heap.pprof")
-	cmd := exec.CommandContext(ctx, exe, "-"+ServeFlag, env.Config, "-heap-profile", heap)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	// A child like the separate-process steps' (startProc): its log in a
+	// file, stopped with SIGTERM, killed with the suite.
+	gw, err := startProc(ctx, filepath.Join(s.Tmp, "idle-gateway.log"), stopGrace, exe, "-"+ServeFlag, env.Config, "-heap-profile", heap)
+	if err != nil {
 		return f, err
 	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	}()
+	defer func() { _ = gw.stop() }()
 	metricsURL := "http://" + adminAddr + "/metrics"
 	if err := waitReady(ctx, "http://"+adminAddr+"/readyz", 60*time.Second, 20*time.Millisecond); err != nil {
-		return f, err
+		return f, fmt.Errorf("%w (gateway: %s)", err, gw.tail())
 	}
 	time.Sleep(time.Second)
-	rss0, err := vmRSS(cmd.Process.Pid)
+	rss0, err := vmRSS(gw.cmd.Process.Pid)
 	if err != nil {
 		return f, err
 	}
@@ -127,7 +124,7 @@ func (s *Suite) idleFigure(ctx context.Context) (Figure, error) {
 	defer held.Close()
 	signIn := time.Since(t0)
 	time.Sleep(3 * time.Second)
-	rss1, err := vmRSS(cmd.Process.Pid)
+	rss1, err := vmRSS(gw.cmd.Process.Pid)
 	if err != nil {
 		return f, err
 	}
@@ -149,7 +146,7 @@ func (s *Suite) idleFigure(ctx context.Context) (Figure, error) {
 		"the Go runtime's headroom (the heap grows to about twice the live data before a collection) and the "+
 		"kernel's socket buffers are not in it.", commas(int64(held.Len())), signIn.Seconds(), held.ConnErrors)}
 	if f.Status == Missed {
-		_ = cmd.Process.Signal(syscall.SIGUSR1)
+		_ = gw.cmd.Process.Signal(syscall.SIGUSR1)
 		time.Sleep(2 * time.Second)
 		if top, err := PprofTop(ctx, s.GoBin, s.Root, heap); err == nil {
 			f.Profile = top
