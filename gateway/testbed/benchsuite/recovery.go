@@ -89,17 +89,26 @@ type gatewayProc struct {
 func startGatewayProc(bin, cfg string) (*gatewayProc, error) {
 	cmd := exec.Command(bin, "serve", "--config", cfg)
 	cmd.Env = append(os.Environ(), "ECARDGW_LOG_LEVEL=info")
-	stderr, err := cmd.StderrPipe()
+	// A pipe of our own rather than StderrPipe: the child is waited for as
+	// soon as it exits (startHeld), and the reader still gets the rest.
+	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stderr = pw
+	p := &gatewayProc{cmd: cmd, serving: make(chan struct{}), done: make(chan struct{})}
+	exited := make(chan struct{})
+	if err := startHeld(cmd, func(error) { close(exited) }); err != nil {
+		_ = pr.Close()
+		_ = pw.Close()
 		return nil, err
 	}
-	p := &gatewayProc{cmd: cmd, serving: make(chan struct{}), done: make(chan struct{})}
+	_ = pw.Close() // the child holds the write end now
 	go func() {
 		defer close(p.done)
-		sc := bufio.NewScanner(stderr)
+		defer func() { <-exited }()
+		defer pr.Close()
+		sc := bufio.NewScanner(pr)
 		up := false
 		for sc.Scan() {
 			line := sc.Text()
@@ -119,7 +128,6 @@ func startGatewayProc(bin, cfg string) (*gatewayProc, error) {
 			}
 			p.mu.Unlock()
 		}
-		_ = cmd.Wait()
 	}()
 	return p, nil
 }

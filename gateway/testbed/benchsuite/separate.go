@@ -59,22 +59,9 @@ func startProc(ctx context.Context, logPath string, grace time.Duration, bin str
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = grace
 	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	p := &proc{cmd: cmd, cancel: cancel, log: logPath, done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// Pdeathsig fires when the thread that started the child ends, not
-		// the process: start and wait on a thread held for the purpose, so
-		// that no goroutine that locks a thread and ends (gnet's loops)
-		// takes this one down with the child.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
+	err = startHeld(cmd, func(err error) {
+		p.err = err
 		// A process that exits 0 on the SIGTERM of a cancelled context
 		// stopped cleanly: Wait reports the context's error for it.
 		if st := cmd.ProcessState; st != nil && st.Success() {
@@ -82,13 +69,36 @@ func startProc(ctx context.Context, logPath string, grace time.Duration, bin str
 		}
 		_ = lf.Close()
 		close(p.done)
-	}()
-	if err := <-started; err != nil {
+	})
+	if err != nil {
 		cancel()
 		_ = lf.Close()
 		return nil, err
 	}
 	return p, nil
+}
+
+// startHeld starts cmd so that it dies with the suite (Pdeathsig), and
+// calls exited with Wait's error once it has ended. Pdeathsig fires when
+// the thread that started the child ends, not the process: the child is
+// started and waited for on a thread held for the purpose, so that no
+// goroutine that locks a thread and ends (gnet's loops) takes it down
+// with the child. cmd's output must not be a pipe of exec's (StdoutPipe,
+// StderrPipe): Wait runs at once.
+func startHeld(cmd *exec.Cmd, exited func(error)) error {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		exited(cmd.Wait())
+	}()
+	return <-started
 }
 
 func (p *proc) exited() bool {
