@@ -74,6 +74,41 @@ func (tx *Tx) PutServiceResult(kind, id string, v []byte) error {
 	return b.Put(k, bytes.Clone(v))
 }
 
+// ServiceResults calls fn with the id and value of every result stored
+// under kind, in id order, until fn returns an error. The value is valid
+// only during the call.
+func (tx *Tx) ServiceResults(kind string, fn func(id string, v []byte) error) error {
+	if kind == "" || len(kind) > 32 {
+		return ErrBadKey
+	}
+	b := tx.btx.Bucket(bktService)
+	if b == nil {
+		return nil
+	}
+	prefix := append([]byte{byte(len(kind))}, kind...)
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(string(k[len(prefix):]), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteServiceResult removes the result stored under (kind, id);
+// removing an absent one is not an error.
+func (tx *Tx) DeleteServiceResult(kind, id string) error {
+	k, err := serviceKey(kind, id)
+	if err != nil {
+		return err
+	}
+	b := tx.btx.Bucket(bktService)
+	if b == nil {
+		return nil
+	}
+	return b.Delete(k)
+}
+
 // AccountJournal calls fn with the records of account, newest first,
 // starting below sequence number before (0: from the newest). It stops when
 // fn returns false or an error; more then reports whether older records of

@@ -167,3 +167,38 @@ func TestTxImportAccountsMatchesDBImport(t *testing.T) {
 		return err
 	})
 }
+
+// ServiceResults walks one kind only, in id order; DeleteServiceResult
+// removes one result and tolerates an absent one.
+func TestServiceResultsOfAKind(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	update(t, db, func(tx *Tx) error {
+		for _, kv := range [][3]string{{"topup", "b", "2"}, {"topup", "a", "1"}, {"topupx", "c", "3"}, {"fee", "d", "4"}} {
+			if err := tx.PutServiceResult(kv[0], kv[1], []byte(kv[2])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	list := func(kind string) []string {
+		var out []string
+		view(t, db, func(tx *Tx) error {
+			return tx.ServiceResults(kind, func(id string, v []byte) error {
+				out = append(out, id+"="+string(v))
+				return nil
+			})
+		})
+		return out
+	}
+	require.Equal(t, []string{"a=1", "b=2"}, list("topup"))
+	require.Equal(t, []string{"d=4"}, list("fee"))
+	require.Empty(t, list("nothing"))
+	update(t, db, func(tx *Tx) error {
+		if err := tx.DeleteServiceResult("topup", "a"); err != nil {
+			return err
+		}
+		return tx.DeleteServiceResult("topup", "absent")
+	})
+	require.Equal(t, []string{"b=2"}, list("topup"))
+	require.Equal(t, []string{"c=3"}, list("topupx"))
+}

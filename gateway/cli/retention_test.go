@@ -148,3 +148,46 @@ func TestStorePruneIdempotency(t *testing.T) {
 	}))
 	require.Equal(t, []uint64{1, 2, 3, 4, 5, 6}, journalOf(t, db), "the journal keeps every record")
 }
+
+// store prune also forgets the service API's remembered answers older
+// than retention.idempotency, but never younger than the 7 days a
+// channel's notification retries need (service.OutcomeRetentionMin);
+// answers without a time stay.
+func TestStorePruneServiceAnswers(t *testing.T) {
+	cfg, dbPath := writeOpsConfigWith(t, freeAddr(t), "retention: {idempotency: 24h}\n", "")
+	db, err := store.Open(dbPath, store.Options{})
+	require.NoError(t, err)
+	now := time.Now().UTC()
+	answer := func(at time.Time) []byte {
+		if at.IsZero() {
+			return []byte(`{"v":1,"digest":"d","status":200,"body":{}}`)
+		}
+		return []byte(`{"v":1,"digest":"d","status":200,"body":{},"at":"` + at.Format(time.RFC3339Nano) + `"}`)
+	}
+	answers := map[string]time.Time{"old": now.Add(-10 * 24 * time.Hour), "days": now.Add(-2 * 24 * time.Hour), "legacy": {}}
+	require.NoError(t, db.Update(t.Context(), func(tx *store.Tx) error {
+		for id, at := range answers {
+			if err := tx.PutServiceResult("topup", id, answer(at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	code, out, errOut := runCLI(t, "--config", cfg, "store", "prune")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "pruned 1 service API answers\n")
+
+	db, err = store.Open(dbPath, store.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		for id, want := range map[string]bool{"old": false, "days": true, "legacy": true} {
+			_, ok, err := tx.ServiceResult("topup", id)
+			require.NoError(t, err)
+			require.Equal(t, want, ok, id)
+		}
+		return nil
+	}))
+}

@@ -178,8 +178,7 @@ the store: this command is for a stopped gateway.`,
 			if err != nil {
 				return err
 			}
-			p, err := inspect.Prune(cmd.Context(), db, inspect.Retention{Journal: r.Journal, Outbox: r.Outbox, Idempotency: r.Idempotency, Dir: r.ArchiveDir,
-				KeepFrom: daemon.RetentionKeepFrom(cfg)}, time.Now().UTC())
+			p, err := inspect.Prune(cmd.Context(), db, daemon.RetentionPolicy(r, daemon.RetentionKeepFrom(cfg)), time.Now().UTC())
 			if cerr := db.Close(); err == nil {
 				err = cerr
 			}
@@ -187,6 +186,7 @@ the store: this command is for a stopped gateway.`,
 			fmt.Fprintf(out, "archived and pruned %d journal records and %d outbox entries\n", p.Journal, p.Outbox)
 			if r.Idempotency > 0 {
 				fmt.Fprintf(out, "pruned %d idempotency records\n", p.Idem)
+				fmt.Fprintf(out, "pruned %d service API answers\n", p.Outcomes)
 			}
 			for _, f := range p.Files {
 				fmt.Fprintf(out, "archive %s\n", f)

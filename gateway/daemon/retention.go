@@ -7,6 +7,7 @@ import (
 	"ecardgw/gateway/config"
 	"ecardgw/gateway/forward"
 	"ecardgw/gateway/inspect"
+	"ecardgw/gateway/service"
 	"ecardgw/store"
 )
 
@@ -40,14 +41,22 @@ func (d *Daemon) prune(ctx context.Context) {
 	if !r.Enabled() {
 		return
 	}
-	p, err := inspect.Prune(ctx, d.DB, inspect.Retention{Journal: r.Journal, Outbox: r.Outbox, Idempotency: r.Idempotency, Dir: r.ArchiveDir, KeepFrom: d.keepFrom},
-		time.Now().UTC())
-	if p.Journal+p.Outbox+p.Idem > 0 {
-		d.log.Info("retention: archived and pruned", "journal", p.Journal, "outbox", p.Outbox, "idempotency", p.Idem, "files", p.Files)
+	p, err := inspect.Prune(ctx, d.DB, RetentionPolicy(r, d.keepFrom), time.Now().UTC())
+	if p.Journal+p.Outbox+p.Idem+p.Outcomes > 0 {
+		d.log.Info("retention: archived and pruned", "journal", p.Journal, "outbox", p.Outbox, "idempotency", p.Idem,
+			"service_answers", p.Outcomes, "files", p.Files)
 	}
 	if err != nil && ctx.Err() == nil {
 		d.log.Error("retention: pruning stopped", "err", err)
 	}
+}
+
+// RetentionPolicy is what one retention run prunes under r, for the
+// running gateway and `ecardgw store prune` alike; keep says what the
+// sinks with their own position still need (RetentionKeepFrom).
+func RetentionPolicy(r config.Retention, keep func(*store.Tx) (uint64, error)) inspect.Retention {
+	return inspect.Retention{Journal: r.Journal, Outbox: r.Outbox, Idempotency: r.Idempotency, Dir: r.ArchiveDir,
+		KeepFrom: keep, Outcomes: service.PruneOutcomes, OutcomesMin: service.OutcomeRetentionMin}
 }
 
 // keepFrom is the first journal record a second sink still has to take.

@@ -31,6 +31,12 @@ type Retention struct {
 	// records they belong to stay, so nothing is archived for them).
 	Idempotency time.Duration
 	Dir         string // the archive directory (required when an age is set)
+	// Outcomes, when set, deletes up to max of the service API's
+	// remembered answers given before before (service.PruneOutcomes). It
+	// runs with Idempotency, with a cutoff of at least OutcomesMin.
+	Outcomes func(tx *store.Tx, before time.Time, max int) (int, error)
+	// OutcomesMin is the least age of an answer Outcomes may delete.
+	OutcomesMin time.Duration
 	// KeepFrom, when set, returns the lowest sequence number something
 	// else still needs (a second sink's position + 1); 0 for none.
 	KeepFrom func(tx *store.Tx) (uint64, error)
@@ -40,10 +46,13 @@ type Retention struct {
 
 // Pruned is what one Prune did.
 type Pruned struct {
-	Journal int      // journal records archived and deleted
-	Outbox  int      // outbox entries archived and deleted
-	Idem    int      // idempotency records deleted
-	Files   []string // the archive files written
+	Journal int // journal records archived and deleted
+	Outbox  int // outbox entries archived and deleted
+	Idem    int // idempotency records deleted
+	// Outcomes is how many of the service API's remembered answers were
+	// deleted.
+	Outcomes int
+	Files    []string // the archive files written
 }
 
 // pruneChunk is how many deletions one store transaction carries.
@@ -61,6 +70,13 @@ func Prune(ctx context.Context, db *store.DB, r Retention, now time.Time) (Prune
 		p.Idem = n
 		if err != nil {
 			return p, err
+		}
+		if r.Outcomes != nil {
+			n, err := pruneOutcomes(ctx, db, r.Outcomes, now.Add(-max(r.Idempotency, r.OutcomesMin)))
+			p.Outcomes = n
+			if err != nil {
+				return p, err
+			}
 		}
 	}
 	if r.Journal <= 0 && r.Outbox <= 0 {
@@ -248,6 +264,27 @@ func archive(name string, want int, fill func(*Writer) error) error {
 		err = fmt.Errorf("%w: %w", ErrArchive, err)
 	}
 	return err
+}
+
+// pruneOutcomes deletes the service API's answers given before cutoff,
+// pruneChunk a commit.
+func pruneOutcomes(ctx context.Context, db *store.DB, fn func(*store.Tx, time.Time, int) (int, error), cutoff time.Time) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		var n int
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			var err error
+			n, err = fn(tx, cutoff, pruneChunk)
+			return err
+		}); err != nil {
+			return total, err
+		}
+		total += n
+		if n < pruneChunk {
+			break
+		}
+	}
+	return total, ctx.Err()
 }
 
 // pruneIdem deletes the idempotency records of the requests journaled

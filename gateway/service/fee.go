@@ -109,7 +109,7 @@ func (s *Server) payFee(w http.ResponseWriter, r *http.Request) (*reply, error) 
 		}
 		rep, err = remember(tx, kindFee, q.RequestID, dig, http.StatusOK, feeResponse{
 			RequestID: q.RequestID, Account: strconv.FormatUint(no, 10), Type: q.Type, Target: q.Target,
-			AmountFen: q.AmountFen, BalanceFen: a.BalanceFen, Seq: seq, Time: rfc3339(now)})
+			AmountFen: q.AmountFen, BalanceFen: a.BalanceFen, Seq: seq, Time: rfc3339(now)}, now)
 		return err
 	})
 	if err != nil {

@@ -58,6 +58,9 @@ type outcome struct {
 	Digest string          `json:"digest"`
 	Status int             `json:"status"`
 	Body   json.RawMessage `json:"body"`
+	// At is when the answer was given (UTC; absent in outcomes written
+	// before it was kept, which PruneOutcomes leaves alone).
+	At time.Time `json:"at,omitzero"`
 }
 
 const outcomeV1 = 1
@@ -74,12 +77,12 @@ func digest(parts ...string) string {
 
 // remember stores the answer (success or a business refusal) under
 // (kind, id) and returns it as the reply.
-func remember(tx *store.Tx, kind, id, dig string, status int, v any) (*reply, error) {
+func remember(tx *store.Tx, kind, id, dig string, status int, v any, at time.Time) (*reply, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	val, err := json.Marshal(outcome{V: outcomeV1, Digest: dig, Status: status, Body: body})
+	val, err := json.Marshal(outcome{V: outcomeV1, Digest: dig, Status: status, Body: body, At: at.UTC()})
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +128,50 @@ func (s *Server) refuse(tx *store.Tx, kind, id, dig string, rec *store.Record, n
 	if _, err := s.journal(tx, rec, now); err != nil {
 		return nil, err
 	}
-	return remember(tx, kind, id, dig, ae.Status, ae)
+	return remember(tx, kind, id, dig, ae.Status, ae, now)
 }
+
+// OutcomeRetentionMin is the least time an outcome is kept whatever
+// retention.idempotency says: a top-up's id is the channel's trade number,
+// and a channel retries its payment notification for about a day
+// (WeChat Pay ~24 h, Alipay ~25 h); a notification that found its outcome
+// gone would credit the top-up again.
+const OutcomeRetentionMin = 7 * 24 * time.Hour
+
+// PruneOutcomes deletes up to max (<= 0: no limit) of the remembered
+// answers of top-ups and fees given before before, and returns how many
+// it deleted. A retry of such a call is then a new call. Outcomes with no
+// time (written before it was kept) stay. Gateway retention calls it with
+// before at most now - OutcomeRetentionMin.
+func PruneOutcomes(tx *store.Tx, before time.Time, max int) (int, error) {
+	type old struct{ kind, id string }
+	var gone []old
+	for _, kind := range []string{kindTopUp, kindFee} {
+		err := tx.ServiceResults(kind, func(id string, v []byte) error {
+			if max > 0 && len(gone) == max {
+				return errEnough
+			}
+			var o struct {
+				At time.Time `json:"at"`
+			}
+			if json.Unmarshal(v, &o) == nil && !o.At.IsZero() && o.At.Before(before) {
+				gone = append(gone, old{kind, id})
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errEnough) {
+			return 0, err
+		}
+	}
+	for _, g := range gone {
+		if err := tx.DeleteServiceResult(g.kind, g.id); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
+}
+
+var errEnough = errors.New("service: enough")
 
 // rfc3339 is the API's time format: UTC, to the second.
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }

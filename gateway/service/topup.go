@@ -171,7 +171,7 @@ func (s *Server) applyTopUp(ctx context.Context, q *topUpRequest) (*reply, error
 		}
 		rep, err = remember(tx, kindTopUp, q.TradeNo, dig, http.StatusOK, topUpResponse{
 			TradeNo: q.TradeNo, Channel: q.Channel, Account: strconv.FormatUint(a.No, 10),
-			AmountFen: q.AmountFen, BalanceFen: a.BalanceFen, Seq: seq, Time: rfc3339(now)})
+			AmountFen: q.AmountFen, BalanceFen: a.BalanceFen, Seq: seq, Time: rfc3339(now)}, now)
 		return err
 	})
 	if err != nil {

@@ -1,13 +1,16 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"ecardgw/gateway/paychan"
 	"ecardgw/store"
 )
 
@@ -172,4 +175,50 @@ func TestRecordKeysNamedByGateway(t *testing.T) {
 	r := f.postJSON("/v1/topups", topUpBody("4200000001", 5000, `"account":"1001"`))
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	require.Equal(t, store.IdemKey{Terminal: "API-north-1", STAN: 1}, f.lastRecord().Key)
+}
+
+// Retention of the remembered answers (PruneOutcomes): a top-up's and a
+// fee's answers given before the cutoff go, later ones and answers
+// written before outcomes carried their time stay, and nothing else in
+// the service bucket (the channel bindings) is touched. A retry after
+// that is a new call.
+func TestPruneOutcomes(t *testing.T) {
+	f := newFixture(t)
+	r := f.postJSON("/v1/topups", topUpBody("4200000001", 5000, `"account":"1001"`))
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	refused := f.postJSON("/v1/topups", topUpBody("4200000002", 5000, `"account":"9999"`))
+	require.Equal(t, http.StatusNotFound, refused.status, string(refused.body))
+	legacy := `{"v":1,"digest":"x","status":200,"body":{}}`
+	require.NoError(t, f.db.Update(context.Background(), func(tx *store.Tx) error {
+		if err := tx.PutServiceResult(kindTopUp, "4200000003", []byte(legacy)); err != nil {
+			return err
+		}
+		return paychan.Bind(tx, store.ChannelWeChat, "oPayer1", 1001, testNow)
+	}))
+	prune := func(before time.Time) int {
+		var n int
+		require.NoError(t, f.db.Update(context.Background(), func(tx *store.Tx) error {
+			var err error
+			n, err = PruneOutcomes(tx, before, 0)
+			return err
+		}))
+		return n
+	}
+	require.Equal(t, 0, prune(testNow), "answers given at the cutoff stay")
+	require.Equal(t, 2, prune(testNow.Add(time.Second)), "the top-up and the refusal")
+	require.NoError(t, f.db.View(func(tx *store.Tx) error {
+		for id, want := range map[string]bool{"4200000001": false, "4200000002": false, "4200000003": true} {
+			_, ok, err := tx.ServiceResult(kindTopUp, id)
+			require.NoError(t, err)
+			require.Equal(t, want, ok, id)
+		}
+		acct, ok, err := paychan.Lookup(tx, store.ChannelWeChat, "oPayer1")
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, uint64(1001), acct)
+		return nil
+	}))
+	again := f.postJSON("/v1/topups", topUpBody("4200000001", 5000, `"account":"1001"`))
+	require.Equal(t, http.StatusOK, again.status)
+	require.Empty(t, again.header.Get("Idempotent-Replayed"), "a new call once its answer is gone")
 }
