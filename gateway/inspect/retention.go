@@ -31,10 +31,10 @@ type Retention struct {
 	// records they belong to stay, so nothing is archived for them).
 	Idempotency time.Duration
 	Dir         string // the archive directory (required when an age is set)
-	// Outcomes, when set, deletes up to max of the service API's
-	// remembered answers given before before (service.PruneOutcomes). It
-	// runs with Idempotency, with a cutoff of at least OutcomesMin.
-	Outcomes func(tx *store.Tx, before time.Time, max int) (int, error)
+	// Outcomes, when set, deletes the service API's remembered answers
+	// given before before (service.PruneOutcomes). It runs with
+	// Idempotency, with a cutoff of at least OutcomesMin.
+	Outcomes func(ctx context.Context, db *store.DB, before time.Time) (int, error)
 	// OutcomesMin is the least age of an answer Outcomes may delete.
 	OutcomesMin time.Duration
 	// KeepFrom, when set, returns the lowest sequence number something
@@ -72,7 +72,7 @@ func Prune(ctx context.Context, db *store.DB, r Retention, now time.Time) (Prune
 			return p, err
 		}
 		if r.Outcomes != nil {
-			n, err := pruneOutcomes(ctx, db, r.Outcomes, now.Add(-max(r.Idempotency, r.OutcomesMin)))
+			n, err := r.Outcomes(ctx, db, now.Add(-max(r.Idempotency, r.OutcomesMin)))
 			p.Outcomes = n
 			if err != nil {
 				return p, err
@@ -264,27 +264,6 @@ func archive(name string, want int, fill func(*Writer) error) error {
 		err = fmt.Errorf("%w: %w", ErrArchive, err)
 	}
 	return err
-}
-
-// pruneOutcomes deletes the service API's answers given before cutoff,
-// pruneChunk a commit.
-func pruneOutcomes(ctx context.Context, db *store.DB, fn func(*store.Tx, time.Time, int) (int, error), cutoff time.Time) (int, error) {
-	total := 0
-	for ctx.Err() == nil {
-		var n int
-		if err := db.Update(ctx, func(tx *store.Tx) error {
-			var err error
-			n, err = fn(tx, cutoff, pruneChunk)
-			return err
-		}); err != nil {
-			return total, err
-		}
-		total += n
-		if n < pruneChunk {
-			break
-		}
-	}
-	return total, ctx.Err()
 }
 
 // pruneIdem deletes the idempotency records of the requests journaled

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -138,40 +139,71 @@ func (s *Server) refuse(tx *store.Tx, kind, id, dig string, rec *store.Record, n
 // gone would credit the top-up again.
 const OutcomeRetentionMin = 7 * 24 * time.Hour
 
-// PruneOutcomes deletes up to max (<= 0: no limit) of the remembered
-// answers of top-ups and fees given before before, and returns how many
-// it deleted. A retry of such a call is then a new call. Outcomes with no
-// time (written before it was kept) stay. Gateway retention calls it with
-// before at most now - OutcomeRetentionMin.
-func PruneOutcomes(tx *store.Tx, before time.Time, max int) (int, error) {
+// PruneOutcomes deletes the remembered answers of top-ups and fees given
+// before before, and returns how many it deleted. A retry of such a call
+// is then a new call. Outcomes with no time (written before it was kept)
+// stay. The answers are found in a read transaction and deleted in
+// commits of pruneChunk, each checking the answer again, so that the
+// committer is never held for a walk of them all. Gateway retention calls
+// it with before at most now - OutcomeRetentionMin.
+func PruneOutcomes(ctx context.Context, db *store.DB, before time.Time) (int, error) {
 	type old struct{ kind, id string }
 	var gone []old
-	for _, kind := range []string{kindTopUp, kindFee} {
-		err := tx.ServiceResults(kind, func(id string, v []byte) error {
-			if max > 0 && len(gone) == max {
-				return errEnough
+	if err := db.View(func(tx *store.Tx) error {
+		for _, kind := range []string{kindTopUp, kindFee} {
+			if err := tx.ServiceResults(kind, func(id string, v []byte) error {
+				if outcomeBefore(v, before) {
+					gone = append(gone, old{kind, id})
+				}
+				return nil
+			}); err != nil {
+				return err
 			}
-			var o struct {
-				At time.Time `json:"at"`
-			}
-			if json.Unmarshal(v, &o) == nil && !o.At.IsZero() && o.At.Before(before) {
-				gone = append(gone, old{kind, id})
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for len(gone) > 0 && ctx.Err() == nil {
+		chunk := gone[:min(len(gone), pruneChunk)]
+		gone = gone[len(chunk):]
+		done := 0
+		if err := db.Update(ctx, func(tx *store.Tx) error {
+			done = 0
+			for _, g := range chunk {
+				v, ok, err := tx.ServiceResult(g.kind, g.id)
+				if err != nil {
+					return err
+				}
+				if !ok || !outcomeBefore(v, before) {
+					continue
+				}
+				if err := tx.DeleteServiceResult(g.kind, g.id); err != nil {
+					return err
+				}
+				done++
 			}
 			return nil
-		})
-		if err != nil && !errors.Is(err, errEnough) {
-			return 0, err
+		}); err != nil {
+			return n, err
 		}
+		n += done
 	}
-	for _, g := range gone {
-		if err := tx.DeleteServiceResult(g.kind, g.id); err != nil {
-			return 0, err
-		}
-	}
-	return len(gone), nil
+	return n, ctx.Err()
 }
 
-var errEnough = errors.New("service: enough")
+// pruneChunk is how many answers one PruneOutcomes commit deletes.
+const pruneChunk = 5000
+
+// outcomeBefore reports whether the stored outcome v was given before t
+// (false for one without a time, or that does not decode).
+func outcomeBefore(v []byte, t time.Time) bool {
+	var o struct {
+		At time.Time `json:"at"`
+	}
+	return json.Unmarshal(v, &o) == nil && !o.At.IsZero() && o.At.Before(t)
+}
 
 // rfc3339 is the API's time format: UTC, to the second.
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
