@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -157,6 +158,22 @@ func (tx *Tx) DeletePayJob(id string) error {
 		return nil
 	}
 	return b.Delete([]byte(id))
+}
+
+// payJobOwed reports whether a cancel or refund of trade is queued
+// (a prefix of PayJob.ID).
+func (tx *Tx) payJobOwed(trade string) bool {
+	b := tx.btx.Bucket(bktPayJobs)
+	if b == nil {
+		return false
+	}
+	for _, op := range []string{PayJobCancel, PayJobRefund} {
+		prefix := []byte(op + ":" + trade + ":")
+		if k, _ := b.Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // PayJobs calls fn for every job.

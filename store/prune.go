@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 )
@@ -184,16 +183,8 @@ func (tx *Tx) forgetTrade(r *Record) error {
 	}
 	trade := r.Key.TradeNo()
 	k, err := serviceKey(KindPayTrade, trade)
-	if err != nil || svc.Get(k) == nil {
-		return nil // no such record: not a direct channel's trade
-	}
-	if jobs := tx.btx.Bucket(bktPayJobs); jobs != nil {
-		for _, op := range []string{PayJobCancel, PayJobRefund} {
-			prefix := []byte(op + ":" + trade + ":")
-			if k, _ := jobs.Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
-				return nil
-			}
-		}
+	if err != nil || svc.Get(k) == nil || tx.payJobOwed(trade) {
+		return nil // no such record (not a direct channel's trade), or still routed by
 	}
 	return svc.Delete(k)
 }
