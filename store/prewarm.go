@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"os"
 	"syscall"
 	"unsafe"
@@ -29,7 +30,10 @@ type warmed struct {
 // are in the page cache already (a restart of the process: copying them
 // would only cost CPU). Read errors are left to the check, which reports
 // them as a damaged file.
-func prewarm(path string) warmed {
+func prewarm(path string) warmed { return prewarmCtx(context.Background(), path) }
+
+// prewarmCtx is prewarm that stops, between reads, once ctx is done.
+func prewarmCtx(ctx context.Context, path string) warmed {
 	var w warmed
 	f, err := os.Open(path)
 	if err != nil {
@@ -50,7 +54,7 @@ func prewarm(path string) warmed {
 	resident := residentPages(f, size)
 	page := int64(os.Getpagesize())
 	buf := make([]byte, prewarmChunk)
-	for off := int64(0); off < size; {
+	for off := int64(0); off < size && ctx.Err() == nil; {
 		// Skip the run of cached pages at off; read up to a chunk of
 		// the run of uncached pages that follows.
 		if resident != nil && resident[off/page]&1 != 0 {
