@@ -60,6 +60,10 @@ type DB struct {
 
 	stats OpenStats // what Open spent its time on
 
+	// behind is the consistency check still running after Open returned
+	// (Options.CheckWait; checkbehind.go), nil when none.
+	behind *behindCheck
+
 	// idemTop: per terminal, the greatest key the keyed idempotency
 	// bucket may hold (idemtop.go); committer only.
 	idemTop idemTops
@@ -110,11 +114,13 @@ func Open(path string, opt Options) (*DB, error) {
 	db.bolt = bdb
 	db.stats.Bolt = time.Since(t0)
 	if err := db.prepare(); err != nil {
+		db.stopCheck()
 		_ = bdb.Close()
 		return nil, err
 	}
 	if !opt.ReadOnly {
 		if err := db.loadIdemMem(); err != nil {
+			db.stopCheck()
 			_ = bdb.Close()
 			return nil, err
 		}
@@ -205,7 +211,16 @@ func (db *DB) prepare() (err error) {
 	if err != nil || db.opt.SkipCheck {
 		return err
 	}
-	t0 = time.Now()
+	if db.opt.CheckWait > 0 && !db.opt.ReadOnly {
+		return db.checkBehind()
+	}
+	return db.checkNow()
+}
+
+// checkNow reads the file ahead and runs bbolt's consistency check over
+// every page before Open returns.
+func (db *DB) checkNow() error {
+	t0 := time.Now()
 	w := prewarm(db.path)
 	db.stats.ReadAhead, db.stats.ReadBytes, db.stats.CachedBytes = time.Since(t0), w.read, w.cached
 	if db.opt.prewarmed != nil {
@@ -230,8 +245,12 @@ type OpenStats struct {
 	ReadAhead              time.Duration
 	ReadBytes, CachedBytes int64
 	// Check is bbolt's consistency check over every page (zero with
-	// SkipCheck).
+	// SkipCheck); with Options.CheckWait, the time Open waited for the
+	// check over its snapshot, read-ahead included.
 	Check time.Duration
+	// CheckBehind: the check was still running when Open returned
+	// (Options.CheckWait); Options.OnCheck reports its end.
+	CheckBehind bool
 }
 
 // OpenStats reports what Open spent its time on.
@@ -294,6 +313,7 @@ func (db *DB) Close() error {
 		close(db.completed)
 		<-db.completerDone
 	}
+	db.stopCheck()
 	return db.bolt.Close()
 }
 

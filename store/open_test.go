@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -153,14 +154,18 @@ func TestCorruptFileRefused(t *testing.T) {
 		},
 	}
 	for name, corrupt := range cases {
-		t.Run(name, func(t *testing.T) {
-			path := populated(t)
-			corrupt(t, path)
-			_, err := Open(path, Options{StorageKey: testKey})
-			require.ErrorIs(t, err, ErrCorrupt)
-			require.Contains(t, err.Error(), filepath.Base(path))
-			t.Log(err)
-		})
+		// Either check: bbolt's before Open returns, or the snapshot
+		// check Open waits for (checkbehind.go).
+		for _, wait := range []time.Duration{0, time.Minute} {
+			t.Run(fmt.Sprintf("%s/wait %v", name, wait), func(t *testing.T) {
+				path := populated(t)
+				corrupt(t, path)
+				_, err := Open(path, Options{StorageKey: testKey, CheckWait: wait})
+				require.ErrorIs(t, err, ErrCorrupt)
+				require.Contains(t, err.Error(), filepath.Base(path))
+				t.Log(err)
+			})
+		}
 	}
 }
 

@@ -54,6 +54,21 @@ type Options struct {
 	// for 200 MiB on the benchmark machine); skip it only for tools that
 	// open the file repeatedly.
 	SkipCheck bool
+	// CheckWait, when positive, lets a writable Open return before the
+	// consistency check is done: the check runs over a pinned snapshot of
+	// the opened file (snapcheck.go), beside the committer, and Open
+	// waits for it up to CheckWait. A check done by then decides Open's
+	// result as always; one still running goes on behind, and if it finds
+	// damage the store stops committing (Broken), a marker file
+	// (DamagedMarker) is written, and OnCheck is told. While the marker is
+	// there, Open checks every page before it returns, whatever
+	// CheckWait. Zero: Open returns after the whole check.
+	CheckWait time.Duration
+	// OnCheck, if set, is called once with the result of a check that
+	// was still running when Open returned (nil: the file passed), from
+	// the check's goroutine. Not called for a check Open waited out, nor
+	// for one stopped by Close.
+	OnCheck func(err error, st CheckStats)
 	// FailAfterCommit, if set, is asked after each successful bbolt
 	// commit; an error is reported as that commit's failure, the way bbolt
 	// reports a failed fsync of a meta page it already wrote. Fault

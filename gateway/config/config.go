@@ -87,6 +87,10 @@ type Store struct {
 	// GroupCommitWait is how long the committer, when busy, waits to
 	// gather more requests into one fsynced commit (store.Options.Linger).
 	GroupCommitWait time.Duration `mapstructure:"group_commit_wait"`
+	// CheckWait is how long a start waits for the store's consistency
+	// check before it serves; a check still running then goes on behind
+	// (store.Options.CheckWait). 0: every page is checked before serving.
+	CheckWait time.Duration `mapstructure:"check_wait"`
 }
 
 // KeyFile names the key file (see LoadKeys).

@@ -21,7 +21,7 @@ func TestLoadExample(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, ModeStandalone, c.Mode)
 	require.Equal(t, Listen{POS: "127.0.0.1:8583", Admin: "127.0.0.1:9100", Service: "127.0.0.1:9200"}, c.Listen)
-	require.Equal(t, Store{Path: "./var/ecardgw.db"}, c.Store)
+	require.Equal(t, Store{Path: "./var/ecardgw.db", CheckWait: 250 * time.Millisecond}, c.Store)
 	require.Equal(t, "./var/keys.yaml", c.Keys.File)
 	require.Len(t, c.Terminals, 4)
 	s, ok := c.Terminal("S0000001")
@@ -115,6 +115,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"LISTEN_SERVICE", "127.0.0.1:19200", func(c *Config) any { return c.Listen.Service }, "127.0.0.1:19200"},
 		{"STORE_PATH", "/tmp/x.db", func(c *Config) any { return c.Store.Path }, "/tmp/x.db"},
 		{"STORE_GROUP_COMMIT_WAIT", "1ms", func(c *Config) any { return c.Store.GroupCommitWait }, time.Millisecond},
+		{"STORE_CHECK_WAIT", "0s", func(c *Config) any { return c.Store.CheckWait }, time.Duration(0)},
 		{"KEYS_FILE", "/tmp/k.yaml", func(c *Config) any { return c.Keys.File }, "/tmp/k.yaml"},
 		{"CAMPUSCODE_VALIDITY", "90s", func(c *Config) any { return c.CampusCode.Validity }, 90 * time.Second},
 		{"CAMPUSCODE_SKEW", "5s", func(c *Config) any { return c.CampusCode.Skew }, 5 * time.Second},

@@ -23,6 +23,7 @@ func defaults() map[string]any {
 
 		"store.path":              "./var/ecardgw.db",
 		"store.group_commit_wait": "0s",
+		"store.check_wait":        "250ms",
 		"keys.file":               "./var/keys.yaml",
 
 		"terminals": []any{},

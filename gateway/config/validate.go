@@ -43,6 +43,7 @@ func (c *Config) validate() error {
 	c.Admin.validate(&ck)
 	ck.filePath("store.path", c.Store.Path)
 	ck.duration("store.group_commit_wait", c.Store.GroupCommitWait, 0, 100*time.Millisecond)
+	ck.duration("store.check_wait", c.Store.CheckWait, 0, time.Hour)
 	ck.filePath("keys.file", c.Keys.File)
 	c.validateTerminals(&ck)
 	c.validateCampusCode(&ck)

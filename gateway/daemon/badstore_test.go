@@ -130,3 +130,68 @@ func TestServeRefusesBadStore(t *testing.T) {
 		})
 	}
 }
+
+// deepLeaf returns a leaf page of bucket name other than its root, by
+// following second children down: a page a start itself never reads.
+func deepLeaf(t *testing.T, path, name string) int64 {
+	t.Helper()
+	b, err := bolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	defer b.Close()
+	ps := int64(os.Getpagesize())
+	var leaf int64
+	require.NoError(t, b.View(func(tx *bolt.Tx) error {
+		root := int64(tx.Bucket([]byte(name)).Root())
+		page := make([]byte, ps)
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		defer f.Close()
+		for id := root; ; {
+			_, err := f.ReadAt(page, id*ps)
+			require.NoError(t, err)
+			if binary.NativeEndian.Uint16(page[8:]) == 0x02 { // leaf
+				require.NotEqual(t, root, id, "bucket %s should be deeper than one page", name)
+				leaf = id
+				return nil
+			}
+			id = int64(binary.NativeEndian.Uint64(page[16+16+8:])) // element 1's child
+		}
+	}))
+	return leaf
+}
+
+// TestDamageFoundBehindTheStartStopsTheGateway: a check still running
+// after store.check_wait lets the gateway serve; damage it then finds
+// stops the gateway with the error (the supervisor restarts it), and the
+// next start refuses the store before it serves.
+func TestDamageFoundBehindTheStartStopsTheGateway(t *testing.T) {
+	path, db := spoiledGateway(t, func(t *testing.T, db string) {})
+	importAccounts(t, db, 3000, 1000)
+	leaf := deepLeaf(t, db, "accounts")
+	overwrite(t, db, leaf*int64(os.Getpagesize())+8, []byte{0x20, 0})
+
+	cfg, err := config.Load(path)
+	require.NoError(t, err)
+	cfg.Store.CheckWait = time.Nanosecond
+	keys, err := config.LoadKeys(cfg.Keys.File)
+	require.NoError(t, err)
+	d, err := daemon.New(cfg, keys, daemon.Options{Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: time.Second})
+	require.NoError(t, err, "served before the check reached the damage")
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(t.Context()) }()
+	select {
+	case err = <-ran:
+	case <-time.After(20 * time.Second):
+		_ = d.Stop()
+		t.Fatal("the gateway kept serving a damaged store")
+	}
+	require.ErrorIs(t, err, store.ErrCorrupt)
+	require.FileExists(t, store.DamagedMarker(db))
+
+	d, err = daemon.New(cfg, keys, daemon.Options{Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: time.Second})
+	if d != nil {
+		_ = d.Stop()
+	}
+	require.ErrorIs(t, err, store.ErrCorrupt, "the next start checks every page first")
+	require.Contains(t, err.Error(), store.DamagedMarker(db))
+}

@@ -99,7 +99,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, log: opts.Logger, cfg: cfg, keys: keys, env: config.EnvOverrides()}
 	d.terms = newTermTracker(d.log, cfg.Terminals)
-	d.health = &storeHealth{log: d.log, fatal: make(chan error, 1)}
+	d.health = &storeHealth{log: d.log, fatal: make(chan error, 1), path: cfg.Store.Path}
 	bi := metrics.ReadBuildInfo(opts.Version)
 	if opts.Revision != "" {
 		bi.Revision = opts.Revision
@@ -114,6 +114,8 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 		MaxSize:         opts.StoreMaxSize,
 		FailAfterCommit: opts.StoreFailAfterCommit,
 		Linger:          cfg.Store.GroupCommitWait,
+		CheckWait:       cfg.Store.CheckWait,
+		OnCheck:         d.health.checked,
 		// Only a sink empties the outbox: without one it would grow for ever.
 		NoOutbox: PrimarySink(cfg) == "",
 	})
@@ -140,7 +142,8 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	ms := func(d time.Duration) time.Duration { return d.Round(100 * time.Microsecond) }
 	d.log.Info("store open", "path", db.Path(), "took", time.Since(opened).Round(time.Millisecond),
 		"bolt_open", ms(st.Bolt), "opening_commit", ms(st.Prepare),
-		"read_ahead", ms(st.ReadAhead), "read_mib", st.ReadBytes>>20, "cached_mib", st.CachedBytes>>20, "check", ms(st.Check))
+		"read_ahead", ms(st.ReadAhead), "read_mib", st.ReadBytes>>20, "cached_mib", st.CachedBytes>>20, "check", ms(st.Check),
+		"check_behind", st.CheckBehind)
 
 	verifier, err := newVerifier(cfg)
 	if err != nil {

@@ -29,16 +29,40 @@ type storeHealth struct {
 	// the supervisor to restart it on what is on disk.
 	fatal     chan error
 	fatalOnce sync.Once
+	path      string // the store's file
 }
 
 // fail reports an uncertain commit once: readiness goes off at once (the
 // store check fails) and Run returns the error.
 func (h *storeHealth) fail(err error) {
+	h.stop(err, "journal commit failed after it may have reached the disk: no more answers; "+
+		"exiting for the supervisor to restart on what is on disk")
+}
+
+func (h *storeHealth) stop(err error, msg string, args ...any) {
 	h.fatalOnce.Do(func() {
-		h.log.Error("journal commit failed after it may have reached the disk: no more answers; "+
-			"exiting for the supervisor to restart on what is on disk", "err", err)
+		h.log.Error(msg, append([]any{"err", err}, args...)...)
 		h.fatal <- err
 	})
+}
+
+// checked hears the end of a consistency check that went on behind the
+// start (store.check_wait): a damaged file stops the gateway as an
+// uncertain commit does, and the store's marker makes the next start
+// refuse it before serving.
+func (h *storeHealth) checked(err error, st store.CheckStats) {
+	took := st.Took.Round(time.Millisecond)
+	if err == nil {
+		h.log.Info("store check done behind the start: every page sound", "took", took,
+			"read_mib", st.ReadBytes>>20, "cached_mib", st.CachedBytes>>20, "pages", st.Pages)
+		return
+	}
+	if !h.down.Swap(true) {
+		h.m.SetStoreUp(false)
+	}
+	h.stop(err, "store consistency check after the start found the file damaged: no more answers; exiting. "+
+		"The next start refuses this store until it passes the check: restore the newest backup (ecardgw store restore)",
+		"took", took, "marker", store.DamagedMarker(h.path))
 }
 
 func (h *storeHealth) onCommit(n int, dur time.Duration, err error) {
