@@ -174,13 +174,14 @@ func writeMarker(path string, cause error) error {
 		err = cerr
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(path))
+		err = SyncDir(filepath.Dir(path))
 	}
 	return err
 }
 
-// syncDir makes a file created in dir durable.
-func syncDir(dir string) error {
+// SyncDir fsyncs directory dir, which makes the creation, rename or
+// removal of a file in it durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -8,31 +8,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
 )
 
 // journalLeaf returns a leaf page of the journal bucket other than its
 // root: one Open itself never reads.
 func journalLeaf(t *testing.T, path string) uint64 {
 	t.Helper()
-	b, err := bolt.Open(path, 0o600, nil)
-	require.NoError(t, err)
-	defer b.Close()
-	var root uint64
-	require.NoError(t, b.View(func(tx *bolt.Tx) error {
-		root = uint64(tx.Bucket(bktJournal).Root())
-		return nil
-	}))
-	for id := root; ; {
-		p := readPage(t, path, id)
-		if binary.NativeEndian.Uint16(p[8:]) == pageLeaf {
-			require.NotEqual(t, root, id, "the journal should be deeper than one page")
-			return id
-		}
-		_, _, _, child, err := element(p, 1, true)
-		require.NoError(t, err)
-		id = child
-	}
+	return pageOf(t, path, string(bktJournal), false)
 }
 
 // spoilPage gives page id a type no page has.

@@ -58,7 +58,7 @@ func writeAtomic(path string, fill func(io.Writer) (int64, error), check func(tm
 		err = os.Rename(tmp, path)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(path))
+		err = store.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
@@ -102,18 +102,6 @@ func verify(path string) error {
 		return fmt.Errorf("the copy does not open: %w", err)
 	}
 	return db.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // samePath reports whether a and b name the same file: the same inode

@@ -69,7 +69,7 @@ func Restore(storePath, src string, now time.Time) (kept string, err error) {
 		}
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(storePath))
+		err = store.SyncDir(filepath.Dir(storePath))
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
