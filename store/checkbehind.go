@@ -19,9 +19,10 @@ import (
 // pinned by a read transaction begun right after the opening commit, on a
 // goroutine of its own; Open waits for it up to CheckWait, so a small or
 // warm store is still refused before it serves, and a large cold one is
-// served while the check reads on. What bbolt's open and the opening
-// commit read — both meta pages, the freelist, the root bucket and every
-// bucket the schema names — is checked before Open returns either way.
+// served while the check reads on. Before Open returns either way,
+// bbolt's open has validated the meta pages' checksums and read the
+// freelist, and the opening commit has read the root bucket's page and
+// rewritten a meta page: a file damaged there is refused at once.
 //
 // A check behind the start that finds damage stops the store for good
 // (Broken: no more commits, so no more answers the file could not keep)
