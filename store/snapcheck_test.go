@@ -152,15 +152,24 @@ func writePage(t *testing.T, path string, id uint64, p []byte) {
 // freelistOf returns the page ID of the newest meta's freelist.
 func freelistOf(t *testing.T, path string) uint64 {
 	t.Helper()
+	img, err := os.ReadFile(path)
+	require.NoError(t, err)
+	m := newestMeta(img)
+	require.NotZero(t, m.freelist)
+	return m.freelist
+}
+
+// newestMeta is the valid meta page of img with the greatest transaction
+// ID: the snapshot a read of the file would see.
+func newestMeta(img []byte) snapMeta {
 	var best snapMeta
-	for i := range uint64(2) {
-		m, err := parseMeta(readPage(t, path, i))
+	for i := range 2 {
+		m, err := parseMeta(img[i*os.Getpagesize():])
 		if err == nil && m.txid >= best.txid {
 			best = m
 		}
 	}
-	require.NotZero(t, best.freelist)
-	return best.freelist
+	return best
 }
 
 // TestSnapshotCheckPassesSoundFiles: files bbolt finds sound, the snapshot
@@ -277,15 +286,9 @@ func snapImage(t testing.TB) ([]byte, snapMeta) {
 	path := rawStore(t, t.TempDir(), 600)
 	img, err := os.ReadFile(path)
 	require.NoError(t, err)
-	var best snapMeta
-	for i := range 2 {
-		m, err := parseMeta(img[i*os.Getpagesize():])
-		if err == nil && m.txid >= best.txid {
-			best = m
-		}
-	}
-	require.NotZero(t, best.txid)
-	return img, best
+	m := newestMeta(img)
+	require.NotZero(t, m.txid)
+	return img, m
 }
 
 // checkImage runs the snapshot check over img with bytes at off replaced.
@@ -330,13 +333,7 @@ func TestSnapshotCheckSurvivesGarbage(t *testing.T) {
 func FuzzSnapshotCheck(f *testing.F) {
 	img, err := os.ReadFile(filepath.Join("testdata", "snapcheck", "small.db"))
 	require.NoError(f, err)
-	var m snapMeta
-	for i := range 2 {
-		mm, err := parseMeta(img[i*os.Getpagesize():])
-		if err == nil && mm.txid >= m.txid {
-			m = mm
-		}
-	}
+	m := newestMeta(img)
 	require.NoError(f, checkImage(img, m, 0, nil), "the seed file is sound")
 	ps := os.Getpagesize()
 	f.Add(uint32(2*ps+10), []byte{0xff, 0xff})
