@@ -328,8 +328,8 @@ func (c *snapCheck) branch(id uint64, p, lo, hi []byte, depth int) []byte {
 	// one level down only (a buffer per level), so they stay valid here.
 	runningMin := lo
 	var max []byte
+	key, _, _, child, err := element(p, 0, true)
 	for i := range n {
-		key, _, _, child, err := element(p, i, true)
 		if err != nil {
 			c.fail(fmt.Errorf("page %d: %v", id, err))
 			return nil
@@ -338,20 +338,19 @@ func (c *snapCheck) branch(id uint64, p, lo, hi []byte, depth int) []byte {
 			c.fail(fmt.Errorf("page %d (branch) key %d: %v", id, i, err))
 			return nil
 		}
-		next := hi
+		// The next element's key bounds this child from above.
+		next, nextChild := hi, uint64(0)
 		if i+1 < n {
-			nk, _, _, _, err := element(p, i+1, true)
-			if err != nil {
+			if next, _, _, nextChild, err = element(p, i+1, true); err != nil {
 				c.fail(fmt.Errorf("page %d: %v", id, err))
 				return nil
 			}
-			next = nk
 		}
 		max = c.tree(child, key, next, depth+1)
 		if c.err != nil {
 			return nil
 		}
-		runningMin = max
+		runningMin, key, child = max, next, nextChild
 	}
 	return max
 }
