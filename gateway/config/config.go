@@ -205,6 +205,15 @@ type Server struct {
 	// wins when set): past it the collector runs as often as it must, so a
 	// high GOGC can never let the heap grow beyond it. 0: no limit.
 	MemoryLimitMB int `mapstructure:"memory_limit_mb"`
+	// GoMaxProcs is the number of goroutines the Go runtime runs at once
+	// (the GOMAXPROCS environment variable, which wins when set). 0: the
+	// runtime's own default plus one per POS event loop. Each event loop
+	// waits for the network in a blocking epoll_wait system call, and the
+	// runtime lets a goroutine in a system call keep its processor until
+	// its monitor takes it back (20 µs to 10 ms later): with as many
+	// processors as cores, the workers and the store's committer wait for
+	// those hand-backs while a core idles.
+	GoMaxProcs int `mapstructure:"gomaxprocs"`
 
 	// FrameTimeout: a frame must be complete this long after its first
 	// byte, or the connection is closed (half frames trickled in a byte

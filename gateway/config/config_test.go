@@ -131,6 +131,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"SERVER_MULTICORE", "false", func(c *Config) any { return c.Server.Multicore }, false},
 		{"SERVER_GOGC", "800", func(c *Config) any { return c.Server.GOGC }, 800},
 		{"SERVER_MEMORY_LIMIT_MB", "2048", func(c *Config) any { return c.Server.MemoryLimitMB }, 2048},
+		{"SERVER_GOMAXPROCS", "6", func(c *Config) any { return c.Server.GoMaxProcs }, 6},
 		{"SERVER_FRAME_TIMEOUT", "2s", func(c *Config) any { return c.Server.FrameTimeout }, 2 * time.Second},
 		{"SERVER_MAX_CONNS_PER_ADDR", "8", func(c *Config) any { return c.Server.MaxConnsPerAddr }, 8},
 		{"SERVER_TRUSTED_ADDRS", "10.20.0.0/16, 192.168.7.1", func(c *Config) any { return c.Server.TrustedPrefixes },

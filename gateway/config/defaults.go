@@ -43,6 +43,7 @@ func defaults() map[string]any {
 		"server.multicore":       true,
 		"server.gogc":            1600,
 		"server.memory_limit_mb": 1024,
+		"server.gomaxprocs":      0,
 
 		"server.frame_timeout":              "5s",
 		"server.max_conns_per_addr":         32,

@@ -234,6 +234,7 @@ func (c *Config) validateServer(ck *checker) {
 	ck.intRange("server.workers", s.Workers, 1, 65536)
 	ck.intRange("server.max_in_flight", s.MaxInFlight, 1, 65536)
 	ck.intRange("server.gogc", s.GOGC, 25, 10000)
+	ck.intRange("server.gomaxprocs", s.GoMaxProcs, 0, 4096)
 	if s.MemoryLimitMB != 0 {
 		ck.intRange("server.memory_limit_mb", s.MemoryLimitMB, 64, 1<<20)
 	}

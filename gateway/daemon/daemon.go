@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -373,6 +374,7 @@ func (d *Daemon) Start() error {
 	}
 	d.started = time.Now().UTC()
 	applyRuntime(d.cfg.Server.GOGC, d.cfg.Server.MemoryLimitMB, d.log)
+	ApplyProcs(d.cfg.Server.GoMaxProcs, server.Options{Multicore: d.cfg.Server.Multicore}.EventLoops(), d.log)
 	if err := d.Admin.Start(); err != nil {
 		return d.abandon(fmt.Errorf("admin listener %s: %w", d.cfg.Listen.Admin, err))
 	}
@@ -676,6 +678,34 @@ func applyRuntime(gogc, limitMB int, log *slog.Logger) {
 	} else if limitMB > 0 {
 		debug.SetMemoryLimit(int64(limitMB) << 20)
 	}
+}
+
+// defaultProcs is GOMAXPROCS as the process started with it, before any
+// gateway in it applied server.gomaxprocs.
+var defaultProcs = runtime.GOMAXPROCS(0)
+
+// ApplyProcs sets GOMAXPROCS to server.gomaxprocs, or with 0 to the
+// runtime's default plus one per POS event loop, unless the operator set
+// the GOMAXPROCS environment variable. gnet's event loops wait for the
+// network in epoll_wait, a blocking system call during which the runtime
+// leaves the loop its processor until the runtime's monitor takes it
+// back, 20 µs to 10 ms later (golang/go#76290): with one processor per
+// core and an event loop per core, the workers and the store's committer
+// wait for those hand-backs while a core idles. A processor of their own
+// per event loop lets the others run meanwhile (docs/ARCHITECTURE.md,
+// "Processors for the event loops"). It returns the value in force.
+func ApplyProcs(setting, loops int, log *slog.Logger) int {
+	if v, ok := os.LookupEnv("GOMAXPROCS"); ok {
+		log.Info("GOMAXPROCS from the environment; server.gomaxprocs not applied", "GOMAXPROCS", v)
+		return runtime.GOMAXPROCS(0)
+	}
+	n := setting
+	if n <= 0 {
+		n = defaultProcs + loops
+	}
+	was := runtime.GOMAXPROCS(n)
+	log.Info("go runtime processors", "gomaxprocs", n, "was", was, "event_loops", loops, "cpus", runtime.NumCPU())
+	return n
 }
 
 // Alive reports whether the gateway can still do its work: a read of the

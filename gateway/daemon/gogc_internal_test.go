@@ -4,7 +4,9 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,4 +41,29 @@ func TestApplyRuntime(t *testing.T) {
 	applyRuntime(1600, 1024, log)
 	require.Equal(t, 100, debug.SetGCPercent(100), "server.gogc overrode GOGC from the environment")
 	require.Equal(t, int64(math.MaxInt64), debug.SetMemoryLimit(math.MaxInt64), "server.memory_limit_mb overrode GOMEMLIMIT")
+}
+
+// server.gomaxprocs sets GOMAXPROCS; 0 adds a processor per POS event
+// loop to the runtime's default; GOMAXPROCS in the environment wins.
+func TestApplyProcs(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	log := slog.New(slog.DiscardHandler)
+	t.Setenv("GOMAXPROCS", "")
+	require.NoError(t, os.Unsetenv("GOMAXPROCS")) // restored by t.Setenv's cleanup
+
+	require.Equal(t, defaultProcs+2, ApplyProcs(0, 2, log))
+	require.Equal(t, defaultProcs+2, runtime.GOMAXPROCS(0))
+	// Applied twice (two gateways in one process, a restart in tests):
+	// from the default each time, not added up.
+	require.Equal(t, defaultProcs+2, ApplyProcs(0, 2, log))
+	require.Equal(t, defaultProcs+2, runtime.GOMAXPROCS(0))
+
+	require.Equal(t, 3, ApplyProcs(3, 2, log))
+	require.Equal(t, 3, runtime.GOMAXPROCS(0))
+
+	runtime.GOMAXPROCS(prev)
+	t.Setenv("GOMAXPROCS", strconv.Itoa(prev))
+	require.Equal(t, prev, ApplyProcs(7, 2, log))
+	require.Equal(t, prev, runtime.GOMAXPROCS(0), "server.gomaxprocs overrode GOMAXPROCS from the environment")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"ecardgw/codec/frame"
@@ -27,6 +28,20 @@ const (
 	// second even on a poor mobile link.
 	DefaultFrameTimeout = 5 * time.Second
 )
+
+// EventLoops is the number of event loops the server runs with these
+// options, by gnet's rule: NumEventLoop when set, else one per CPU with
+// Multicore, else one. Each waits for the network in a blocking
+// epoll_wait system call on a goroutine of its own.
+func (o Options) EventLoops() int {
+	switch {
+	case o.NumEventLoop > 0:
+		return o.NumEventLoop
+	case o.Multicore:
+		return runtime.NumCPU()
+	}
+	return 1
+}
 
 // Options configures a Server. Zero values take the defaults above.
 type Options struct {

@@ -28,6 +28,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	fmt.Fprintf(&b, "- Date: %s (UTC); the run took %s\n", m.Started.UTC().Format("2006-01-02 15:04"), r.Duration.Round(1e9))
 	fmt.Fprintf(&b, "- CPU: %s, %d cores; memory %.0f GiB; %s\n", m.CPU, m.Cores, m.MemGiB, m.Disk)
 	fmt.Fprintf(&b, "- `%s`; kernel %s\n", m.Go, m.Kernel)
+	if m.Procs > 0 {
+		fmt.Fprintf(&b, "- GOMAXPROCS %d in the suite's process, for the gateway and the bare echo alike: what the gateway "+
+			"sets for itself by default (`server.gomaxprocs` 0: the cores plus one per event loop); `ecardgw serve` "+
+			"sets the same in its own process\n", m.Procs)
+	}
 	fmt.Fprintf(&b, "- Load average (1 min) at the start and the end: %s\n", m.Load)
 	if r.Shared != "" {
 		fmt.Fprintf(&b, "- %s\n", r.Shared)

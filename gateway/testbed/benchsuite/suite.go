@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"ecardgw/gateway/daemon"
+	"ecardgw/gateway/server"
 	"ecardgw/store"
 )
 
@@ -213,6 +216,11 @@ func (s *Suite) Run(ctx context.Context) error {
 		return err
 	}
 	rep := &Report{Command: s.Command, Quick: s.Quick, Machine: ReadMachine(s.GoBin), Shared: s.Shared}
+	// The in-process figures share the process between the gateway and
+	// the bare echo: both run with the processors the gateway's start
+	// would set (each gateway started in-process sets them again, to the
+	// same number), from the first figure on.
+	rep.Machine.Procs = daemon.ApplyProcs(0, server.Options{Multicore: true}.EventLoops(), slog.New(slog.DiscardHandler))
 	load0 := LoadAvg()
 	if l, err := strconv.ParseFloat(load0, 64); err == nil && l > float64(runtime.NumCPU()) && s.Shared == "" {
 		rep.Shared = fmt.Sprintf("The machine was shared with other work during the run (load average %s on %d "+
