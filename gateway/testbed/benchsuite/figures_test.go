@@ -90,3 +90,8 @@ func TestGoalsOfIssue21(t *testing.T) {
 	require.Contains(t, pacedWhat(1000), "0.25 × the bare echo's closed-loop rate")
 	require.NotContains(t, pacedWhat(1000), "50 ms")
 }
+
+func TestProcsNoteOnlyWhenSet(t *testing.T) {
+	require.Empty(t, procsNote(0))
+	require.Contains(t, procsNote(4), "GOMAXPROCS 4")
+}

@@ -49,6 +49,8 @@ type Suite struct {
 	// purchaseRate is the in-process durable purchase rate of this run (0:
 	// not measured), which the fingerprint figure is a share of.
 	purchaseRate float64
+	// procs is GOMAXPROCS in this process, as Run set it (0: not set).
+	procs int
 	machineIdle  map[string]float64 // profile path → idle share of the machine's CPU during it
 	// The restart figure's store, reused by the forwarder figure.
 	journalStore    string
@@ -220,7 +222,8 @@ func (s *Suite) Run(ctx context.Context) error {
 	// the bare echo: both run with the processors the gateway's start
 	// would set (each gateway started in-process sets them again, to the
 	// same number), from the first figure on.
-	rep.Machine.Procs = daemon.ApplyProcs(0, server.Options{Multicore: true}.EventLoops(), slog.New(slog.DiscardHandler))
+	s.procs = daemon.ApplyProcs(0, server.Options{Multicore: true}.EventLoops(), slog.New(slog.DiscardHandler))
+	rep.Machine.Procs = s.procs
 	load0 := LoadAvg()
 	if l, err := strconv.ParseFloat(load0, 64); err == nil && l > float64(runtime.NumCPU()) && s.Shared == "" {
 		rep.Shared = fmt.Sprintf("The machine was shared with other work during the run (load average %s on %d "+
