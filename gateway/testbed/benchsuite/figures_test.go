@@ -95,3 +95,17 @@ func TestProcsNoteOnlyWhenSet(t *testing.T) {
 	require.Empty(t, procsNote(0))
 	require.Contains(t, procsNote(4), "GOMAXPROCS 4")
 }
+
+// A gateway the suite starts as a process runs at its own GOMAXPROCS
+// default: the value Run put in its own environment for the in-process
+// figures stays out of the child's, an operator's stays in.
+func TestChildEnvLeavesTheSuitesGOMAXPROCSOut(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "2")
+	setProcsEnv = true
+	t.Cleanup(func() { setProcsEnv = false })
+	env := childEnv("ECARDGW_LOG_LEVEL=info")
+	require.NotContains(t, env, "GOMAXPROCS=2")
+	require.Contains(t, env, "ECARDGW_LOG_LEVEL=info")
+	setProcsEnv = false
+	require.Contains(t, childEnv(), "GOMAXPROCS=2", "an operator's GOMAXPROCS was dropped")
+}

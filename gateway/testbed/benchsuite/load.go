@@ -330,19 +330,17 @@ func inProcessTitle(conns int) string {
 	return fmt.Sprintf("Durable card purchases vs bare echo at %s terminals", commas(int64(conns)))
 }
 
-// procsNote says what the process's GOMAXPROCS means for an in-process
-// ratio ("" when the suite did not set it).
+// procsNote says at what GOMAXPROCS an in-process ratio was measured
+// ("" when not known).
 func procsNote(procs int) string {
 	if procs <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("This process runs at GOMAXPROCS %d, as the gateway sets it for itself (`server.gomaxprocs` 0: "+
-		"a processor per event loop beside the cores, since an event loop keeps its processor while it waits in "+
-		"epoll_wait), and the bare echo, in the same process, runs at it too: its clients no longer wait for the "+
-		"processors its event loops hold, so the in-process bare echo is faster than at the runtime's default, and the "+
-		"in-process ratios lower than they were then, for the gateway's own gain. The separate-process figures "+
-		"below run the bare echo in posim's process at the runtime's default and the gateway in its own, "+
-		"as an operator does.", procs)
+	return fmt.Sprintf("In one process at GOMAXPROCS %d, the runtime's default, for the gateway and the bare echo "+
+		"alike. The gateway on its own sets one processor more per event loop (`server.gomaxprocs` 0), since "+
+		"an event loop keeps its processor while it waits in epoll_wait; in a process shared with the bare echo "+
+		"that would speed the echo's clients more than the gateway (at GOMAXPROCS 4 the in-process bare echo "+
+		"answered ~190,000 round trips/s), so the gateway's own default is in the separate-process figures below.", procs)
 }
 
 // pacedWhat explains the latency figures' offered load.

@@ -29,9 +29,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	fmt.Fprintf(&b, "- CPU: %s, %d cores; memory %.0f GiB; %s\n", m.CPU, m.Cores, m.MemGiB, m.Disk)
 	fmt.Fprintf(&b, "- `%s`; kernel %s\n", m.Go, m.Kernel)
 	if m.Procs > 0 {
-		fmt.Fprintf(&b, "- GOMAXPROCS %d in the suite's process, for the gateway and the bare echo alike: what the gateway "+
-			"sets for itself by default (`server.gomaxprocs` 0: the cores plus one per event loop); `ecardgw serve` "+
-			"sets the same in its own process\n", m.Procs)
+		fmt.Fprintf(&b, "- GOMAXPROCS %d (the runtime's default) in the suite's process, for the in-process gateway and "+
+			"bare echo alike; `ecardgw serve` in the separate-process figures runs at its own default "+
+			"(`server.gomaxprocs` 0: the cores plus one per event loop)\n", m.Procs)
 	}
 	fmt.Fprintf(&b, "- Load average (1 min) at the start and the end: %s\n", m.Load)
 	if r.Shared != "" {

@@ -88,7 +88,7 @@ type gatewayProc struct {
 
 func startGatewayProc(bin, cfg string) (*gatewayProc, error) {
 	cmd := exec.Command(bin, "serve", "--config", cfg)
-	cmd.Env = append(os.Environ(), "ECARDGW_LOG_LEVEL=info")
+	cmd.Env = childEnv("ECARDGW_LOG_LEVEL=info")
 	// A pipe of our own rather than StderrPipe: the child is waited for as
 	// soon as it exits (startHeld), and the reader still gets the rest.
 	pr, pw, err := os.Pipe()

@@ -56,6 +56,7 @@ func startProc(ctx context.Context, logPath string, grace time.Duration, bin str
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cmd := exec.CommandContext(cctx, bin, args...)
+	cmd.Env = childEnv()
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = grace
 	cmd.Stdout, cmd.Stderr = lf, lf

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"ecardgw/gateway/daemon"
-	"ecardgw/gateway/server"
 	"ecardgw/store"
 )
 
@@ -49,9 +46,9 @@ type Suite struct {
 	// purchaseRate is the in-process durable purchase rate of this run (0:
 	// not measured), which the fingerprint figure is a share of.
 	purchaseRate float64
-	// procs is GOMAXPROCS in this process, as Run set it (0: not set).
-	procs int
-	machineIdle  map[string]float64 // profile path → idle share of the machine's CPU during it
+	// procs is GOMAXPROCS in this process, kept for the run (0: not known).
+	procs       int
+	machineIdle map[string]float64 // profile path → idle share of the machine's CPU during it
 	// The restart figure's store, reused by the forwarder figure.
 	journalStore    string
 	journalKey      []byte
@@ -219,10 +216,21 @@ func (s *Suite) Run(ctx context.Context) error {
 	}
 	rep := &Report{Command: s.Command, Quick: s.Quick, Machine: ReadMachine(s.GoBin), Shared: s.Shared}
 	// The in-process figures share the process between the gateway and
-	// the bare echo: both run with the processors the gateway's start
-	// would set (each gateway started in-process sets them again, to the
-	// same number), from the first figure on.
-	s.procs = daemon.ApplyProcs(0, server.Options{Multicore: true}.EventLoops(), slog.New(slog.DiscardHandler))
+	// the bare echo, and keep it at the runtime's default GOMAXPROCS, as
+	// every run of the suite did before server.gomaxprocs: the suite puts
+	// it in its own environment, which an in-process gateway takes over
+	// its server.gomaxprocs (as it would an operator's), and leaves it out
+	// of the environment of the gateways it starts as processes, which
+	// run at their own default (childEnv).
+	s.procs = runtime.GOMAXPROCS(0)
+	if _, ok := os.LookupEnv("GOMAXPROCS"); !ok {
+		_ = os.Setenv("GOMAXPROCS", strconv.Itoa(s.procs))
+		setProcsEnv = true
+		defer func() {
+			_ = os.Unsetenv("GOMAXPROCS")
+			setProcsEnv = false
+		}()
+	}
 	rep.Machine.Procs = s.procs
 	load0 := LoadAvg()
 	if l, err := strconv.ParseFloat(load0, 64); err == nil && l > float64(runtime.NumCPU()) && s.Shared == "" {
@@ -314,3 +322,18 @@ func (s *Suite) Run(ctx context.Context) error {
 func sortStrings(s []string) { sort.Strings(s) }
 
 func sortFloats(s []float64) { sort.Float64s(s) }
+
+// setProcsEnv: Run put GOMAXPROCS in this process's environment itself
+// (no operator did), so childEnv leaves it out.
+var setProcsEnv bool
+
+// childEnv is the environment for a gateway or simulator the suite
+// starts as a process: this process's, less the GOMAXPROCS Run set for the
+// in-process figures (a child runs at its own default), plus extra.
+func childEnv(extra ...string) []string {
+	env := os.Environ()
+	if setProcsEnv {
+		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "GOMAXPROCS=") })
+	}
+	return append(env, extra...)
+}
