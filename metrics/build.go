@@ -102,6 +102,11 @@ func (m *Metrics) newStore(f factory) {
 		Help: "Age of the oldest undelivered journal record at scrape time; 0 when the outbox is empty.",
 	}, m.outboxAge)
 	f.reg.MustRegister(age)
+	idem := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: Namespace, Subsystem: "store", Name: "idempotency_log_values",
+		Help: "Idempotency values in the store's logs, not yet merged into their keyed bucket; under 32768 while the merges keep up with the load.",
+	}, m.idemLog)
+	f.reg.MustRegister(idem)
 }
 
 func (m *Metrics) newForwarder(f factory) {

@@ -75,6 +75,8 @@ type Metrics struct {
 	outboxRecords prometheus.Gauge
 	outboxOldest  atomic.Int64 // unix nanoseconds of the oldest record; 0 when empty
 
+	idemLogged atomic.Pointer[func() int] // WatchIdemLog's source; nil: 0
+
 	deliveries  [numSinks]prometheus.Counter
 	retries     [numSinks]prometheus.Counter
 	deadLetters [numSinks]prometheus.Counter

@@ -209,3 +209,15 @@ func TestReadBuildInfo(t *testing.T) {
 	m := New(bi)
 	require.Contains(t, scrape(t, m), `version="v2.0.0"`)
 }
+
+// The idempotency-log gauge reads its source at scrape time: 0 before the
+// daemon sets one.
+func TestIdemLogGaugeReadsItsSource(t *testing.T) {
+	m := New(BuildInfo{})
+	require.Contains(t, scrape(t, m), "ecardgw_store_idempotency_log_values 0\n")
+	n := 41000
+	m.WatchIdemLog(func() int { return n })
+	require.Contains(t, scrape(t, m), "ecardgw_store_idempotency_log_values 41000\n")
+	n = 12
+	require.Contains(t, scrape(t, m), "ecardgw_store_idempotency_log_values 12\n")
+}

@@ -122,6 +122,23 @@ func (m *Metrics) outboxAge() float64 {
 	return age
 }
 
+// WatchIdemLog makes the idempotency-log gauge read f at scrape time (the
+// store's DB.IdemLogged).
+func (m *Metrics) WatchIdemLog(f func() int) {
+	if m == nil {
+		return
+	}
+	m.idemLogged.Store(&f)
+}
+
+func (m *Metrics) idemLog() float64 {
+	f := m.idemLogged.Load()
+	if f == nil {
+		return 0
+	}
+	return float64((*f)())
+}
+
 // ForwarderDelivered counts n records acknowledged by a sink.
 func (m *Metrics) ForwarderDelivered(s Sink, n int) {
 	if m == nil || n <= 0 {

@@ -40,3 +40,25 @@ func TestIdemMergesKeepUpWhenAMergeSpansManyCommits(t *testing.T) {
 	t.Logf("logs: at most %d keys, %d at the end", most, n)
 	require.Less(t, most, 2*at+4*perCommit, "the logs grew with the load")
 }
+
+// IdemLogged counts what the logs hold: each new key once, a key logged
+// again not twice, nothing after the logs are merged.
+func TestIdemLoggedCountsTheLogs(t *testing.T) {
+	db, _ := openTest(t, Options{})
+	require.Zero(t, db.IdemLogged())
+	update(t, db, func(tx *Tx) error {
+		for s := uint32(1); s <= 5; s++ {
+			if err := tx.PutIdem(IdemKey{Terminal: "T0000001", Batch: 1, STAN: s, MTI: 200}, []byte("answer")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.Equal(t, 5, db.IdemLogged())
+	update(t, db, func(tx *Tx) error {
+		return tx.PutIdem(IdemKey{Terminal: "T0000001", Batch: 1, STAN: 5, MTI: 200}, []byte("answer 2"))
+	})
+	require.Equal(t, 5, db.IdemLogged())
+	require.NoError(t, db.MergeIdemLogs(t.Context()))
+	require.Zero(t, db.IdemLogged())
+}

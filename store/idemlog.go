@@ -464,6 +464,19 @@ func (db *DB) committedIdem(tx *Tx, id uint64, st mergeStep) {
 	}
 }
 
+// IdemLogged is how many idempotency values the logs hold, not yet merged
+// into the idem bucket. While the merges keep up it stays under about
+// twice idemMergeAt (TestIdemMergesKeepUpWhenAMergeSpansManyCommits);
+// more, for long, means they fall behind the load.
+func (db *DB) IdemLogged() int {
+	if db.mem == nil {
+		return 0
+	}
+	db.mem.mu.RLock()
+	defer db.mem.mu.RUnlock()
+	return db.mem.n
+}
+
 // loadIdemMem fills the committer's mirror from the logs at open.
 func (db *DB) loadIdemMem() error {
 	m := newIdemMem()

@@ -130,6 +130,7 @@ func New(cfg *config.Config, keys *config.Keys, opts Options) (*Daemon, error) {
 	}
 	d.DB = db
 	d.Metrics.SetStoreUp(true)
+	d.Metrics.WatchIdemLog(db.IdemLogged)
 	d.cleanup.add("store close", func(context.Context) error {
 		err := db.Close()
 		d.Metrics.SetStoreUp(false)
