@@ -73,3 +73,35 @@ func (c commits) since(c0 commits, runSeconds float64) string {
 		"on average from the first request joining to the fsync returning, carrying %.0f approvals on average.",
 		commas(int64(n)), r, 1000*(c.seconds-c0.seconds)/n, (c.group-c0.group)/n)
 }
+
+// idemLogMetric is the gauge of idempotency values the store's logs hold,
+// not yet merged; idemLogKeepsUp is the most it holds while the merges
+// keep up with the load (store/idemlog.go).
+const (
+	idemLogMetric  = "ecardgw_store_idempotency_log_values"
+	idemLogKeepsUp = 32768
+)
+
+// scrapeIdemLog reads idemLogMetric (-1 when it cannot be read).
+func scrapeIdemLog(admin string) float64 {
+	v, err := scrapeGauge("http://"+admin+"/metrics", idemLogMetric)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// idemLogNote says what the store's idempotency logs held when a run
+// began and when it ended ("" when either could not be read).
+func idemLogNote(run string, before, after float64) string {
+	if before < 0 || after < 0 {
+		return ""
+	}
+	s := fmt.Sprintf("The store's idempotency logs held %s values not yet merged when %s began and %s at its end "+
+		"(`%s`; under %s while the merges keep up with the load)", commas(int64(before)), run,
+		commas(int64(after)), idemLogMetric, commas(idemLogKeepsUp))
+	if after > idemLogKeepsUp {
+		return s + ": the merges were behind, and every commit paid for it."
+	}
+	return s + "."
+}

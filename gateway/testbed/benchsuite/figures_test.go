@@ -109,3 +109,11 @@ func TestChildEnvLeavesTheSuitesGOMAXPROCSOut(t *testing.T) {
 	setProcsEnv = false
 	require.Contains(t, childEnv(), "GOMAXPROCS=2", "an operator's GOMAXPROCS was dropped")
 }
+
+func TestIdemLogNote(t *testing.T) {
+	require.Empty(t, idemLogNote("the paced run", -1, 10))
+	n := idemLogNote("the paced run", 20000, 18000)
+	require.Contains(t, n, "held 20,000 values not yet merged when the paced run began and 18,000 at its end")
+	require.NotContains(t, n, "behind")
+	require.Contains(t, idemLogNote("the paced run", 20000, 44000), "the merges were behind")
+}

@@ -271,12 +271,17 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 	var p *posim.Result
 	prof2 := filepath.Join(s.Tmp, "paced.pprof")
 	var p0 commits
+	idem0 := -1.0
 	err = s.profiled(prof2, func() (err error) {
 		p, err = posim.Run(ctx, g.fleet, posim.Options{Terminals: conns, Mix: posim.Mix{posim.KindCard: 1},
-			Think: think, Duration: s.LoadTime, OnStart: func() { p0 = scrapeCommits(g.d.Admin.Addr()) }})
+			Think: think, Duration: s.LoadTime, OnStart: func() {
+				p0 = scrapeCommits(g.d.Admin.Addr())
+				idem0 = scrapeIdemLog(g.d.Admin.Addr())
+			}})
 		return err
 	})
 	p1 := scrapeCommits(g.d.Admin.Addr())
+	idem1 := scrapeIdemLog(g.d.Admin.Addr())
 	if err == nil {
 		err = checkRun("paced purchases", p)
 	}
@@ -293,6 +298,9 @@ func (s *Suite) purchaseFigure(ctx context.Context) (f, lat, disk Figure, err er
 	}
 	if note := p1.slow(p0, "the paced run", 25, 100, "every request waiting on such a commit waits that "+
 		"long at least. The next figure measures how often the disk alone takes that long."); note != "" {
+		lat.Notes = append(lat.Notes, note)
+	}
+	if note := idemLogNote("the paced run", idem0, idem1); note != "" {
 		lat.Notes = append(lat.Notes, note)
 	}
 	s.missProfile(ctx, &lat, prof2)

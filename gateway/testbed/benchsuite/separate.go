@@ -413,12 +413,17 @@ func (s *Suite) separateFigure(ctx context.Context) (f, lat Figure, err error) {
 	runArgs := []string{"--terminals", strconv.Itoa(conns), "--mix", "card=1", "--think", think.String(), "--duration", s.LoadTime.String()}
 	lat.Commands = simCommands(conns, 0, strings.Join(runArgs, " "))
 	p0 := scrapeCommits(adminAddr)
+	idem0 := scrapeIdemLog(adminAddr)
 	p, _, err := s.posimRun(ctx, posimBin, env, "paced", limit, false, runArgs...)
 	if err != nil {
 		return f, lat, gone(err)
 	}
 	p1 := scrapeCommits(adminAddr)
+	idem1 := scrapeIdemLog(adminAddr)
 	pacedResult(&lat, p, offered, r.Throughput, think)
+	if note := idemLogNote("the paced invocation", idem0, idem1); note != "" {
+		lat.Notes = append(lat.Notes, note)
+	}
 	if lat.Status == Missed {
 		if note := p1.slow(p0, "the paced invocation (its sign-ins included)", 25, 100, "every request waiting "+
 			"on such a commit waits that long at least."); note != "" {
