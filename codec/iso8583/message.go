@@ -10,8 +10,17 @@ import (
 // MTI is the message type as a number: 200 means "0200".
 type MTI uint16
 
-// Response is the MTI of the answer to t (request + 10).
-func (t MTI) Response() MTI { return t + 10 }
+// Response is the MTI of the answer to t: its function digit (the third)
+// made a response's, request + 10 — 0200 → 0210, 0820 → 0830. An odd
+// function digit (a response already, or 9) stays as it is, so the answer
+// to an MTI the profile does not know has four digits too: 9999 is
+// answered 9999, not 10009, which no frame can carry.
+func (t MTI) Response() MTI {
+	if t/10%2 == 0 {
+		return t + 10
+	}
+	return t
+}
 
 // String is the four-digit form, "0200".
 func (t MTI) String() string {

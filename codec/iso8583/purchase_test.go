@@ -202,3 +202,17 @@ func TestAppendFrameDoubleLengthMAK(t *testing.T) {
 	_, err = iso8583.AppendFrame(nil, m, make([]byte, 24))
 	require.ErrorIs(t, err, mac.ErrKeySize, "a session MAK is 8 or 16 bytes")
 }
+
+// The answer's MTI has four digits whatever the request's: a request's
+// function digit becomes its response's; an odd one (a response, or 9)
+// stays, where request + 10 would carry into the class digit or past 9999
+// (FuzzEngineFrame found a 9999 request that got no answer at all).
+func TestResponseMTIStaysFourDigits(t *testing.T) {
+	for req, want := range map[iso8583.MTI]iso8583.MTI{
+		100: 110, 200: 210, 220: 230, 400: 410, 500: 510, 800: 810, 820: 830,
+		210: 210, 290: 290, 9999: 9999, 9998: 9998, 9980: 9990,
+	} {
+		require.Equal(t, want, req.Response(), "%s", req)
+		require.LessOrEqual(t, req.Response(), iso8583.MTI(9999))
+	}
+}
