@@ -32,9 +32,7 @@ func TestIdemMergesKeepUpWhenAMergeSpansManyCommits(t *testing.T) {
 			}
 			return nil
 		})
-		db.mem.mu.RLock()
-		n = db.mem.n
-		db.mem.mu.RUnlock()
+		n = db.IdemLogged()
 		most = max(most, n)
 	}
 	t.Logf("logs: at most %d keys, %d at the end", most, n)

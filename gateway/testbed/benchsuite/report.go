@@ -65,8 +65,8 @@ type Machine struct {
 	Load    string // load average at the start and at the end
 	Disk    string
 	Started time.Time
-	// Procs is GOMAXPROCS in the suite's process, set as the gateway sets
-	// it for itself (daemon.ApplyProcs); 0: not set by the suite.
+	// Procs is GOMAXPROCS in the suite's process, the runtime's default,
+	// kept for its in-process figures (Suite.Run); 0: not known.
 	Procs int
 }
 
