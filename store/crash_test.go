@@ -4,18 +4,17 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"ecardgw/store/storetest"
 )
 
 // The crash test re-runs this test binary as a child that writes through
@@ -78,35 +77,13 @@ func TestCrashDurability(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "crash.db")
 	acked := map[uint64]string{}
 	for round := range 3 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		require.NoError(t, cmd.Start())
-
-		sc := bufio.NewScanner(stdout)
-		killAfter := time.Duration(50+rand.IntN(250)) * time.Millisecond
-		var timer *time.Timer
-		got := 0
-		for sc.Scan() {
-			line := sc.Text()
+		killAfter, got := storetest.KillAfterAcks(t, crashEnv+"="+path, 50*time.Millisecond, 300*time.Millisecond, func(line string) {
 			seqStr, note, ok := strings.Cut(line, " ")
 			require.True(t, ok, "child line %q", line)
 			seq, err := strconv.ParseUint(seqStr, 10, 64)
 			require.NoError(t, err)
 			acked[seq] = note
-			got++
-			if timer == nil {
-				timer = time.AfterFunc(killAfter, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
-			}
-		}
-		// A line cut by the kill has no newline and is not scanned: it was
-		// not fully acknowledged.
-		err = cmd.Wait()
-		require.Error(t, err, "child must die by SIGKILL, stderr: %s", stderr.String())
-		require.NotNil(t, timer, "child acknowledged nothing; stderr: %s", stderr.String())
+		})
 		require.Positive(t, got)
 		t.Logf("round %d: killed after %v, %d acknowledged", round, killAfter, got)
 

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"ecardgw/store/storetest"
 )
 
 // rec is the i-th record of group g in these tests.
@@ -523,27 +523,12 @@ func TestKill9LosesNothingCommitted(t *testing.T) {
 	dir := t.TempDir()
 	var acked uint64
 	for round := range 5 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
-		stdout, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		require.NoError(t, cmd.Start())
-		sc := bufio.NewScanner(stdout)
-		killAfter := time.Duration(30+rand.IntN(200)) * time.Millisecond
-		var timer *time.Timer
-		for sc.Scan() {
-			seq, err := strconv.ParseUint(sc.Text(), 10, 64)
+		killAfter, _ := storetest.KillAfterAcks(t, crashEnv+"="+dir, 30*time.Millisecond, 230*time.Millisecond, func(line string) {
+			seq, err := strconv.ParseUint(line, 10, 64)
 			require.NoError(t, err)
 			require.Equal(t, acked+1, seq, "groups acknowledged in order")
 			acked = seq
-			if timer == nil {
-				timer = time.AfterFunc(killAfter, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
-			}
-		}
-		require.Error(t, cmd.Wait(), "the child dies by SIGKILL; stderr: %s", stderr.String())
-		require.NotNil(t, timer, "the child acknowledged nothing; stderr: %s", stderr.String())
+		})
 
 		l, err := Open(dir, Options{SegmentSize: 256 << 10})
 		require.NoError(t, err, "reopen after kill -9 (round %d)", round)
