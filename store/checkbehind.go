@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"ecardgw/store/segment"
 )
 
 // # A start that serves before every page is checked
@@ -182,17 +184,7 @@ func writeMarker(path string, cause error) error {
 
 // SyncDir fsyncs directory dir, which makes the creation, rename or
 // removal of a file in it durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+func SyncDir(dir string) error { return segment.SyncDir(dir) }
 
 // stopCheck stops a check still running and waits for it: its read
 // transaction must end before bbolt closes.

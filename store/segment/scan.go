@@ -143,7 +143,7 @@ func (l *Log) DropBefore(seq uint64) (int, error) {
 		n++
 	}
 	if n > 0 {
-		return n, syncDir(l.dir)
+		return n, SyncDir(l.dir)
 	}
 	return 0, nil
 }

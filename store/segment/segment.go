@@ -208,7 +208,7 @@ func Open(dir string, opt Options) (*Log, error) {
 		}
 	}
 	if len(empty) > 0 {
-		if err := syncDir(dir); err != nil {
+		if err := SyncDir(dir); err != nil {
 			l.closeFile()
 			return nil, err
 		}
@@ -420,13 +420,8 @@ func lastNonZero(data []byte, off int64) int64 {
 
 // zeroRange overwrites n bytes at off with zeros and syncs them.
 func zeroRange(f *os.File, off, n int64) error {
-	zeros := make([]byte, min(n, 1<<20))
-	for n > 0 {
-		w := min(n, int64(len(zeros)))
-		if _, err := f.WriteAt(zeros[:w], off); err != nil {
-			return err
-		}
-		off, n = off+w, n-w
+	if err := writeZeros(f, off, n); err != nil {
+		return err
 	}
 	return unix.Fdatasync(int(f.Fd()))
 }
@@ -610,7 +605,7 @@ func (l *Log) roll(need int64) error {
 	if err := writeHeader(f, l.next); err != nil {
 		return fail(err)
 	}
-	if err := syncDir(l.dir); err != nil {
+	if err := SyncDir(l.dir); err != nil {
 		return fail(err)
 	}
 	if l.f != nil {
@@ -630,28 +625,36 @@ func allocate(f *os.File, size int64) error {
 			return err
 		}
 		// A file system without fallocate: write the zeros.
-		return writeZeros(f, size)
+		return writeZeros(f, 0, size)
 	}
 	return nil
 }
 
-func writeZeros(f *os.File, size int64) error {
-	zeros := make([]byte, 1<<20)
-	for off := int64(0); off < size; off += int64(len(zeros)) {
-		if _, err := f.WriteAt(zeros[:min(int64(len(zeros)), size-off)], off); err != nil {
+// writeZeros writes n zero bytes at off, a MiB at a time.
+func writeZeros(f *os.File, off, n int64) error {
+	zeros := make([]byte, min(n, 1<<20))
+	for n > 0 {
+		w := min(n, int64(len(zeros)))
+		if _, err := f.WriteAt(zeros[:w], off); err != nil {
 			return err
 		}
+		off, n = off+w, n-w
 	}
 	return nil
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs directory dir, which makes the creation, rename or
+// removal of a file in it durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Close closes the log; the pending group is dropped.
