@@ -21,8 +21,13 @@ func scrapeCommits(admin string) commits {
 	url := "http://" + admin + "/metrics"
 	const d = "ecardgw_store_commit_duration_seconds"
 	c := commits{upTo: make(map[int]float64, len(slowBounds))}
+	page, err := scrapeMetrics(url)
+	if err != nil {
+		c.err = fmt.Errorf("group-commit metrics: %w", err)
+		return c
+	}
 	read := func(name string) float64 {
-		v, err := scrapeGauge(url, name)
+		v, err := page.value(name)
 		if err != nil && c.err == nil {
 			c.err = fmt.Errorf("group-commit metrics: %w", err)
 		}

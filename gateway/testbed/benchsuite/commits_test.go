@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,8 +20,10 @@ func TestScrapeCommitsNamesMissingMetric(t *testing.T) {
 		"ecardgw_store_commit_duration_seconds_sum 0.5\n" +
 		"ecardgw_store_commit_duration_seconds_count 10\n"
 	group := "ecardgw_store_commit_group_size_sum 120\n"
+	var gets atomic.Int32
 	serve := func(body string) string {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			gets.Add(1)
 			_, _ = w.Write([]byte(body))
 		}))
 		t.Cleanup(srv.Close)
@@ -31,6 +34,7 @@ func TestScrapeCommitsNamesMissingMetric(t *testing.T) {
 	require.NoError(t, c.err)
 	require.True(t, c.ok)
 	require.Equal(t, commits{n: 10, seconds: 0.5, group: 120, upTo: map[int]float64{25: 8, 50: 9, 100: 9, 500: 10}, ok: true}, c)
+	require.Equal(t, int32(1), gets.Load(), "every value from one read of the page, taken at one moment")
 
 	c = scrapeCommits(serve(page))
 	require.False(t, c.ok)

@@ -48,19 +48,54 @@ func vmRSS(pid int) (int64, error) {
 
 // scrapeGauge reads one unlabelled sample from a /metrics page.
 func scrapeGauge(url, name string) (float64, error) {
-	resp, err := http.Get(url)
+	m, err := scrapeMetrics(url)
 	if err != nil {
 		return 0, err
 	}
+	return m.value(name)
+}
+
+// metricsPage is one read of a /metrics page: each sample's name, with
+// its labels as the page writes them, to its value.
+type metricsPage struct {
+	url    string
+	values map[string]float64
+}
+
+// scrapeMetrics reads the metrics page at url once, so that the values
+// read from it come from the same moment.
+func scrapeMetrics(url string) (metricsPage, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return metricsPage{}, err
+	}
 	defer resp.Body.Close()
+	m := metricsPage{url: url, values: make(map[string]float64)}
 	sc := bufio.NewScanner(io.LimitReader(resp.Body, 8<<20))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i <= 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(line[i+1:]), 64); err == nil {
+			m.values[line[:i]] = v
 		}
 	}
-	return 0, fmt.Errorf("%w: %s not on %s", ErrChild, name, url)
+	return m, sc.Err()
+}
+
+// value is the sample name's value, or an error when the page lacks it.
+func (m metricsPage) value(name string) (float64, error) {
+	v, ok := m.values[name]
+	if !ok {
+		return 0, fmt.Errorf("%w: %s not on %s", ErrChild, name, m.url)
+	}
+	return v, nil
 }
 
 // idleFigure: memory per idle signed-in terminal, measured on a gateway
